@@ -1,0 +1,73 @@
+import { WORKLOAD_KINDS } from "../rules/types.js";
+import type { Labels, ObjectMeta, Subject, WorkloadKind } from "../rules/types.js";
+
+// Turns an untrusted Kubernetes object into what rules read. Total: any JSON value in,
+// a subject or undefined out (undefined = a kind kuma-guard does not check).
+
+/** The kinds routed to rules; everything else is allowed unchecked. */
+export const ROUTED_KINDS = ["ContainerPatch", ...WORKLOAD_KINDS, "Namespace"] as const;
+export type RoutedKind = (typeof ROUTED_KINDS)[number];
+
+const WORKLOADS: ReadonlySet<string> = new Set(WORKLOAD_KINDS);
+
+/** Where the pod template sits in each controller kind. */
+const TEMPLATE_PATHS: Readonly<Record<WorkloadKind, readonly string[]>> = {
+  Pod: [],
+  Deployment: ["spec", "template"],
+  StatefulSet: ["spec", "template"],
+  DaemonSet: ["spec", "template"],
+  ReplicaSet: ["spec", "template"],
+  Job: ["spec", "template"],
+  CronJob: ["spec", "jobTemplate", "spec", "template"],
+};
+
+export function isRoutedKind(kind: string): kind is RoutedKind {
+  return (ROUTED_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * The subject for `object` of `kind`, or undefined for kinds that are not checked.
+ * `defaultNamespace` fills in a namespaced object's missing metadata.namespace
+ * (the request's namespace, or --namespace for `check`).
+ */
+export function toSubject(kind: string, object: unknown, defaultNamespace: string): Subject | undefined {
+  const root = asRecord(object);
+  const metadata = asRecord(root.metadata);
+  const meta: ObjectMeta = {
+    name: typeof metadata.name === "string" ? metadata.name : typeof metadata.generateName === "string" ? metadata.generateName : "",
+    namespace: kind === "Namespace" ? "" : typeof metadata.namespace === "string" && metadata.namespace ? metadata.namespace : defaultNamespace,
+    labels: toLabels(metadata.labels),
+    annotations: toLabels(metadata.annotations),
+  };
+  if (kind === "ContainerPatch") return { target: "containerpatch", kind, meta, spec: root.spec };
+  if (kind === "Namespace") return { target: "namespace", kind, meta };
+  if (!WORKLOADS.has(kind)) return undefined;
+
+  const workloadKind = kind as WorkloadKind;
+  const path = TEMPLATE_PATHS[workloadKind];
+  let template: Record<string, unknown> = root;
+  for (const key of path) template = asRecord(template[key]);
+  const templateMeta = path.length === 0 ? metadata : asRecord(template.metadata);
+  const controller = Array.isArray(metadata.ownerReferences)
+    ? metadata.ownerReferences.map(asRecord).find((ref) => ref.controller === true)
+    : undefined;
+  return {
+    target: "workload",
+    kind: workloadKind,
+    meta,
+    template: { labels: toLabels(templateMeta.labels), annotations: toLabels(templateMeta.annotations), spec: asRecord(template.spec) },
+    templatePath: path.join("."),
+    ...(controller ? { controlledBy: typeof controller.kind === "string" ? controller.kind : "controller" } : {}),
+  };
+}
+
+export function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+/** Labels and annotations are string maps; the API server rejects anything else, so drop it. */
+function toLabels(value: unknown): Labels {
+  const out: Record<string, string> = {};
+  for (const [key, item] of Object.entries(asRecord(value))) if (typeof item === "string") out[key] = item;
+  return out;
+}

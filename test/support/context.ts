@@ -1,0 +1,68 @@
+// Shared test helpers: a rule context with Kuma's defaults, fixtures read from test/fixtures.
+import { readFileSync } from "node:fs";
+import { parseAllDocuments } from "yaml";
+import { viewOf } from "../../src/catalog/types.js";
+import type { PatchIndex } from "../../src/catalog/types.js";
+import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
+import { toSubject } from "../../src/admission/subjects.js";
+import type { RuleContext, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
+
+/** The repository root, from the compiled file in .test-build/test/support/. */
+export const REPO_ROOT = new URL("../../../", import.meta.url);
+
+/** Every document of a YAML fixture in test/fixtures/. */
+export function loadFixture(file: string): unknown[] {
+  const text = readFileSync(new URL(`test/fixtures/${file}`, REPO_ROOT), "utf8");
+  return parseAllDocuments(text).map((doc) => doc.toJS());
+}
+
+/** A catalog holding these patches (all assumed to be in their own namespace). */
+export function catalogOf(patches: readonly StoredContainerPatch[], namespaces: readonly string[] = ["kuma-system"]) {
+  const index = new Map<string, Map<string, StoredContainerPatch>>();
+  for (const patch of patches) {
+    const byName = index.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
+    byName.set(patch.name, patch);
+    index.set(patch.namespace, byName);
+  }
+  return viewOf(index as PatchIndex, namespaces);
+}
+
+/** Kuma's defaults: control plane in kuma-system, no default patches, an empty but configured catalog. */
+export function ruleContext(overrides: Partial<RuleContext> = {}): RuleContext {
+  return {
+    settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] },
+    templates: KUMA_TEMPLATES,
+    catalog: catalogOf([]),
+    ...overrides,
+  };
+}
+
+/** The subject for a Kubernetes object given as JSON (namespace "default" when it has none). */
+export function subjectOf(object: { kind: string; [field: string]: unknown }): Subject {
+  const subject = toSubject(object.kind, object, "default");
+  if (!subject) throw new Error(`not a routed kind: ${object.kind}`);
+  return subject;
+}
+
+/** A Deployment whose pod template carries these annotations/labels and containers. */
+export function deploymentWith(
+  annotations: Record<string, string>,
+  options: { labels?: Record<string, string>; containers?: unknown[]; initContainers?: unknown[]; securityContext?: unknown } = {},
+): WorkloadSubject {
+  return subjectOf({
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "shop" },
+    spec: {
+      selector: { matchLabels: { app: "web" } },
+      template: {
+        metadata: { labels: { app: "web", ...options.labels }, annotations },
+        spec: {
+          containers: options.containers ?? [{ name: "web", image: "nginx:1.27" }],
+          ...(options.initContainers ? { initContainers: options.initContainers } : {}),
+          ...(options.securityContext ? { securityContext: options.securityContext } : {}),
+        },
+      },
+    },
+  }) as WorkloadSubject;
+}
