@@ -21,8 +21,24 @@ const TEMPLATE_PATHS: Readonly<Record<WorkloadKind, readonly string[]>> = {
   CronJob: ["spec", "jobTemplate", "spec", "template"],
 };
 
-export function isRoutedKind(kind: string): kind is RoutedKind {
-  return (ROUTED_KINDS as readonly string[]).includes(kind);
+/** The API group each routed kind belongs to: a CRD that reuses a name in another group is not ours. */
+export const ROUTED_GROUPS: Readonly<Record<RoutedKind, string>> = {
+  ContainerPatch: "kuma.io",
+  Pod: "",
+  Deployment: "apps",
+  StatefulSet: "apps",
+  DaemonSet: "apps",
+  ReplicaSet: "apps",
+  Job: "batch",
+  CronJob: "batch",
+  Namespace: "",
+};
+
+/** The routed kind for a request's group and kind, or undefined: allowed without checks. */
+export function routeOf(group: string, kind: string): RoutedKind | undefined {
+  return (ROUTED_KINDS as readonly string[]).includes(kind) && ROUTED_GROUPS[kind as RoutedKind] === group
+    ? (kind as RoutedKind)
+    : undefined;
 }
 
 /**

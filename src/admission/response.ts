@@ -1,0 +1,32 @@
+import type { AdmissionApiVersion, AdmissionReviewResponse } from "./types.js";
+import type { RuleFailure, Verdict } from "./review.js";
+import type { Finding } from "../rules/types.js";
+
+// Builds every AdmissionReview kuma-guard answers, in the shape of controller-runtime's
+// Allowed / Denied helpers (Kuma answers the same way: pkg/webhook/admission/response.go).
+
+/** The API server truncates each warning at 256 characters; we cut first, on our terms. */
+const MAX_WARNING_LENGTH = 255;
+
+export const formatFinding = (finding: Finding): string => `${finding.ruleId}: ${finding.message}`;
+
+export function formatFailure(failure: RuleFailure): string {
+  const text = failure.error instanceof Error ? failure.error.message : String(failure.error);
+  return `internal-error: ${failure.ruleId} failed: ${text}`;
+}
+
+function truncate(text: string): string {
+  return text.length <= MAX_WARNING_LENGTH ? text : `${text.slice(0, MAX_WARNING_LENGTH - 1)}…`;
+}
+
+/** The AdmissionReview answering `uid` with this verdict, in the request's apiVersion. */
+export function toAdmissionReview(apiVersion: AdmissionApiVersion, uid: string, verdict: Verdict): AdmissionReviewResponse {
+  const warnings = [...verdict.warnings.map(formatFinding), ...verdict.failures.map(formatFailure)].map(truncate);
+  const response: AdmissionReviewResponse["response"] = { uid, allowed: verdict.allowed };
+  if (!verdict.allowed) {
+    const reasons = verdict.denials.length > 0 ? verdict.denials.map(formatFinding) : verdict.failures.map(formatFailure);
+    response.status = { code: 403, reason: "Forbidden", message: reasons.join("; ") };
+  }
+  if (warnings.length > 0) response.warnings = warnings;
+  return { apiVersion, kind: "AdmissionReview", response };
+}

@@ -1,0 +1,117 @@
+import { performance } from "node:perf_hooks";
+import { routeOf, toSubject } from "./subjects.js";
+import type { RoutedKind } from "./subjects.js";
+import type { AdmissionRequest } from "./types.js";
+import type { Policy } from "../policy/types.js";
+import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from "../rules/types.js";
+
+// The decision, without HTTP: subject → rule findings → policy actions → verdict.
+// Pure and synchronous; everything from outside (policy, catalog) is passed in read-only.
+
+export interface ReviewEnv {
+  policy: Policy;
+  catalog: CatalogView;
+  /** Called with each evaluated rule's duration (metrics); optional so `check` pays nothing. */
+  onRuleTimed?: (ruleId: string, seconds: number) => void;
+}
+
+/** A finding with the action the policy gave it ("off" findings are never produced). */
+export interface Decision {
+  finding: Finding;
+  action: Exclude<Action, "off">;
+}
+
+/** A rule that threw: a bug in kuma-guard, never the user's fault. */
+export interface RuleFailure {
+  ruleId: string;
+  error: unknown;
+}
+
+export interface Evaluation {
+  decisions: Decision[];
+  failures: RuleFailure[];
+}
+
+export interface Verdict {
+  allowed: boolean;
+  /** The routed kind, or undefined when the request was not checked. */
+  kind: RoutedKind | undefined;
+  denials: Finding[];
+  warnings: Finding[];
+  audits: Finding[];
+  failures: RuleFailure[];
+}
+
+/** Label values that keep Kuma's injector away from a pod. Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go */
+const NOT_INJECTED: ReadonlySet<string> = new Set(["disabled", "false", "no"]);
+const INJECTION_RULE = "sidecar-injection";
+
+/** The rule context for a policy and catalog state. */
+export function ruleContextOf(env: ReviewEnv): RuleContext {
+  return { settings: env.policy.settings, templates: env.policy.templates, catalog: env.catalog };
+}
+
+/** Runs every applicable rule of the policy on one subject. Never throws. */
+export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ruleContextOf(env)): Evaluation {
+  const { policy, onRuleTimed } = env;
+  const decisions: Decision[] = [];
+  const failures: RuleFailure[] = [];
+  const notInjected =
+    subject.target === "workload" && NOT_INJECTED.has(subject.template.labels["kuma.io/sidecar-injection"] ?? "");
+  for (const rule of policy.rules as readonly Rule<Subject>[]) {
+    if (!rule.targets.includes(subject.target)) continue;
+    if (notInjected && rule.id !== INJECTION_RULE) continue;
+    if (policy.actionFor(rule.id, "error") === "off" || policy.isExempt(rule.id, subject)) continue;
+    const started = onRuleTimed ? performance.now() : 0;
+    try {
+      for (const found of rule.check(subject, ctx)) {
+        const action = policy.actionFor(rule.id, found.severity);
+        if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...found }, action });
+      }
+    } catch (error) {
+      failures.push({ ruleId: rule.id, error });
+    }
+    if (onRuleTimed) onRuleTimed(rule.id, (performance.now() - started) / 1000);
+  }
+  return { decisions, failures };
+}
+
+/**
+ * The verdict for an admission request:
+ * - kinds that are not routed are allowed unchecked;
+ * - DELETE is never denied (deleting is how users fix things): oldObject is checked, denials become warnings;
+ * - UPDATE ratchets: a finding already present in oldObject only warns, so a bad object can still be scaled;
+ * - a Pod owned by a controller only warns: its template was checked on the controller;
+ * - a rule that throws answers per the policy's onError.
+ */
+export function review(request: AdmissionRequest, env: ReviewEnv): Verdict {
+  const kind = routeOf(request.kind.group, request.kind.kind);
+  const verdict: Verdict = { allowed: true, kind, denials: [], warnings: [], audits: [], failures: [] };
+  if (!kind) return verdict;
+  const isDelete = request.operation === "DELETE";
+  const subject = toSubject(kind, isDelete ? request.oldObject : request.object, request.namespace);
+  if (!subject) return verdict;
+
+  const ctx = ruleContextOf(env);
+  const { decisions, failures } = evaluate(subject, env, ctx);
+  const preexisting = request.operation === "UPDATE" ? findingKeysOf(kind, request, env) : undefined;
+  const warnOnly = isDelete || (subject.target === "workload" && subject.controlledBy !== undefined);
+
+  for (const { finding, action } of decisions) {
+    if (action === "audit") verdict.audits.push(finding);
+    else if (action === "warn" || warnOnly || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
+    else verdict.denials.push(finding);
+  }
+  verdict.failures = failures;
+  verdict.allowed = verdict.denials.length === 0 && (failures.length === 0 || env.policy.onError === "allow");
+  return verdict;
+}
+
+function findingKeysOf(kind: RoutedKind, request: AdmissionRequest, env: ReviewEnv): Set<string> {
+  const old = toSubject(kind, request.oldObject, request.namespace);
+  if (!old) return new Set();
+  return new Set(evaluate(old, { policy: env.policy, catalog: env.catalog }).decisions.map((d) => keyOf(d.finding)));
+}
+
+const keyOf = (finding: Finding): string => `${finding.ruleId}\u0000${finding.path ?? ""}\u0000${finding.message}`;
+

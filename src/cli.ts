@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+import { Command, InvalidArgumentError, Option } from "commander";
+import { createLogger, LOG_LEVELS } from "./logger.js";
+import { DEFAULT_MAX_BODY } from "./server/app.js";
+import { serve } from "./server/serve.js";
+import { createNoCatalog } from "./catalog/types.js";
+import { createDefaultPolicy } from "./policy/compile.js";
+import { VERSION } from "./version.js";
+
+// Wires dependencies; all behaviour lives in the modules it calls.
+
+function integer(min: number, max: number) {
+  return (value: string): number => {
+    const number = Number(value);
+    if (!Number.isInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(`expected a whole number from ${min} to ${max}`);
+    }
+    return number;
+  };
+}
+
+/** A flag that can also be set as KUMA_GUARD_<FLAG_IN_CAPS>. */
+function flag(flags: string, description: string): Option {
+  const option = new Option(flags, description);
+  return option.env(`KUMA_GUARD_${option.attributeName().replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+}
+
+const program = new Command()
+  .name("kuma-guard")
+  .description("Validating admission webhook and offline checker for Kuma ContainerPatches and kuma.io annotations.")
+  .version(VERSION, "-V, --version-flag", "print the version")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("run the admission webhook server")
+  .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
+  .addOption(flag("--patches <dir>", "ContainerPatch catalog: YAML/JSON files, re-read on change"))
+  .addOption(flag("--kube", "ContainerPatch catalog from the Kubernetes API (list+watch the control-plane namespaces)"))
+  .addOption(flag("--port <port>", "webhook port").argParser(integer(0, 65535)).default(9443))
+  .addOption(flag("--host <host>", "address to listen on").default("0.0.0.0"))
+  .addOption(flag("--tls-cert <file>", "serving certificate (PEM), re-read when it changes"))
+  .addOption(flag("--tls-key <file>", "serving key (PEM), re-read when it changes"))
+  .addOption(flag("--insecure-http", "serve plain HTTP (local use and tests only: the API server requires HTTPS)"))
+  .addOption(flag("--metrics-port <port>", "extra plain-HTTP listener for /metrics, /healthz, /readyz").argParser(integer(0, 65535)))
+  .addOption(flag("--shutdown-delay <seconds>", "on SIGTERM, keep serving this long with /readyz failing").argParser(integer(0, 3600)).default(5))
+  .addOption(flag("--max-body <bytes>", "largest AdmissionReview accepted (413 above)").argParser(integer(1024, 1 << 30)).default(DEFAULT_MAX_BODY))
+  .addOption(flag("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
+  .action(async (options) => {
+    const logger = createLogger(options.logLevel);
+    const policy = createDefaultPolicy();
+    const catalog = createNoCatalog();
+    const running = await serve(
+      {
+        port: options.port,
+        host: options.host,
+        tlsCert: options.tlsCert,
+        tlsKey: options.tlsKey,
+        insecureHttp: options.insecureHttp === true,
+        metricsPort: options.metricsPort,
+        shutdownDelaySeconds: options.shutdownDelay,
+        maxBody: options.maxBody,
+      },
+      { logger, policy: () => policy, catalog },
+    );
+    const stop = () => {
+      running.shutdown().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+
+program
+  .command("version")
+  .description("print kuma-guard's and Node's versions")
+  .action(() => {
+    process.stdout.write(`kuma-guard ${VERSION} (node ${process.version})\n`);
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`kuma-guard: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(2);
+});

@@ -1,0 +1,20 @@
+import type { Action, AnyRule, ContainerTemplates, KumaSettings, Severity, Subject } from "../rules/types.js";
+
+/** A loaded, validated and compiled policy: everything a review needs, read-only. */
+export interface Policy {
+  readonly name: string;
+  /** The file it came from, or "<bundled>". */
+  readonly source: string;
+  readonly settings: KumaSettings;
+  /** What an exception inside a rule answers. */
+  readonly onError: "allow" | "deny";
+  /** Kuma's rendered containers after the policy's `templates` merge patch. */
+  readonly templates: ContainerTemplates;
+  /** Built-in rules, then the policy's custom rules, in evaluation order. */
+  readonly rules: readonly AnyRule[];
+  /** The action for a finding: an explicit rule action applies to all its findings;
+   *  otherwise errors get the rule's default action and advisories warn. */
+  actionFor(ruleId: string, severity: Severity): Action;
+  /** Whether an exemption of this policy switches the rule off for this subject. */
+  isExempt(ruleId: string, subject: Subject): boolean;
+}
