@@ -1,12 +1,170 @@
-import type { Rule, WorkloadSubject } from "./types.js";
+import * as K from "../kuma/annotations.js";
+import { asRecord } from "../admission/subjects.js";
+import { BOOLEAN_WORDS, ENABLED_WORDS, parseBoolean, parseEnabled } from "../kuma/parsers/boolean.js";
+import { parseDuration } from "../kuma/parsers/duration.js";
+import { ENVOY_LOG_LEVELS, IP_FAMILY_MODES, parseComponentLogLevels, parseEnum } from "../kuma/parsers/enum.js";
+import { MAP_FORMAT, parseMap } from "../kuma/parsers/map.js";
+import { parseUint32 } from "../kuma/parsers/uint32.js";
+import { advisory, error } from "./types.js";
+import type { Labels, Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// The typed kuma annotations not covered by a dedicated rule, read the way Kuma reads them.
+// Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (GetEnabled, GetBoolean,
+// GetUint32, GetMap, GetDurationWithDefault), webhooks/injector/injector.go,
+// controllers/pod_converter.go, probes (virtual probes, application probe proxy).
+
+/** How a value is checked; `port` = uint32 that Kuma later uses as a port (1–65535). */
+type Kind = "enabled" | "boolean" | "uint32" | "port" | "port-or-zero" | "map" | "duration" | "ip-family" | "log-level" | "component-log-level";
+
+/** Kuma's injector/controller rejects or fails on these; injector-owned keys whose user
+ *  values Kuma overwrites (sidecar-injected, sidecar-uid, tproxy ports) are not listed. */
+const TYPED: ReadonlyMap<string, Kind> = new Map<string, Kind>([
+  [K.WAIT_FOR_DATAPLANE_READY, "enabled"],
+  [K.VIRTUAL_PROBES, "enabled"],
+  [K.BUILTIN_DNS, "enabled"],
+  [K.BUILTIN_DNS_LOGGING, "enabled"],
+  [K.INIT_FIRST, "enabled"],
+  [K.TRANSPARENT_PROXYING_EBPF, "enabled"],
+  [K.SPIRE_SUPPORT, "enabled"],
+  [K.INGRESS, "enabled"],
+  [K.EGRESS, "enabled"],
+  [K.TRAFFIC_DROP_INVALID_PACKETS, "boolean"],
+  [K.TRAFFIC_IPTABLES_LOGS, "boolean"],
+  [K.SIDECAR_PROXY_CONCURRENCY, "uint32"],
+  [K.ENVOY_ADMIN_PORT, "port"],
+  [K.VIRTUAL_PROBES_PORT, "port"],
+  [K.BUILTIN_DNS_PORT, "port"],
+  [K.INGRESS_PUBLIC_PORT, "port"],
+  [K.PROMETHEUS_PORT, "port"],
+  [K.APPLICATION_PROBE_PROXY_PORT, "port-or-zero"],
+  [K.SIDECAR_ENV_VARS, "map"],
+  [K.SIDECAR_DRAIN_TIME, "duration"],
+  [K.TRANSPARENT_PROXYING_IP_FAMILY_MODE, "ip-family"],
+  [K.ENVOY_LOG_LEVEL, "log-level"],
+  [K.ENVOY_COMPONENT_LOG_LEVEL, "component-log-level"],
+]);
+
 export const annotationValue: Rule<WorkloadSubject> = {
   id: "annotation-value",
   summary: "Typed kuma.io and traffic.kuma.io annotations hold values Kuma can parse",
   defaultAction: "deny",
   targets: ["workload"],
-  check() {
-    return [];
+  check(subject) {
+    const annotations = subject.template.annotations;
+    const at = (key: string) => K.annotationPath(subject.templatePath, key);
+    const findings: RuleFinding[] = [];
+    for (const [key, value] of Object.entries(annotations)) {
+      const kind = TYPED.get(key);
+      if (kind === undefined) continue;
+      const problem = checkValue(key, value, kind);
+      if (problem) findings.push(error(`${key} ${JSON.stringify(value)}: ${problem}`, at(key)));
+    }
+    findings.push(...checkGateway(annotations, at));
+    findings.push(...checkTokenVolume(subject, at));
+    const address = annotations[K.INGRESS_PUBLIC_ADDRESS];
+    const port = annotations[K.INGRESS_PUBLIC_PORT];
+    if ((address === undefined) !== (port === undefined)) {
+      const missing = address === undefined ? K.INGRESS_PUBLIC_ADDRESS : K.INGRESS_PUBLIC_PORT;
+      const present = address === undefined ? K.INGRESS_PUBLIC_PORT : K.INGRESS_PUBLIC_ADDRESS;
+      findings.push(
+        error(`${present} without ${missing}: Kuma requires both or neither ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present)),
+      );
+    }
+    return findings;
   },
 };
+
+/** Why Kuma fails on the value, with how to fix it; undefined when it is fine. */
+function checkValue(key: string, value: string, kind: Kind): string | undefined {
+  switch (kind) {
+    case "enabled": {
+      const r = parseEnabled(value);
+      return "error" in r ? `annotation "${key}" has wrong value ${JSON.stringify(value)}; Kuma rejects the pod. Use ${ENABLED_WORDS} (case-sensitive)` : undefined;
+    }
+    case "boolean": {
+      const r = parseBoolean(value);
+      return "error" in r
+        ? `Kuma reads this with GetBoolean: only ${BOOLEAN_WORDS} (case-sensitive); anything else is silently false or rejects the pod. Use "true" or "false"`
+        : undefined;
+    }
+    case "uint32": {
+      const r = parseUint32(value);
+      return "error" in r ? `failed to parse annotation "${key}": ${r.error}; Kuma rejects the pod. Use a non-negative integer` : undefined;
+    }
+    case "port":
+    case "port-or-zero": {
+      const r = parseUint32(value);
+      if ("error" in r) return `failed to parse annotation "${key}": ${r.error}; Kuma rejects the pod. Use a port 1-65535`;
+      if (r.value > 65535 || (r.value === 0 && kind === "port"))
+        return `Kuma accepts it as a number but later needs a port 1-65535 (probe, listener or iptables rule fails)${kind === "port-or-zero" ? "; 0 disables it" : ""}`;
+      return undefined;
+    }
+    case "map": {
+      const r = parseMap(value);
+      return "error" in r ? `invalid format. Map in "${key}" has to be provided in the following format: ${MAP_FORMAT}; Kuma rejects the pod` : undefined;
+    }
+    case "duration": {
+      const r = parseDuration(value);
+      return "error" in r ? `${r.error}; Kuma rejects the pod. Use a Go duration such as "30s" or "1m30s"` : undefined;
+    }
+    case "ip-family": {
+      const r = parseEnum(value, IP_FAMILY_MODES);
+      return "error" in r ? `invalid ip family mode ${JSON.stringify(value)}: must be one of 'dualstack' or 'ipv4' (case-sensitive); no Dataplane is generated` : undefined;
+    }
+    case "log-level": {
+      const r = parseEnum(value, ENVOY_LOG_LEVELS);
+      return "error" in r ? `not an Envoy log level, so the sidecar fails to start; use one of ${ENVOY_LOG_LEVELS.join("|")}` : undefined;
+    }
+    case "component-log-level": {
+      const r = parseComponentLogLevels(value);
+      return "error" in r ? `${r.error}, so the sidecar fails to start; use component:level pairs joined by "," (e.g. "upstream:debug,connection:trace")` : undefined;
+    }
+  }
+}
+
+/** kuma.io/gateway: the pod controller accepts only `enabled` (delegated) and `provided`
+ *  (Kuma-managed builtin gateway pods; injecting one fails). Kuma: controllers/pod_controller.go,
+ *  injector.go (GetEnabled on kuma.io/gateway). With a gateway, virtual probes and the
+ *  application probe proxy cannot be enabled (probes/*.go). */
+function checkGateway(annotations: Labels, at: (key: string) => string): RuleFinding[] {
+  const value = annotations[K.GATEWAY];
+  if (value === undefined) return [];
+  if (value === "provided") {
+    return [
+      advisory(`${K.GATEWAY} "provided" marks a pod Kuma's builtin gateway creates itself; on an injected pod injection fails. For a delegated gateway use "enabled"`, at(K.GATEWAY)),
+    ];
+  }
+  if (value !== "enabled") {
+    return [
+      error(`invalid delegated gateway type ${JSON.stringify(value)}: Kuma accepts only "enabled" for ${K.GATEWAY} and generates no Dataplane; use "enabled" or remove it`, at(K.GATEWAY)),
+    ];
+  }
+  const findings: RuleFinding[] = [];
+  const virtual = annotations[K.VIRTUAL_PROBES];
+  const virtualParsed = virtual === undefined ? undefined : parseEnabled(virtual);
+  if (virtualParsed && "value" in virtualParsed && virtualParsed.value.value) {
+    findings.push(error(`virtual probes can't be enabled in gateway mode: remove ${K.VIRTUAL_PROBES} or set it to "disabled"`, at(K.VIRTUAL_PROBES)));
+  }
+  const probeProxy = annotations[K.APPLICATION_PROBE_PROXY_PORT];
+  const probeParsed = probeProxy === undefined ? undefined : parseUint32(probeProxy);
+  if (probeParsed && "value" in probeParsed && probeParsed.value > 0) {
+    findings.push(
+      error(`application probe proxies probes can't be enabled in gateway mode: set ${K.APPLICATION_PROBE_PROXY_PORT} to "0"`, at(K.APPLICATION_PROBE_PROXY_PORT)),
+    );
+  }
+  return findings;
+}
+
+/** kuma.io/service-account-token-volume must name a volume of the pod. Kuma: injector.go. */
+function checkTokenVolume(subject: WorkloadSubject, at: (key: string) => string): RuleFinding[] {
+  const value = subject.template.annotations[K.SERVICE_ACCOUNT_TOKEN_VOLUME];
+  if (value === undefined) return [];
+  const volumes = Array.isArray(subject.template.spec.volumes) ? (subject.template.spec.volumes as unknown[]) : [];
+  if (volumes.some((volume) => asRecord(volume).name === value)) return [];
+  return [
+    error(
+      `volume (${value}) specified for ${K.SERVICE_ACCOUNT_TOKEN_VOLUME} but volume does not exist in pod spec; Kuma rejects the pod. Name one of spec.volumes`,
+      at(K.SERVICE_ACCOUNT_TOKEN_VOLUME),
+    ),
+  ];
+}

@@ -1,12 +1,59 @@
-import type { Rule, WorkloadSubject } from "./types.js";
+import { annotationPath, DIRECT_ACCESS_SERVICES } from "../kuma/annotations.js";
+import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
+import { advisory, error } from "./types.js";
+import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma reads kuma.io/direct-access-services with GetList (no trim, empty items dropped) and
+// matches each entry exactly against other dataplanes' kuma.io/service tags; "*" = all.
+// Kuma: pkg/plugins/runtime/k8s/controllers/pod_converter.go::dataplaneFor,
+// pkg/xds/generator/direct_access_proxy_generator.go; tag charset from
+// pkg/core/resources/apis/mesh/validators.go.
+const TAG_VALUE = /^[a-zA-Z0-9.\-_:]+$/;
+
 export const directAccess: Rule<WorkloadSubject> = {
   id: "direct-access",
   summary: "kuma.io/direct-access-services entries are exact kuma.io/service names",
   defaultAction: "deny",
   targets: ["workload"],
-  check() {
-    return [];
+  check(subject) {
+    const value = subject.template.annotations[DIRECT_ACCESS_SERVICES];
+    if (value === undefined) return [];
+    const list = parseList(value);
+    if ("error" in list) return [];
+    const path = annotationPath(subject.templatePath, DIRECT_ACCESS_SERVICES);
+    const key = DIRECT_ACCESS_SERVICES;
+    const findings: RuleFinding[] = [];
+    const fixed = toTrimmedList(value);
+    const padded = list.value.padded[0];
+    if (padded) {
+      findings.push(
+        error(
+          `${key} entry ${JSON.stringify(padded.text)} is padded: Kuma does not trim it, so it matches no service; write ${JSON.stringify(fixed)}`,
+          path,
+        ),
+      );
+    }
+    for (const item of list.value.items) {
+      const name = item.trim();
+      if (name === "" || name === "*" || TAG_VALUE.test(name)) continue;
+      findings.push(
+        error(
+          `${key} entry ${JSON.stringify(name)} can never match: kuma.io/service names use only [a-zA-Z0-9.-_:] (e.g. backend_shop_svc_8080)`,
+          path,
+        ),
+      );
+    }
+    if (list.value.dropped > 0) {
+      findings.push(advisory(`${key} ${JSON.stringify(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path));
+    }
+    if (list.value.items.some((item) => item.trim() === "*")) {
+      findings.push(
+        advisory(
+          `${key} "*" gives this proxy direct access to every service in the mesh, which is resource intensive; list only the services it needs as <service>_<namespace>_svc_<port>`,
+          path,
+        ),
+      );
+    }
+    return findings;
   },
 };

@@ -1,12 +1,30 @@
-import type { Rule, WorkloadSubject } from "./types.js";
+import { annotationPath, TRAFFIC_EXCLUDE_INBOUND_IPS, TRAFFIC_EXCLUDE_OUTBOUND_IPS } from "../kuma/annotations.js";
+import { parseExcludeIps } from "../kuma/parsers/ips.js";
+import { error } from "./types.js";
+import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForIPs, validateIP (kuma-init
+// or ConfigMap mode); app/cni/pkg/cni/annotations_linux.go::validateIPs (CNI: an empty
+// value or empty item fails the pod sandbox).
+const KEYS = [TRAFFIC_EXCLUDE_INBOUND_IPS, TRAFFIC_EXCLUDE_OUTBOUND_IPS] as const;
+
 export const excludeIps: Rule<WorkloadSubject> = {
   id: "exclude-ips",
   summary: "traffic.kuma.io/exclude-inbound-ips and exclude-outbound-ips are comma lists of IP addresses or CIDRs",
   defaultAction: "deny",
   targets: ["workload"],
-  check() {
-    return [];
+  check(subject) {
+    const findings: RuleFinding[] = [];
+    for (const key of KEYS) {
+      const value = subject.template.annotations[key];
+      if (value === undefined) continue;
+      const result = parseExcludeIps(value);
+      if ("error" in result) {
+        findings.push(
+          error(`${key} ${JSON.stringify(value)}: ${result.error}; the pod fails to start`, annotationPath(subject.templatePath, key)),
+        );
+      }
+    }
+    return findings;
   },
 };

@@ -1,12 +1,55 @@
-import type { Rule, WorkloadSubject } from "./types.js";
+import {
+  annotationPath,
+  TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS,
+  TRAFFIC_EXCLUDE_OUTBOUND_TCP_PORTS_FOR_UIDS,
+  TRAFFIC_EXCLUDE_OUTBOUND_UDP_PORTS_FOR_UIDS,
+} from "../kuma/annotations.js";
+import { parseLegacyPortsForUids } from "../kuma/parsers/legacy-ports-for-uids.js";
+import type { Protocol } from "../kuma/parsers/ports-for-uids.js";
+import { advisory, error } from "./types.js";
+import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma <= 2.8 prefixed each `<ports>:<uids>` entry with tcp:/udp:
+// (release-2.8 pkg/transparentproxy/kubernetes/kubernetes.go); Kuma 2.9 removed both
+// annotations (PR #10983) and ignores them, though Kuma's docs still show them.
+const LEGACY: readonly (readonly [string, Protocol])[] = [
+  [TRAFFIC_EXCLUDE_OUTBOUND_TCP_PORTS_FOR_UIDS, "tcp"],
+  [TRAFFIC_EXCLUDE_OUTBOUND_UDP_PORTS_FOR_UIDS, "udp"],
+];
+
 export const excludePortsForUidsLegacy: Rule<WorkloadSubject> = {
   id: "exclude-ports-for-uids-legacy",
   summary: "The tcp/udp-ports-for-uids annotations Kuma 2.9+ ignores are replaced by exclude-outbound-ports-for-uids",
   defaultAction: "deny",
   targets: ["workload"],
-  check() {
-    return [];
+  check(subject) {
+    const annotations = subject.template.annotations;
+    const findings: RuleFinding[] = [];
+    const converted: string[] = [];
+    const present: { key: string; path: string }[] = [];
+    for (const [key, protocol] of LEGACY) {
+      const value = annotations[key];
+      if (value === undefined) continue;
+      const path = annotationPath(subject.templatePath, key);
+      const result = parseLegacyPortsForUids(value, protocol);
+      if ("error" in result) {
+        findings.push(error(`${key} ${JSON.stringify(value)}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`, path));
+        continue;
+      }
+      converted.push(...result.value.map((entry) => entry.text));
+      present.push({ key, path });
+    }
+    if (present.length === 0) return findings;
+    const existing = (annotations[TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS] ?? "").split(";").filter((entry) => entry !== "");
+    const replacement = [...existing, ...converted.filter((entry) => !existing.includes(entry))].join(";");
+    for (const { key, path } of present) {
+      findings.push(
+        advisory(
+          `${key} is ignored since Kuma 2.9, so nothing is excluded; use ${TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS}: ${JSON.stringify(replacement)}`,
+          path,
+        ),
+      );
+    }
+    return findings;
   },
 };

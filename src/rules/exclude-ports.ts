@@ -1,12 +1,35 @@
-import type { Rule, WorkloadSubject } from "./types.js";
+import { annotationPath, TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS } from "../kuma/annotations.js";
+import { parseExcludePorts } from "../kuma/parsers/ports.js";
+import { advisory, error } from "./types.js";
+import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma: pkg/transparentproxy/config/config.go::Ports.append, utils.go::parsePort (kuma-init
+// fails with Init:Error, or the pod is rejected in ConfigMap mode); the legacy CNI
+// conversion does not trim (app/cni/pkg/cni/injector_linux.go).
+const KEYS = [TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS] as const;
+
 export const excludePorts: Rule<WorkloadSubject> = {
   id: "exclude-ports",
   summary: "traffic.kuma.io/exclude-inbound-ports and exclude-outbound-ports are comma lists of ports 1-65535",
   defaultAction: "deny",
   targets: ["workload"],
-  check() {
-    return [];
+  check(subject) {
+    const findings: RuleFinding[] = [];
+    for (const key of KEYS) {
+      const value = subject.template.annotations[key];
+      if (value === undefined) continue;
+      const path = annotationPath(subject.templatePath, key);
+      const result = parseExcludePorts(value);
+      if ("error" in result) {
+        findings.push(
+          error(`${key} ${JSON.stringify(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path),
+        );
+      } else if (result.value.padded.length > 0) {
+        findings.push(
+          advisory(`${key} ${JSON.stringify(value)} has spaces, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path),
+        );
+      }
+    }
+    return findings;
   },
 };

@@ -1,12 +1,68 @@
-import type { Rule, NamespaceSubject, WorkloadSubject } from "./types.js";
+import { annotationPath, labelPath, SIDECAR_INJECTION } from "../kuma/annotations.js";
+import { ENABLED_WORDS, parseEnabled } from "../kuma/parsers/boolean.js";
+import { advisory, error } from "./types.js";
+import type { Labels, NamespaceSubject, Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// kuma.io/sidecar-injection is a label read with GetEnabled (case-sensitive; yes/no
+// deprecated); a bad value fails injection. As a pod annotation Kuma only logs a warning.
+// The injector webhook's namespaceSelector matches only `enabled`/`true`.
+// Kuma: metadata/annotations.go (GetBooleanWithDefault, PodAnnotationDeprecations),
+// webhooks/injector/precheck.go, deployments/charts/kuma/templates/cp-webhooks-and-secrets.yaml.
+const KEY = SIDECAR_INJECTION;
+
 export const sidecarInjection: Rule<WorkloadSubject | NamespaceSubject> = {
   id: "sidecar-injection",
   summary: "The kuma.io/sidecar-injection label holds one of Kuma's words and is a label, not an annotation",
   defaultAction: "deny",
   targets: ["workload", "namespace"],
-  check() {
-    return [];
+  check(subject) {
+    return subject.target === "namespace" ? checkNamespace(subject) : checkWorkload(subject);
   },
 };
+
+function checkWorkload(subject: WorkloadSubject): RuleFinding[] {
+  const findings = checkLabel(subject.template.labels, labelPath(subject.templatePath, KEY), "the pod");
+  const annotation = subject.template.annotations[KEY];
+  if (annotation !== undefined) {
+    findings.push(
+      advisory(
+        `${KEY} is an annotation here, which Kuma ignores; set it as a label: ${subject.templatePath ? subject.templatePath + "." : ""}metadata.labels: {${KEY}: ${JSON.stringify(annotation)}}`,
+        annotationPath(subject.templatePath, KEY),
+      ),
+    );
+  }
+  return findings;
+}
+
+function checkNamespace(subject: NamespaceSubject): RuleFinding[] {
+  const path = labelPath("", KEY);
+  const value = subject.meta.labels[KEY];
+  const findings: RuleFinding[] = [];
+  if (value === "yes") {
+    findings.push(
+      advisory(`${KEY} "yes" on a Namespace injects nothing: Kuma's injector webhook only selects namespaces labelled "enabled" or "true"; use "enabled"`, path),
+    );
+  } else {
+    findings.push(...checkLabel(subject.meta.labels, path, "pods in this namespace"));
+  }
+  if (subject.meta.annotations[KEY] !== undefined) {
+    findings.push(advisory(`${KEY} is an annotation on this Namespace, which Kuma ignores; set it as a label`, annotationPath("", KEY)));
+  }
+  return findings;
+}
+
+function checkLabel(labels: Labels, path: string, what: string): RuleFinding[] {
+  const value = labels[KEY];
+  if (value === undefined) return [];
+  const result = parseEnabled(value);
+  if ("error" in result) {
+    return [
+      error(`annotation "${KEY}" has wrong value ${JSON.stringify(value)}: Kuma's injector rejects ${what}; use exactly one of ${ENABLED_WORDS} (case-sensitive)`, path),
+    ];
+  }
+  if (result.value.deprecated) {
+    const word = result.value.value ? "enabled" : "disabled";
+    return [advisory(`${KEY} ${JSON.stringify(value)} is deprecated in Kuma; use ${JSON.stringify(word)}`, path)];
+  }
+  return [];
+}

@@ -1,12 +1,59 @@
-import type { Rule, WorkloadSubject } from "./types.js";
+import { SIDECAR_UID } from "../kuma/annotations.js";
+import { parseUint32 } from "../kuma/parsers/uint32.js";
+import { KUMA_CONTAINER_NAMES } from "../kuma/templates.js";
+import { asRecord } from "../admission/subjects.js";
+import { advisory, error } from "./types.js";
+import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma's injector refuses pods whose containers[].securityContext.runAsUser equals the
+// sidecar's UID (init containers and pod-level runAsUser are not checked), and kuma-init
+// lets that UID's traffic bypass the proxy. Kuma: webhooks/injector/precheck.go,
+// pkg/transparentproxy/iptables/builder/builder_table_nat.go.
+/** Kuma's default sidecar UID (runtime.kubernetes.injector.sidecarContainer.uid). */
+const DEFAULT_SIDECAR_UID = 5678;
+
 export const sidecarUid: Rule<WorkloadSubject> = {
   id: "sidecar-uid",
   summary: "Application containers do not run as the sidecar's UID 5678",
   defaultAction: "deny",
   targets: ["workload"],
-  check() {
-    return [];
+  check(subject) {
+    // An injected Pod records the UID Kuma used.
+    const recorded = subject.template.annotations[SIDECAR_UID];
+    const parsedUid = recorded === undefined ? undefined : parseUint32(recorded);
+    const uid = parsedUid && "value" in parsedUid ? parsedUid.value : DEFAULT_SIDECAR_UID;
+    const spec = subject.template.spec;
+    const podUser = asRecord(spec.securityContext).runAsUser;
+    const base = subject.templatePath ? `${subject.templatePath}.spec` : "spec";
+    const findings: RuleFinding[] = [];
+    for (const field of ["containers", "initContainers"] as const) {
+      const list = Array.isArray(spec[field]) ? (spec[field] as unknown[]) : [];
+      list.forEach((item, index) => {
+        const container = asRecord(item);
+        const name = typeof container.name === "string" ? container.name : `#${index}`;
+        if (KUMA_CONTAINER_NAMES.has(name)) return;
+        const own = asRecord(container.securityContext).runAsUser;
+        const path = `${base}.${field}[${index}].securityContext.runAsUser`;
+        if (own === uid) {
+          if (field === "containers") {
+            findings.push(
+              error(`containers using same UID as sidecar is unsupported: ${JSON.stringify([name])}. Kuma's injector rejects the pod; run "${name}" as another UID`, path),
+            );
+          } else {
+            findings.push(
+              advisory(`init container "${name}" runs as the sidecar's UID ${uid}, so its traffic bypasses the proxy; run it as another UID`, path),
+            );
+          }
+        } else if (own === undefined && podUser === uid) {
+          findings.push(
+            advisory(
+              `${field === "containers" ? "container" : "init container"} "${name}" inherits the pod's runAsUser ${uid} (the sidecar's UID), so its traffic bypasses the proxy; set another runAsUser`,
+              `${base}.securityContext.runAsUser`,
+            ),
+          );
+        }
+      });
+    }
+    return findings;
   },
 };

@@ -1,0 +1,118 @@
+import { failed, parsed } from "../parse-result.js";
+import type { Parsed } from "../parse-result.js";
+import { toUint16 } from "./ports.js";
+
+// traffic.kuma.io/exclude-outbound-ports-for-uids: `;`-separated entries
+// `[<protocols>:][<ports>:]<uids>`. Kuma: pkg/transparentproxy/config/utils.go
+// ::parseExcludePortsForUIDs (entries split by plain strings.Split in
+// pkg/transparentproxy/kubernetes/kubernetes.go and kubernetes_config.go).
+
+export type Protocol = "tcp" | "udp";
+
+/** An inclusive range `from-to` (a single value has from === to). */
+export interface ValueRange {
+  from: number;
+  to: number;
+}
+
+export interface UidExclusion {
+  /** The entry as written. */
+  text: string;
+  protocols: Protocol[];
+  /** "all" for `*` or an empty ports part (Kuma uses 1-65535). */
+  ports: ValueRange[] | "all";
+  /** undefined when the uids part is empty: iptables then matches every owner, so ALL
+   *  outbound traffic on those ports bypasses the proxy. */
+  uids?: ValueRange;
+}
+
+const FORMAT = "Expected format: <protocol:>?<ports:>?<uids>";
+const BLANK = /^\s*$/;
+
+/** The entries, as Kuma accepts them (empty entries included, with `uids` undefined). */
+export function parsePortsForUids(value: string): Parsed<UidExclusion[]> {
+  const entries: UidExclusion[] = [];
+  for (const text of value.split(";")) {
+    const entry = parseUidExclusion(text);
+    if ("error" in entry) return entry;
+    entries.push(entry.value);
+  }
+  return parsed(entries);
+}
+
+/** One `[<protocols>:][<ports>:]<uids>` entry. */
+export function parseUidExclusion(text: string): Parsed<UidExclusion> {
+  const parts = text.split(":");
+  if (parts.length > 3) return failed(`invalid format for excluding ports by UIDs: '${text}'. ${FORMAT}`);
+  const [protocolText, portsText, uidsText] =
+    parts.length === 1 ? ["*", "*", parts[0]] : parts.length === 2 ? ["*", parts[0], parts[1]] : parts;
+  const uidsRaw = uidsText as string;
+  if (uidsRaw === "*") return failed(`wildcard '*' is not allowed for UIDs in '${text}'`);
+
+  const protocols = parseProtocols(protocolText as string);
+  if ("error" in protocols) return protocols;
+
+  let ports: ValueRange[] | "all" = "all";
+  if (portsText !== "*" && portsText !== "") {
+    const list = parseRanges(portsText as string);
+    if ("error" in list) return failed(`invalid port range in '${text}': ${list.error}`);
+    if (list.value.length === 0) return failed(`invalid port range in '${text}': no ports (use * for all ports)`);
+    ports = list.value;
+  }
+
+  if (uidsRaw.includes(",")) return failed(`invalid UID entry: '${uidsRaw}'. It should either be a single item or a range`);
+  if (BLANK.test(uidsRaw)) return parsed({ text, protocols: protocols.value, ports });
+  const uids = parseRange(uidsRaw);
+  if ("error" in uids) return failed(`invalid UID range in '${text}': ${uids.error}`);
+  return parsed({ text, protocols: protocols.value, ports, uids: uids.value });
+}
+
+/** Comma list of tcp/udp (trimmed, case-insensitive), `*` or empty for both. */
+function parseProtocols(text: string): Parsed<Protocol[]> {
+  if (text === "" || text === "*") return parsed(["tcp", "udp"]);
+  const out: Protocol[] = [];
+  for (const item of text.split(",")) {
+    if (BLANK.test(item)) continue;
+    const protocol = item.trim().toLowerCase();
+    if (protocol !== "tcp" && protocol !== "udp") return failed(`invalid or unsupported protocol: '${item}'`);
+    if (!out.includes(protocol)) out.push(protocol);
+  }
+  if (out.length === 0) return failed(`no protocol in '${text}' (use tcp, udp or *)`);
+  return parsed(out);
+}
+
+/** Comma list (not trimmed; blank items skipped as Kuma does) of values or `a-b` ranges, each uint16. */
+function parseRanges(text: string): Parsed<ValueRange[]> {
+  const out: ValueRange[] = [];
+  for (const item of text.split(",")) {
+    if (BLANK.test(item)) continue;
+    const range = parseRange(item);
+    if ("error" in range) return range;
+    out.push(range.value);
+  }
+  return parsed(out);
+}
+
+/** `n` or `a-b`, each 0..65535 (Go strconv.ParseUint(s, 10, 16), so no spaces). */
+function parseRange(text: string): Parsed<ValueRange> {
+  const bounds = text.split("-");
+  // Kuma lets `1-2-3` through, but it becomes `1:2:3` for iptables, which kuma-init rejects.
+  if (bounds.length > 2) return failed(`'${text}' is neither a value nor an a-b range`);
+  const from = toUint16(bounds[0] as string);
+  const to = bounds.length === 2 ? toUint16(bounds[1] as string) : from;
+  if (from === undefined) return failed(`invalid uint16 value: '${bounds[0]}'`);
+  if (to === undefined) return failed(`invalid uint16 value: '${bounds[1]}'`);
+  return parsed({ from, to });
+}
+
+/** A range as Kuma's grammar writes it. */
+export function rangeToString(range: ValueRange): string {
+  return range.from === range.to ? `${range.from}` : `${range.from}-${range.to}`;
+}
+
+/** An entry written back as `protocols:ports:uids` (the inverse of parseUidExclusion). */
+export function uidExclusionToString(entry: Omit<UidExclusion, "text">): string {
+  const protocols = entry.protocols.length === 2 ? "*" : entry.protocols.join(",");
+  const ports = entry.ports === "all" ? "*" : entry.ports.map(rangeToString).join(",");
+  return `${protocols}:${ports}:${entry.uids ? rangeToString(entry.uids) : ""}`;
+}
