@@ -17,7 +17,8 @@ export const directAccess: Rule<WorkloadSubject> = {
   targets: ["workload"],
   check(subject) {
     const value = subject.template.annotations[DIRECT_ACCESS_SERVICES];
-    if (value === undefined) return [];
+    // An empty value is an empty list: nothing to check.
+    if (value === undefined || value === "") return [];
     const list = parseList(value);
     if ("error" in list) return [];
     const path = annotationPath(subject.templatePath, DIRECT_ACCESS_SERVICES);

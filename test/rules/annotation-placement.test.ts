@@ -1,0 +1,33 @@
+// Table tests for the annotation-placement rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { annotationPlacement as rule } from "../../src/rules/annotation-placement.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma reads only the pod (template) metadata: webhooks/injector/injector.go, controllers/pod_controller.go
+const deployment = (meta: { annotations?: Record<string, string>; labels?: Record<string, string> }, templateAnnotations: Record<string, string> = {}) =>
+  subjectOf({
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "shop", ...meta },
+    spec: { template: { metadata: { annotations: templateAnnotations }, spec: { containers: [] } } },
+  }) as WorkloadSubject;
+const cases = [
+  { name: "annotation on the template only", subject: () => deployment({}, { "kuma.io/container-patches": "p" }), severities: [] },
+  { name: "annotation on the Deployment itself", subject: () => deployment({ annotations: { "kuma.io/container-patches": "p" } }), severities: ["advisory"] },
+  { name: "same key and value in both (kustomize commonAnnotations)", subject: () => deployment({ annotations: { "kuma.io/gateway": "enabled" } }, { "kuma.io/gateway": "enabled" }), severities: [] },
+  { name: "injection label on the Deployment only", subject: () => deployment({ labels: { "kuma.io/sidecar-injection": "enabled" } }), severities: ["advisory"] },
+  { name: "non-kuma annotation", subject: () => deployment({ annotations: { "deployment.kubernetes.io/revision": "3" } }), severities: [] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(c.subject(), ctx)), c.severities));
+
+test("the advisory names the template path", () => {
+  const [finding] = rule.check(deployment({ annotations: { "kuma.io/container-patches": "p" } }), ctx);
+  assert.match(finding?.message ?? "", /spec\.template\.metadata\.annotations/);
+});

@@ -1,0 +1,27 @@
+// Table tests for the annotation-unknown rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { annotationUnknown as rule } from "../../src/rules/annotation-unknown.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (the keys Kuma reads)
+const cases: { name: string; annotations: Record<string, string>; severities: string[] }[] = [
+  { name: "known keys", annotations: { "kuma.io/container-patches": "p", "traffic.kuma.io/exclude-outbound-ports": "80" }, severities: [] },
+  { name: "non-kuma keys", annotations: { "example.com/x": "1" }, severities: [] },
+  { name: "prometheus aggregate key", annotations: { "prometheus.metrics.kuma.io/aggregate-app-port": "8080" }, severities: [] },
+  { name: "typo", annotations: { "kuma.io/container-patch": "p" }, severities: ["advisory"] },
+  { name: "removed spelling", annotations: { "kuma.io/builtindns": "enabled" }, severities: ["advisory"] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith(c.annotations), ctx)), c.severities));
+
+test("did-you-mean by edit distance", () => {
+  const [finding] = rule.check(deploymentWith({ "kuma.io/container-patch": "p" }), ctx);
+  assert.match(finding?.message ?? "", /did you mean kuma\.io\/container-patches\?/);
+});

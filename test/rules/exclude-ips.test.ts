@@ -1,0 +1,22 @@
+// Table tests for the exclude-ips rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { excludeIps as rule } from "../../src/rules/exclude-ips.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/transparentproxy/config/utils.go::validateIP; app/cni/pkg/cni/annotations_linux.go::validateIPs
+const cases = [
+  { name: "addresses and CIDRs", value: "10.0.0.1,172.16.0.0/16,fe80::1,fe80::/10", severities: [] },
+  { name: "items trimmed", value: "10.0.0.1, 10.0.0.2", severities: [] },
+  { name: "hostname", value: "db.example.com", severities: ["error"] },
+  { name: "address range", value: "10.0.0.1-10.0.0.9", severities: ["error"] },
+  { name: "trailing comma", value: "10.0.0.1,", severities: ["error"] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }), ctx)), c.severities));

@@ -1,0 +1,31 @@
+// Table tests for the exclude-ports-for-uids rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { excludePortsForUids as rule } from "../../src/rules/exclude-ports-for-uids.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs; iptables/builder/builder_table_nat.go
+const cases = [
+  { name: "single uid", value: "1000", severities: [] },
+  { name: "documented protocols", value: "tcp:443:1234;udp:53:1234", severities: [] },
+  { name: "ports and uid range", value: "53,3000-5000:106-108", severities: [] },
+  { name: "uid above 65535", value: "443:70000", severities: ["error"] },
+  { name: "uid list", value: "tcp:443:1000,1001", severities: ["error"] },
+  { name: "wildcard uid", value: "*:*:*", severities: ["error"] },
+  { name: "trailing ; bypasses the proxy", value: "tcp:443:1000;", severities: ["error"] },
+  { name: "missing uid bypasses the proxy on those ports", value: "tcp:443:", severities: ["error"] },
+  { name: "empty value is one empty entry", value: "", severities: ["error"] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": c.value }), ctx)), c.severities));
+
+test("the empty-entry error shows the value without it", () => {
+  const [finding] = rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": "tcp:443:1000;" }), ctx);
+  assert.match(finding?.message ?? "", /write "tcp:443:1000"/);
+});

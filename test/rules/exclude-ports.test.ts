@@ -1,0 +1,23 @@
+// Table tests for the exclude-ports rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { excludePorts as rule } from "../../src/rules/exclude-ports.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/transparentproxy/config/config.go::Ports.append, utils.go::parsePort
+const cases = [
+  { name: "documented list", key: "traffic.kuma.io/exclude-inbound-ports", value: "1234,1235", severities: [] },
+  { name: "empty value", key: "traffic.kuma.io/exclude-outbound-ports", value: "", severities: [] },
+  { name: "spaces fail with CNI", key: "traffic.kuma.io/exclude-outbound-ports", value: "80, 443", severities: ["advisory"] },
+  { name: "range", key: "traffic.kuma.io/exclude-outbound-ports", value: "8000-8010", severities: ["error"] },
+  { name: "port 0", key: "traffic.kuma.io/exclude-inbound-ports", value: "0", severities: ["error"] },
+  { name: "port above 65535", key: "traffic.kuma.io/exclude-inbound-ports", value: "70000", severities: ["error"] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith({ [c.key]: c.value }), ctx)), c.severities));

@@ -1,0 +1,29 @@
+// Table tests for the sidecar-uid rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { sidecarUid as rule } from "../../src/rules/sidecar-uid.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/plugins/runtime/k8s/webhooks/injector/precheck.go (containers only); iptables excludes the sidecar UID
+const cases = [
+  { name: "app without runAsUser", options: {}, severities: [] },
+  { name: "app container as 5678", options: { containers: [{ name: "app", securityContext: { runAsUser: 5678 } }] }, severities: ["error"] },
+  { name: "app init container as 5678", options: { initContainers: [{ name: "migrate", securityContext: { runAsUser: 5678 } }] }, severities: ["advisory"] },
+  { name: "pod-level 5678 inherited", options: { securityContext: { runAsUser: 5678 } }, severities: ["advisory"] },
+  { name: "pod-level 5678 overridden", options: { securityContext: { runAsUser: 5678 }, containers: [{ name: "app", securityContext: { runAsUser: 1000 } }] }, severities: [] },
+  { name: "Kuma sidecar in the template is skipped", options: { containers: [{ name: "kuma-sidecar", securityContext: { runAsUser: 5678 } }] }, severities: [] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith({}, c.options), ctx)), c.severities));
+
+test("Kuma wording", () => {
+  const [finding] = rule.check(deploymentWith({}, { containers: [{ name: "app", securityContext: { runAsUser: 5678 } }] }), ctx);
+  assert.match(finding?.message ?? "", /^containers using same UID as sidecar is unsupported: \["app"\]/);
+  assert.equal(finding?.path, "spec.template.spec.containers[0].securityContext.runAsUser");
+});

@@ -1,0 +1,21 @@
+// Table tests for the workload-label rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { workloadLabel as rule } from "../../src/rules/workload-label.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/plugins/runtime/k8s/webhooks/pod_validator.go
+test("no kuma.io/workload label", () => assert.deepEqual(rule.check(deploymentWith({}), ctx), []));
+test("user-set kuma.io/workload label", () => {
+  const [finding] = rule.check(deploymentWith({}, { labels: { "kuma.io/workload": "web" } }), ctx);
+  assert.equal(finding?.severity, "error");
+  assert.match(finding?.message ?? "", /^cannot manually set kuma.io\/workload label on Pod; it is automatically managed by Kuma/);
+  assert.equal(finding?.path, "spec.template.metadata.labels[\"kuma.io/workload\"]");
+});

@@ -1,0 +1,26 @@
+// Table tests for the workload-patch-list rule; rows that encode Kuma behaviour cite its source.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { workloadPatchList as rule } from "../../src/rules/workload-patch-list.js";
+import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
+
+const ctx = ruleContext();
+const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
+const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
+
+test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+
+// Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go::loadContainerPatches (GetList, no trim)
+const cases = [
+  { name: "exact names", value: "p1,p2", severities: [] },
+  { name: "space after comma looks up \" p2\"", value: "p1, p2", severities: ["error"] },
+  { name: "empty items are dropped", value: "p1,,p2,", severities: ["advisory"] },
+];
+for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith({ "kuma.io/container-patches": c.value }), ctx)), c.severities));
+
+test("the error shows the corrected value and the template path", () => {
+  const [finding] = rule.check(deploymentWith({ "kuma.io/container-patches": "p1, p2" }), ctx);
+  assert.match(finding?.message ?? "", /"p1,p2"/);
+  assert.equal(finding?.path, "spec.template.metadata.annotations[\"kuma.io/container-patches\"]");
+});
