@@ -6,6 +6,8 @@ import { serve } from "./server/serve.js";
 import { createNoCatalog } from "./catalog/types.js";
 import { createDefaultPolicy } from "./policy/compile.js";
 import { VERSION } from "./version.js";
+import { EXIT_USAGE, loadCheckPolicy, readStream, runCheck } from "./check.js";
+import { FORMATS } from "./report/index.js";
 
 // Wires dependencies; all behaviour lives in the modules it calls.
 
@@ -74,6 +76,33 @@ program
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
+  });
+
+program
+  .command("check")
+  .description("check manifests (files, directories, - for stdin) with the webhook's rules; exit 1 when something would be denied, 2 on bad input")
+  .argument("<paths...>", "files, directories (recursive .yaml/.yml/.json) or - for standard input")
+  .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
+  .addOption(flag("--patches <dir>", "ContainerPatch catalog: YAML/JSON files (ContainerPatches in the input are added to it)"))
+  .addOption(flag("--format <format>", "report format on stdout").choices(FORMATS).default("text"))
+  .addOption(flag("--namespace <namespace>", "namespace of documents that have none").default("default"))
+  .addOption(flag("--log-level <level>", "log level (logs go to stderr)").choices(LOG_LEVELS).default("warn"))
+  // Usage errors exit 2 (DESIGN: check exits 1 only when something is denied); help exits 0.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE))
+  .action(async (paths: string[], options) => {
+    const logger = createLogger(options.logLevel, 2);
+    let policy;
+    try {
+      policy = await loadCheckPolicy(options.policy);
+    } catch (error) {
+      process.stderr.write(`kuma-guard check: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.exitCode = await runCheck(
+      { paths, patches: options.patches, format: options.format, namespace: options.namespace },
+      { policy, logger, version: VERSION, readStdin: () => readStream(process.stdin), stdout: process.stdout, stderr: process.stderr, env: process.env },
+    );
   });
 
 program

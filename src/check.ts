@@ -1,0 +1,299 @@
+// `kuma-guard check`: the webhook's rules over manifest files, for CI and Helm output.
+// Reads every input first (ContainerPatches in it join the catalog), then runs each routed
+// document through review() as a CREATE, the same path the server takes, and prints one report.
+import { readFile, stat } from "node:fs/promises";
+import { review } from "./admission/review.js";
+import { routeOf } from "./admission/subjects.js";
+import type { AdmissionRequest } from "./admission/types.js";
+import { createDirectoryCatalog } from "./catalog/directory.js";
+import { listManifestFiles } from "./catalog/watch-files.js";
+import type { Logger } from "./catalog/watch-files.js";
+import { viewOf } from "./catalog/types.js";
+import type { CatalogView, StoredContainerPatch } from "./rules/types.js";
+import { readManifests, toStoredPatch } from "./manifests.js";
+import type { ManifestDocument } from "./manifests.js";
+import { createDefaultPolicy } from "./policy/compile.js";
+import type { Policy } from "./policy/types.js";
+import { BUILT_IN_RULE_IDS } from "./rules/index.js";
+import { formatReport } from "./report/index.js";
+import type { Format } from "./report/index.js";
+import { INTERNAL_ERROR_RULE, sortFindings, STDIN_FILE, summarize } from "./report/model.js";
+import type { Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
+import { shouldColor } from "./report/text.js";
+
+/** Exit codes: 2 (the run itself went wrong) wins over 1 (something would be denied). */
+export const EXIT_OK = 0;
+export const EXIT_DENIED = 1;
+export const EXIT_USAGE = 2;
+
+export interface CheckOptions {
+  /** Files, directories (recursive: .yaml, .yml, .json) and "-" for stdin. */
+  paths: readonly string[];
+  /** --patches DIR: a ContainerPatch catalog read once. */
+  patches?: string;
+  format: Format;
+  /** For documents without metadata.namespace (kubectl's default: "default"). */
+  namespace: string;
+}
+
+export interface CheckDeps {
+  policy: Policy;
+  logger: Logger;
+  version: string;
+  readStdin: () => Promise<string>;
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown };
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** One input's text, named as the report will name it. */
+export interface InputSource {
+  file: string;
+  text: string;
+}
+
+/** Runs the check and writes the report to stdout, problems to stderr. Returns the exit code. */
+export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<number> {
+  const problems: string[] = [];
+  const { sources, errors } = await readInputs(options.paths, deps.readStdin);
+  problems.push(...errors);
+
+  const documents: ManifestDocument[] = [];
+  for (const source of sources) {
+    const read = readManifests(source.text, source.file);
+    documents.push(...read.documents);
+    for (const e of read.errors) problems.push(`${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`);
+  }
+
+  let baseCatalog: CatalogView | undefined;
+  if (options.patches !== undefined) {
+    const catalog = createDirectoryCatalog({ dir: options.patches, logger: deps.logger, watch: false });
+    await catalog.ready;
+    await catalog.close();
+    if (!catalog.synced()) {
+      deps.stderr.write(`kuma-guard check: --patches ${options.patches}: cannot read the ContainerPatch directory\n`);
+      return EXIT_USAGE;
+    }
+    baseCatalog = catalog.view(deps.policy.settings.controlPlaneNamespaces);
+  }
+
+  const { report, failures } = checkDocuments(documents, {
+    policy: deps.policy,
+    baseCatalog,
+    namespace: options.namespace,
+    files: sources.map((s) => s.file),
+    version: deps.version,
+  });
+  for (const { object, ruleId, error } of failures) {
+    deps.logger.error({ err: error, ruleId, file: object.file, line: object.line }, `rule ${ruleId} failed`);
+  }
+  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
+
+  deps.stdout.write(formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
+  if (problems.length > 0) return EXIT_USAGE;
+  return summarize(report).denied > 0 ? EXIT_DENIED : EXIT_OK;
+}
+
+export interface CheckEnv {
+  policy: Policy;
+  /** The --patches catalog, viewed with the policy's control-plane namespaces; undefined without one. */
+  baseCatalog: CatalogView | undefined;
+  namespace: string;
+  /** Every input file, for the report (also those without a checked object). */
+  files: readonly string[];
+  version: string;
+}
+
+export interface CheckFailure {
+  object: ReportObject;
+  ruleId: string;
+  error: unknown;
+}
+
+/**
+ * The report for already-read documents. Pure and synchronous: each routed document is
+ * reviewed as a CREATE against the catalog (the --patches catalog overlaid with the input's
+ * ContainerPatches); other kinds are counted as skipped.
+ */
+export function checkDocuments(documents: readonly ManifestDocument[], env: CheckEnv): { report: Report; failures: CheckFailure[] } {
+  const { policy } = env;
+  const catalog = catalogFor(documents, env);
+  const objects: ReportObject[] = [];
+  const failures: CheckFailure[] = [];
+  let skipped = 0;
+  for (const doc of documents) {
+    const request = toCreateRequest(doc.object, env.namespace);
+    if (!routeOf(request.kind.group, request.kind.kind)) {
+      skipped++;
+      continue;
+    }
+    const verdict = review(request, { policy, catalog });
+    const findings: ReportFinding[] = [
+      ...verdict.denials.map((f) => toReportFinding(f, "deny")),
+      ...verdict.warnings.map((f) => toReportFinding(f, "warn")),
+      ...verdict.audits.map((f) => toReportFinding(f, "audit")),
+      // As the server does: a rule that threw answers per onError, and always shows.
+      ...verdict.failures.map(
+        (failure): ReportFinding => ({
+          ruleId: INTERNAL_ERROR_RULE,
+          action: policy.onError === "deny" ? "deny" : "warn",
+          severity: "error",
+          message: `${failure.ruleId} failed: ${errorMessage(failure.error)}`,
+        }),
+      ),
+    ];
+    const object: ReportObject = {
+      kind: request.kind.kind,
+      namespace: request.namespace,
+      name: request.name,
+      file: doc.file,
+      line: doc.line,
+      findings: sortFindings(findings),
+    };
+    objects.push(object);
+    for (const failure of verdict.failures) failures.push({ object, ruleId: failure.ruleId, error: failure.error });
+  }
+  const builtIn = new Set(BUILT_IN_RULE_IDS);
+  const rules: RuleInfo[] = [
+    ...policy.rules.map((rule) => ({ id: rule.id, summary: rule.summary, builtIn: builtIn.has(rule.id) })),
+    { id: INTERNAL_ERROR_RULE, summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError", builtIn: false },
+  ];
+  return { report: { tool: { name: "kuma-guard", version: env.version }, files: [...env.files], objects, skipped, rules }, failures };
+}
+
+/**
+ * The catalog the workloads are checked against. Input ContainerPatches in a control-plane
+ * namespace overlay the --patches catalog (a name in the input wins: it is the version being
+ * applied) and make the catalog "configured"; patches elsewhere never join (patch-namespace
+ * reports them, as Kuma never reads them). Without either, workload-missing-patch is advisory.
+ */
+export function catalogFor(documents: readonly ManifestDocument[], env: Pick<CheckEnv, "policy" | "baseCatalog" | "namespace">): CatalogView {
+  const namespaces = env.policy.settings.controlPlaneNamespaces;
+  const index = new Map<string, Map<string, StoredContainerPatch>>();
+  for (const doc of documents) {
+    const patch = toStoredPatch(doc.object, env.namespace);
+    if (!patch || !namespaces.includes(patch.namespace)) continue;
+    const byName = index.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
+    byName.set(patch.name, patch);
+    index.set(patch.namespace, byName);
+  }
+  const input = viewOf(index, namespaces);
+  const base = env.baseCatalog;
+  return {
+    configured: index.size > 0 || base?.configured === true,
+    get: (name) => input.get(name) ?? base?.get(name),
+  };
+}
+
+/** The AdmissionRequest the API server would send for `kubectl create` of this object. */
+export function toCreateRequest(object: Record<string, unknown>, defaultNamespace: string): AdmissionRequest {
+  const apiVersion = typeof object["apiVersion"] === "string" ? object["apiVersion"] : "";
+  const slash = apiVersion.indexOf("/");
+  const group = slash < 0 ? "" : apiVersion.slice(0, slash);
+  const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
+  const kind = typeof object["kind"] === "string" ? object["kind"] : "";
+  const metadata = isRecord(object["metadata"]) ? object["metadata"] : {};
+  const name = stringOr(metadata["name"], stringOr(metadata["generateName"], ""));
+  const namespace = kind === "Namespace" ? "" : stringOr(metadata["namespace"], defaultNamespace);
+  return { uid: "", kind: { group, version, kind }, namespace, name, operation: "CREATE", object, oldObject: null, dryRun: true };
+}
+
+/**
+ * The text of every input: "-" is stdin (read once), a directory contributes its .yaml/.yml/.json
+ * files recursively (sorted; hidden names skipped), any other path is read as a manifest.
+ * A path given twice is read once. Problems are returned as messages, never thrown.
+ */
+export async function readInputs(paths: readonly string[], readStdin: () => Promise<string>): Promise<{ sources: InputSource[]; errors: string[] }> {
+  const sources: InputSource[] = [];
+  const errors: string[] = [];
+  const seen = new Set<string>();
+  const addFile = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    try {
+      sources.push({ file, text: await readFile(file, "utf8") });
+    } catch (e) {
+      errors.push(`${file}: cannot be read: ${fsMessage(e)}`);
+    }
+  };
+  for (const path of paths) {
+    if (path === "-") {
+      if (seen.has(STDIN_FILE)) continue;
+      seen.add(STDIN_FILE);
+      try {
+        sources.push({ file: STDIN_FILE, text: await readStdin() });
+      } catch (e) {
+        errors.push(`standard input cannot be read: ${errorMessage(e)}`);
+      }
+      continue;
+    }
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(path)).isDirectory();
+    } catch (e) {
+      errors.push(`${path}: cannot be read: ${fsMessage(e)}`);
+      continue;
+    }
+    if (!isDirectory) {
+      await addFile(path);
+      continue;
+    }
+    let files;
+    try {
+      files = await listManifestFiles(path);
+    } catch (e) {
+      errors.push(`${path}: cannot be read: ${fsMessage(e)}`);
+      continue;
+    }
+    // An empty directory is a mistake in a CI job (wrong path), not a clean result.
+    if (files.length === 0) errors.push(`${path}: no .yaml, .yml or .json files in this directory`);
+    for (const file of files) await addFile(file.path);
+  }
+  return { sources, errors };
+}
+
+/** All of standard input as UTF-8. */
+export async function readStream(stream: AsyncIterable<Buffer | string>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function toReportFinding(finding: { ruleId: string; severity: ReportFinding["severity"]; message: string; path?: string }, action: ReportFinding["action"]): ReportFinding {
+  const out: ReportFinding = { ruleId: finding.ruleId, action, severity: finding.severity, message: finding.message };
+  if (finding.path !== undefined) out.path = finding.path;
+  return out;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+const stringOr = (value: unknown, fallback: string): string => (typeof value === "string" && value !== "" ? value : fallback);
+
+const FS_MESSAGES: Readonly<Record<string, string>> = {
+  ENOENT: "no such file or directory",
+  EACCES: "permission denied",
+  EISDIR: "is a directory",
+  ENOTDIR: "not a directory",
+};
+
+function fsMessage(e: unknown): string {
+  const code = isRecord(e) && typeof e["code"] === "string" ? e["code"] : undefined;
+  return (code && FS_MESSAGES[code]) ?? errorMessage(e);
+}
+
+function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The policy for a check: the file given with --policy, else the bundled default.
+ * Throws with a message that names the file when the policy cannot be loaded.
+ */
+export async function loadCheckPolicy(file: string | undefined): Promise<Policy> {
+  if (file === undefined) return createDefaultPolicy();
+  // Until src/policy's loader lands there is nothing to read a policy file with: refuse
+  // rather than silently check with the defaults.
+  throw new Error(`--policy ${file}: policy files are not supported by this build yet`);
+}
