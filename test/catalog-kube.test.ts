@@ -178,3 +178,24 @@ test("an unreachable API server: not synced, retried, never thrown", async (t) =
   await catalog.resolve(CP, ["a"]);
   assert.equal(catalog.view(CP).get("a"), undefined);
 });
+
+test("a live GET that hangs is given up after getTimeoutMs", async (t) => {
+  const api = new FakeKubeApi();
+  await api.start();
+  const catalog = await createKubeCatalog({ namespaces: CP, logger: createMemoryLogger(), kubeConfig: api.kubeConfig(), getTimeoutMs: 100 });
+  t.after(async () => {
+    await catalog.close();
+    await api.stop();
+  });
+  await waitFor(() => catalog.synced(), "the list");
+  api.hangGets = true;
+  await catalog.resolve(CP, ["slow"]);
+  assert.equal(api.count("get", "kuma-system", "slow"), 1);
+});
+
+test("close() while a list is still pending does not wait for it", async (t) => {
+  const { api, catalog } = await setUp(t, CP, (api) => api.listGates.set("kuma-system", new Promise<void>(() => {})));
+  await waitFor(() => api.count("list") === 1, "the pending list");
+  await catalog.close();
+  assert.equal(catalog.synced(), false);
+});

@@ -131,9 +131,13 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       let failure: unknown;
       let controller: AbortController | undefined;
       let abortWanted = false;
+      let finished = false;
+      // Watch.watch() hands out its AbortController only once the response headers arrived, so
+      // ending a watch (ERROR event, stall, close) also settles this promise directly.
       const abort = (): void => {
         abortWanted = true;
         controller?.abort();
+        finish(undefined);
       };
       const timeoutSeconds = options.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
       let stall: NodeJS.Timeout | undefined;
@@ -145,15 +149,14 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
         }, timeoutSeconds * 1000 + WATCH_STALL_GRACE_MS);
         stall.unref();
       };
-      let finished = false;
-      const finish = (err: unknown): void => {
+      function finish(err: unknown): void {
         if (finished) return;
         finished = true;
         if (stall) clearTimeout(stall);
         closing.signal.removeEventListener("abort", abort);
         if (statusCodeOf(err) === 410) gone = true;
         resolve({ gone, events, error: gone ? undefined : (failure ?? (abortWanted ? undefined : (err ?? undefined))) });
-      };
+      }
       closing.signal.addEventListener("abort", abort, { once: true });
       armStallTimer();
       const versionOf = (object: unknown): string | undefined => {
@@ -197,7 +200,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
         .watch(path, { resourceVersion: from, allowWatchBookmarks: true, timeoutSeconds }, onEvent, finish)
         .then((c) => {
           controller = c;
-          if (abortWanted || closing.signal.aborted) c.abort();
+          if (abortWanted || finished || closing.signal.aborted) c.abort();
         })
         .catch(finish);
     });

@@ -29,6 +29,8 @@ export class FakeKubeApi {
   failWatches: { count: number; status: number } = { count: 0, status: 410 };
   /** Answer GETs of one object with 500. */
   failGets = false;
+  /** Never answer GETs of one object. */
+  hangGets = false;
   /** Lists of these namespaces wait until the promise settles. */
   readonly listGates = new Map<string, Promise<void>>();
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -134,6 +136,7 @@ export class FakeKubeApi {
     const query = Object.fromEntries(url.searchParams);
     if (name !== undefined) {
       this.requests.push({ kind: "get", namespace, name, query });
+      if (this.hangGets) return;
       if (this.failGets) return this.status(res, 500, "InternalError", "etcd is down");
       const object = this.objects.get(namespace)?.get(name);
       if (!object) return this.status(res, 404, "NotFound", `containerpatches.kuma.io "${name}" not found`);
