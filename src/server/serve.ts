@@ -1,11 +1,15 @@
 import { createServer as createHttpServer } from "node:http";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import { readFile } from "node:fs/promises";
+import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { createApp } from "./app.js";
 import type { AppState } from "./app.js";
+import { createCertificateReloader } from "./tls.js";
+import type { CertificateReloader } from "./tls.js";
+import { closeConnectionsWhileDraining, delay, drain, SHUTDOWN_GRACE_MS } from "./shutdown.js";
 import { createMetrics } from "../metrics.js";
+import type { Metrics } from "../metrics.js";
 import type { Logger } from "../logger.js";
 import type { CatalogSource } from "../catalog/types.js";
 import type { Policy } from "../policy/types.js";
@@ -19,71 +23,124 @@ export interface ServeOptions {
   metricsPort?: number;
   shutdownDelaySeconds: number;
   maxBody: number;
+  /** After the delay, how long in-flight requests may take before their sockets are destroyed. */
+  shutdownGraceMs?: number;
+  /** Overrides for the TLS file poll (tests); defaults in tls.ts. */
+  tlsPollIntervalMs?: number;
+}
+
+export interface ServeDeps {
+  logger: Logger;
+  policy: () => Policy;
+  catalog: CatalogSource;
+  /** Extra readiness (e.g. the policy loaded); /readyz also needs the catalog synced and no drain. */
+  ready?: () => boolean;
 }
 
 export interface RunningServer {
   /** The webhook listener's port (useful with --port 0). */
   port: number;
   metricsPort?: number;
-  /** Starts the graceful shutdown: readiness off, delay, stop accepting, drain, close. */
+  /** The registry and counters the app reports to (e.g. for policy reload counts). */
+  metrics: Metrics;
+  /** The serving certificate's reloader; undefined with --insecure-http. */
+  tls?: CertificateReloader;
+  /** Graceful shutdown: readiness off, delay, stop accepting, drain, close. Idempotent. */
   shutdown(): Promise<void>;
 }
 
-export async function serve(options: ServeOptions, deps: { logger: Logger; policy: () => Policy; catalog: CatalogSource }): Promise<RunningServer> {
+/** Paths the --metrics-port listener serves; the webhook itself is only on the TLS port. */
+const METRICS_LISTENER_PATHS: ReadonlySet<string> = new Set(["/metrics", "/healthz", "/readyz"]);
+
+export async function serve(options: ServeOptions, deps: ServeDeps): Promise<RunningServer> {
   const { logger, catalog } = deps;
   let draining = false;
-  const metrics = createMetrics({ catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace() }) });
+
+  let tls: CertificateReloader | undefined;
+  const metrics = createMetrics({
+    catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace() }),
+    certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
+  });
   const state = (): AppState => ({ policy: deps.policy(), catalog });
   const app = createApp({
     logger,
     metrics,
     state,
     maxBody: options.maxBody,
-    isReady: () => !draining && catalog.synced(),
+    isReady: () => !draining && catalog.synced() && (deps.ready?.() ?? true),
   });
 
-  let server: Server;
+  let server: Server | HttpsServer;
   if (options.insecureHttp) {
     server = createHttpServer(app);
   } else {
     if (!options.tlsCert || !options.tlsKey) throw new Error("serve needs --tls-cert and --tls-key, or --insecure-http for local use");
-    const [cert, key] = await Promise.all([readFile(options.tlsCert), readFile(options.tlsKey)]);
-    server = createHttpsServer({ cert, key }, app);
+    let https: HttpsServer | undefined;
+    tls = await createCertificateReloader({
+      files: { cert: options.tlsCert, key: options.tlsKey },
+      logger,
+      // Only new handshakes use the new context: open connections keep working.
+      apply: (pair) => https?.setSecureContext({ cert: pair.cert, key: pair.key }),
+      ...(options.tlsPollIntervalMs !== undefined ? { pollIntervalMs: options.tlsPollIntervalMs } : {}),
+    });
+    const { cert, key } = tls.current();
+    https = createHttpsServer({ cert, key }, app);
+    server = https;
   }
-  const port = await listen(server, options.port, options.host);
+  closeConnectionsWhileDraining(server, () => draining);
+  const port = await listen(server, options.port, options.host).catch((error: unknown) => {
+    tls?.close();
+    throw error;
+  });
   logger.info({ port, host: options.host, tls: !options.insecureHttp }, "kuma-guard listening");
 
   let metricsServer: Server | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
-    metricsServer = createHttpServer(app);
+    metricsServer = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? "/").split("?")[0] ?? "/";
+      if (METRICS_LISTENER_PATHS.has(path)) return app(req, res);
+      res.statusCode = 404;
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      res.end(JSON.stringify({ error: `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz` }));
+    });
+    closeConnectionsWhileDraining(metricsServer, () => draining);
     metricsPort = await listen(metricsServer, options.metricsPort, options.host);
+    logger.info({ port: metricsPort, host: options.host }, "kuma-guard metrics listening");
   }
+
+  let stopping: Promise<void> | undefined;
+  const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+  const shutdown = async (): Promise<void> => {
+    draining = true;
+    logger.info({ delaySeconds: options.shutdownDelaySeconds }, "draining: readiness off, still serving");
+    await delay(options.shutdownDelaySeconds * 1000);
+    logger.info({ graceMs }, "draining: no longer accepting connections, finishing in-flight requests");
+    const results = await Promise.all([drain(server, graceMs), metricsServer ? drain(metricsServer, graceMs) : undefined]);
+    if (results.some((r) => r?.forced)) logger.warn({ graceMs }, "draining: requests still running after the grace period were cut off");
+    tls?.close();
+    await catalog.close();
+    logger.info("stopped");
+  };
 
   return {
     port,
     ...(metricsPort !== undefined ? { metricsPort } : {}),
-    async shutdown() {
-      draining = true;
-      logger.info({ delaySeconds: options.shutdownDelaySeconds }, "draining: readiness off");
-      await new Promise((resolve) => setTimeout(resolve, options.shutdownDelaySeconds * 1000));
-      await Promise.all([close(server), metricsServer ? close(metricsServer) : undefined]);
-      await catalog.close();
-      logger.info("stopped");
+    metrics,
+    ...(tls ? { tls } : {}),
+    shutdown() {
+      stopping ??= shutdown();
+      return stopping;
     },
   };
 }
 
-function listen(server: Server, port: number, host: string): Promise<number> {
+function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-function close(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve((server.address() as AddressInfo).port);
+    });
   });
 }

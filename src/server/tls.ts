@@ -1,0 +1,241 @@
+// The serving certificate, re-read when its files change, without a restart and without
+// dropping connections: a reload swaps the listener's secure context, which only new TLS
+// handshakes use; established connections keep theirs.
+//
+// Kubernetes updates a mounted Secret by writing `..2026_xx/`, then renaming a new `..data`
+// symlink over the old one (`tls.crt -> ..data/tls.crt`). fs.watch on the files' directories
+// sees that on most filesystems but not all (overlay, network filesystems), and an in-place
+// rewrite may be reported per file, so a cheap periodic stat of both paths backs it up.
+import { watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { X509Certificate, createPrivateKey } from "node:crypto";
+import { createSecureContext } from "node:tls";
+import { dirname } from "node:path";
+import { failed, parsed } from "../kuma/parse-result.js";
+import type { Parsed } from "../kuma/parse-result.js";
+
+/** The part of a pino logger the reloader uses. */
+export interface TlsLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
+/** A certificate and key that load, parse and belong together. */
+export interface CertificatePair {
+  cert: Buffer;
+  key: Buffer;
+  notAfter: Date;
+  /** SHA-256 fingerprint, as Node's getPeerCertificate() reports it (AA:BB:...). */
+  fingerprint256: string;
+  serialNumber: string;
+  subject: string;
+}
+
+/**
+ * Reads and checks a certificate/key pair. Total: a half-written file, a key that does not
+ * belong to the certificate or anything else unusable is an error, never a throw.
+ */
+export async function loadCertificatePair(files: TlsFiles): Promise<Parsed<CertificatePair>> {
+  let cert: Buffer;
+  let key: Buffer;
+  try {
+    [cert, key] = await Promise.all([readFile(files.cert), readFile(files.key)]);
+  } catch (error) {
+    return failed(`cannot read the certificate or key: ${(error as Error).message}`);
+  }
+  let x509: X509Certificate;
+  try {
+    x509 = new X509Certificate(cert);
+  } catch (error) {
+    return failed(`${files.cert} is not a PEM certificate: ${(error as Error).message}`);
+  }
+  try {
+    if (!x509.checkPrivateKey(createPrivateKey(key))) return failed(`${files.key} is not the key of the certificate in ${files.cert}`);
+  } catch (error) {
+    return failed(`${files.key} is not a usable private key: ${(error as Error).message}`);
+  }
+  try {
+    // What setSecureContext would do: catches what the checks above do not (e.g. a bad chain).
+    createSecureContext({ cert, key });
+  } catch (error) {
+    return failed(`the certificate and key do not form a TLS context: ${(error as Error).message}`);
+  }
+  return parsed({
+    cert,
+    key,
+    notAfter: new Date(x509.validTo),
+    fingerprint256: x509.fingerprint256,
+    serialNumber: x509.serialNumber,
+    subject: x509.subject.replace(/\n/g, ", "),
+  });
+}
+
+/**
+ * Identity and version of both files as seen through their symlinks: changes when a file is
+ * rewritten in place, replaced by rename, or when a `..data` symlink on the way is swapped.
+ */
+export async function versionOf(files: TlsFiles): Promise<string> {
+  const one = async (path: string): Promise<string> => {
+    try {
+      const [real, info] = await Promise.all([realpath(path), stat(path)]);
+      return `${real}:${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+    } catch (error) {
+      return `missing:${(error as NodeJS.ErrnoException).code ?? "?"}`;
+    }
+  };
+  const [cert, key] = await Promise.all([one(files.cert), one(files.key)]);
+  return `${cert}|${key}`;
+}
+
+export interface CertificateReloaderOptions {
+  files: TlsFiles;
+  logger: TlsLogger;
+  /** Installs a new pair on the listener (server.setSecureContext). A throw keeps the old pair. */
+  apply: (pair: CertificatePair) => void;
+  /** How often both files are stat()ed in case fs.watch missed a change. */
+  pollIntervalMs?: number;
+  /** Writers touch the two files one after the other: wait for the burst to end. */
+  debounceMs?: number;
+}
+
+export interface CertificateReloader {
+  /** The pair in use. */
+  current(): CertificatePair;
+  /** Re-reads the files now (serialized with watch-triggered reloads); true when a new pair was applied. */
+  reload(): Promise<boolean>;
+  close(): void;
+}
+
+/** 2 s: a rotation is picked up within seconds even without fs.watch; two stat() calls per poll cost nothing. */
+export const TLS_POLL_INTERVAL_MS = 2000;
+/** 100 ms: long enough to coalesce the events of one Secret update, short against the poll. */
+export const TLS_DEBOUNCE_MS = 100;
+
+/**
+ * Loads the pair (throws when the first load fails: nothing to serve with), then watches the
+ * files' directories and polls their versions; on a change the pair is re-read and applied
+ * only when it is complete and consistent. A bad pair keeps the old one and logs a warning
+ * once per version of the files. Timers and watchers never keep the process alive.
+ */
+export async function createCertificateReloader(options: CertificateReloaderOptions): Promise<CertificateReloader> {
+  const { files, logger, apply } = options;
+  const pollIntervalMs = options.pollIntervalMs ?? TLS_POLL_INTERVAL_MS;
+  const debounceMs = options.debounceMs ?? TLS_DEBOUNCE_MS;
+
+  let seen = await versionOf(files);
+  const first = await loadCertificatePair(files);
+  if (!("value" in first)) throw new Error(`TLS: ${first.error}`);
+  let current = first.value;
+  logger.info(describe(current, files), "TLS certificate loaded");
+
+  let closed = false;
+  // One reload at a time: a change during a reload is picked up by the next one.
+  let chain: Promise<boolean> = Promise.resolve(false);
+  const reloadOnce = async (force: boolean): Promise<boolean> => {
+    if (closed) return false;
+    const version = await versionOf(files);
+    if (!force && version === seen) return false;
+    seen = version;
+    const next = await loadCertificatePair(files);
+    if (!("value" in next)) {
+      // Often transient (one file of the pair written, not yet the other): the next change retries.
+      logger.warn({ ...files, error: next.error }, "TLS certificate not reloaded: keeping the current one");
+      return false;
+    }
+    if (next.value.fingerprint256 === current.fingerprint256 && next.value.key.equals(current.key)) return false;
+    try {
+      apply(next.value);
+    } catch (error) {
+      logger.error({ ...files, err: error }, "TLS certificate not reloaded: the listener refused it; keeping the current one");
+      return false;
+    }
+    const previous = current;
+    current = next.value;
+    logger.info({ ...describe(current, files), previousSerialNumber: previous.serialNumber }, "TLS certificate reloaded");
+    return true;
+  };
+  const enqueue = (force: boolean): Promise<boolean> => {
+    chain = chain.then(
+      () => reloadOnce(force),
+      () => reloadOnce(force),
+    );
+    return chain;
+  };
+
+  let debounce: NodeJS.Timeout | undefined;
+  const trigger = (): void => {
+    if (closed) return;
+    if (debounce) clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      debounce = undefined;
+      enqueue(false).catch((error: unknown) => logger.error({ ...files, err: error }, "TLS certificate reload failed"));
+    }, debounceMs);
+    debounce.unref();
+  };
+
+  // One watcher per directory: the files' own inodes change on every rotation, their directories do not.
+  const watchers = new Map<string, FSWatcher | undefined>();
+  const ensureWatchers = (): void => {
+    for (const dir of new Set([dirname(files.cert), dirname(files.key)])) {
+      if (closed || watchers.get(dir)) continue;
+      try {
+        const watcher = watch(dir, { persistent: false }, trigger);
+        watcher.on("error", (error) => {
+          logger.warn({ dir, err: error }, "watching the TLS directory failed; polling only");
+          watcher.close();
+          watchers.set(dir, undefined);
+        });
+        watchers.set(dir, watcher);
+      } catch (error) {
+        logger.debug({ dir, err: error }, "cannot watch the TLS directory; polling only");
+      }
+    }
+  };
+  ensureWatchers();
+
+  let polling = false;
+  const poll = setInterval(() => {
+    if (closed || polling) return;
+    polling = true;
+    versionOf(files)
+      .then((version) => {
+        if (version !== seen) trigger();
+        ensureWatchers(); // a directory that vanished and came back is watched again
+      })
+      .catch((error: unknown) => logger.debug({ err: error }, "checking the TLS files failed"))
+      .finally(() => {
+        polling = false;
+      });
+  }, pollIntervalMs);
+  poll.unref();
+
+  return {
+    current: () => current,
+    reload: () => enqueue(true),
+    close() {
+      closed = true;
+      clearInterval(poll);
+      if (debounce) clearTimeout(debounce);
+      for (const watcher of watchers.values()) watcher?.close();
+      watchers.clear();
+    },
+  };
+}
+
+function describe(pair: CertificatePair, files: TlsFiles) {
+  return {
+    cert: files.cert,
+    subject: pair.subject,
+    serialNumber: pair.serialNumber,
+    fingerprint256: pair.fingerprint256,
+    notAfter: pair.notAfter.toISOString(),
+  };
+}
