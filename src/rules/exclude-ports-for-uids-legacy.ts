@@ -45,7 +45,7 @@ export const excludePortsForUidsLegacy: Rule<WorkloadSubject> = {
     for (const { key, path } of present) {
       findings.push(
         advisory(
-          `${key} is ignored since Kuma 2.9, so nothing is excluded; use ${TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS}: ${JSON.stringify(replacement)}`,
+          `${key} is ignored since Kuma 2.9 (nothing excluded); set ${TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS}: ${JSON.stringify(replacement)}`,
           path,
         ),
       );

@@ -10,6 +10,9 @@ const kinds = (findings: RuleFinding[]) => findings.map((f) => f.severity);
 const pod = () => subjectOf(loadFixture("kuma-injected-pod.yaml")[0] as { kind: string }) as WorkloadSubject;
 
 test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(pod(), ctx), []));
+const fixture = (file: string) => subjectOf(loadFixture(file)[0] as { kind: string }) as WorkloadSubject;
+test("documented usage (workload-good.yaml) has no findings", () => assert.deepEqual(rule.check(fixture("workload-good.yaml"), ctx), []));
+test("workload-bad.yaml", () => assert.deepEqual(kinds(rule.check(fixture("workload-bad.yaml"), ctx)), ["error"]));
 
 // Kuma: pkg/plugins/runtime/k8s/webhooks/pod_validator.go
 test("no kuma.io/workload label", () => assert.deepEqual(rule.check(deploymentWith({}), ctx), []));
