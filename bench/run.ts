@@ -1,0 +1,239 @@
+// npm run bench [-- --quick | --soak SECONDS] [--node PATH]
+// Measures kuma-guard over HTTPS against two baselines started in the same run with the
+// same TLS settings: a bare node:https server (the limit) and an express 5 app (the
+// framework floor). Every figure is reported absolutely and as a ratio to the baselines,
+// because these machines are shared and noisy.
+import { spawn, execFileSync } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpsRequest } from "node:https";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import { containerPatch, patchName, scenarios } from "./scenarios.js";
+import type { Scenario } from "./scenarios.js";
+import { quantile, round, slope } from "./stats.js";
+
+const ROOT = new URL("../../", import.meta.url);
+const { values: args } = parseArgs({
+  options: { quick: { type: "boolean", default: false }, soak: { type: "string" }, node: { type: "string", default: process.execPath } },
+});
+
+/** Connections for the saturation run: the figure the issue's 3,500 req/s reference used. */
+const CONNECTIONS = 20;
+const timing = args.quick ? { warmup: 1, saturation: 2, fixed: 2 } : { warmup: 3, saturation: 10, fixed: 10 };
+
+interface Target {
+  name: "bare" | "express" | "kuma-guard";
+  child: ChildProcess;
+  port: number;
+  idleRssMb: number;
+}
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  peakRssMb: number;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once the server answers a POST /validate over TLS. */
+async function waitUntilServing(port: number, body: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const req = httpsRequest({ host: "127.0.0.1", port, path: "/validate", method: "POST", rejectUnauthorized: false }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 200));
+      });
+      req.on("error", () => resolve(false));
+      req.end(body);
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing answers on port ${port}`);
+}
+
+async function start(name: Target["name"], command: string[], port: number, probeBody: string): Promise<Target> {
+  const child = spawn(args.node ?? process.execPath, command, { stdio: ["ignore", "ignore", "inherit"] });
+  await waitUntilServing(port, probeBody);
+  await sleep(500);
+  return { name, child, port, idleRssMb: rssMb(child.pid ?? 0) };
+}
+
+/** Runs autocannon, recording every response time at full resolution, and the server's peak RSS. */
+async function load(target: Target, scenario: Scenario, seconds: number, rate?: number): Promise<Measurement> {
+  const latencies: number[] = [];
+  let peakRssMb = rssMb(target.child.pid ?? 0);
+  const sampler = setInterval(() => (peakRssMb = Math.max(peakRssMb, rssMb(target.child.pid ?? 0))), 100);
+  // Without a callback autocannon returns its event emitter, made thenable; the types only show the promise.
+  const instance = autocannon({
+    url: `https://127.0.0.1:${target.port}/validate`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: scenario.body,
+    connections: rate ? Math.min(CONNECTIONS, rate) : CONNECTIONS,
+    duration: seconds,
+    ...(rate ? { overallRate: rate } : {}),
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  const result = await instance;
+  clearInterval(sampler);
+  return {
+    rps: result.requests.average,
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    max: latencies.length ? Math.max(...latencies) : NaN,
+    errors: result.errors + result.timeouts + result.non2xx,
+    peakRssMb,
+  };
+}
+
+function setUp() {
+  const dir = mkdtempSync(join(tmpdir(), "kuma-guard-bench-"));
+  execFileSync("openssl", [
+    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+    "-subj", "/CN=kuma-guard.kuma-guard.svc", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+    "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"),
+  ], { stdio: "ignore" });
+  const patches = join(dir, "patches");
+  mkdirSync(patches);
+  for (let i = 0; i < 200; i++) writeFileSync(join(patches, `${patchName(i)}.yaml`), JSON.stringify(containerPatch(patchName(i), 3 + (i % 5))));
+  return { dir, cert: join(dir, "tls.crt"), key: join(dir, "tls.key"), patches };
+}
+
+async function startAll(env: ReturnType<typeof setUp>, probe: string): Promise<Target[]> {
+  const baseline = new URL(".test-build/bench/servers/baseline.js", ROOT).pathname;
+  const cli = new URL("dist/cli.js", ROOT).pathname;
+  const tls = ["--cert", env.cert, "--key", env.key];
+  const [barePort, expressPort, guardPort] = [await freePort(), await freePort(), await freePort()];
+  return [
+    await start("bare", [baseline, "bare", "--port", String(barePort), ...tls], barePort, probe),
+    await start("express", [baseline, "express", "--port", String(expressPort), ...tls], expressPort, probe),
+    await start(
+      "kuma-guard",
+      [cli, "serve", "--host", "127.0.0.1", "--port", String(guardPort), "--tls-cert", env.cert, "--tls-key", env.key, "--patches", env.patches, "--log-level", "warn", "--shutdown-delay", "0"],
+      guardPort,
+      probe,
+    ),
+  ];
+}
+
+async function stop(targets: Target[]): Promise<void> {
+  await Promise.all(targets.map((t) => new Promise((resolve) => (t.child.exitCode !== null ? resolve(null) : (t.child.once("exit", resolve), t.child.kill("SIGTERM"))))));
+}
+
+async function soak(seconds: number, env: ReturnType<typeof setUp>): Promise<void> {
+  const all = scenarios().filter((s) => s.rate >= 1000);
+  const [guard] = (await startAll(env, all[0]!.body)).filter((t) => t.name === "kuma-guard");
+  const target = guard!;
+  const samples: { x: number; y: number }[] = [];
+  const started = Date.now();
+  const sampler = setInterval(() => samples.push({ x: (Date.now() - started) / 60000, y: rssMb(target.child.pid ?? 0) }), 5000);
+  const instance = autocannon({
+    url: `https://127.0.0.1:${target.port}/validate`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    overallRate: 500,
+    requests: all.map((s) => ({ method: "POST", headers: { "content-type": "application/json" }, body: s.body })),
+  });
+  const result = await instance;
+  clearInterval(sampler);
+  const steady = samples.filter((p) => p.x >= 1);
+  const errors = result.errors + result.timeouts + result.non2xx;
+  const mbPerMinute = slope(steady);
+  process.stdout.write(
+    `soak: ${seconds} s at 500 req/s, ${result.requests.total} requests, ${errors} errors, ` +
+      `rss ${round(steady[0]?.y ?? NaN, 1)} → ${round(steady.at(-1)?.y ?? NaN, 1)} MB, slope ${round(mbPerMinute, 3)} MB/min after 60 s\n`,
+  );
+  await stop(await Promise.resolve([target]));
+  process.exitCode = errors === 0 && mbPerMinute < 1 ? 0 : 1;
+}
+
+async function main(): Promise<void> {
+  const env = setUp();
+  try {
+    if (args.soak) return await soak(Number(args.soak), env);
+    const all = scenarios();
+    const targets = await startAll(env, all[0]!.body);
+    const results: Record<string, Record<string, Measurement>> = {};
+    for (const scenario of all) {
+      results[scenario.name] = {};
+      for (const target of targets) {
+        await load(target, scenario, timing.warmup);
+        const saturated = await load(target, scenario, timing.saturation);
+        const fixed = await load(target, scenario, timing.fixed, scenario.rate);
+        results[scenario.name]![target.name] = { ...fixed, rps: saturated.rps, errors: saturated.errors + fixed.errors, peakRssMb: Math.max(saturated.peakRssMb, fixed.peakRssMb) };
+      }
+    }
+    await stop(targets);
+    report(all, targets, results);
+  } finally {
+    rmSync(env.dir, { recursive: true, force: true });
+  }
+}
+
+function report(all: Scenario[], targets: Target[], results: Record<string, Record<string, Measurement>>): void {
+  const lines: string[] = [];
+  const pad = (s: string | number, n: number) => String(s).padStart(n);
+  lines.push(`node ${process.version} (servers: ${args.node}), ${CONNECTIONS} connections, ${args.quick ? "quick" : "full"} run`);
+  lines.push(`idle RSS MB: ${targets.map((t) => `${t.name} ${round(t.idleRssMb, 1)}`).join(", ")}`);
+  lines.push(`${"scenario".padEnd(26)}${"server".padEnd(12)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("max ms", 9)}${pad("errors", 8)}${pad("peakMB", 8)}${pad("rps/expr", 10)}${pad("rps/bare", 10)}${pad("p99/expr", 10)}`);
+  const worst = { vsExpress: Infinity, vsBare: Infinity, p99VsExpress: 0, rss: 0 };
+  for (const scenario of all) {
+    const row = results[scenario.name]!;
+    const express = row.express!;
+    const bare = row.bare!;
+    for (const target of targets) {
+      const m = row[target.name]!;
+      const ratios = { vsExpress: m.rps / express.rps, vsBare: m.rps / bare.rps, p99VsExpress: m.p99 / express.p99 };
+      if (target.name === "kuma-guard") {
+        worst.vsExpress = Math.min(worst.vsExpress, ratios.vsExpress);
+        worst.vsBare = Math.min(worst.vsBare, ratios.vsBare);
+        if (scenario.rate >= 1000) worst.p99VsExpress = Math.max(worst.p99VsExpress, ratios.p99VsExpress);
+        worst.rss = Math.max(worst.rss, m.peakRssMb);
+      }
+      lines.push(
+        `${scenario.name.padEnd(26)}${target.name.padEnd(12)}${pad(round(m.rps, 0), 9)}${pad(round(m.p50), 9)}${pad(round(m.p99), 9)}${pad(round(m.max), 9)}` +
+          `${pad(m.errors, 8)}${pad(round(m.peakRssMb, 1), 8)}${pad(round(ratios.vsExpress), 10)}${pad(round(ratios.vsBare), 10)}${pad(round(ratios.p99VsExpress), 10)}`,
+      );
+    }
+  }
+  const summary = `bench: throughput ratio ${round(worst.vsExpress)} vs express, ${round(worst.vsBare)} vs bare, p99 ratio ${round(worst.p99VsExpress)} vs express at 1000 req/s, rss ${round(worst.rss, 1)} MB peak (worst scenario each)`;
+  const date = new Date().toISOString().slice(0, 10);
+  const resultsDir = new URL("bench/results/", ROOT);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(
+    new URL(`${date}.json`, resultsDir),
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, serversNode: args.node, quick: args.quick, timing, connections: CONNECTIONS, idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])), results, summary }, null, 2) + "\n",
+  );
+  process.stdout.write(`${args.quick ? lines.slice(0, 2).join("\n") : lines.join("\n")}\n${summary}\n`);
+}
+
+await main();
