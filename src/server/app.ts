@@ -10,7 +10,7 @@ import type { AdmissionRequest } from "../admission/types.js";
 import type { CatalogSource } from "../catalog/types.js";
 import { isParsed } from "../kuma/parse-result.js";
 import type { Logger } from "../logger.js";
-import type { Metrics, RejectReason } from "../metrics.js";
+import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
 
 /** What the server reads on each request; swapped atomically on policy reload. */
@@ -48,6 +48,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   const reject = (res: Response, status: number, reason: RejectReason | undefined, message: string) => {
     if (reason) metrics.rejectedRequests.inc({ reason });
+    // Reason and path only: the error text may quote the body, which is never logged.
+    logger.debug({ status, reason, method: res.req.method, path: res.req.path }, "request rejected");
     res.status(status).json({ error: message });
   };
 
@@ -129,32 +131,39 @@ async function resolveMissingPatches(request: AdmissionRequest, state: AppState)
   if (missing.length > 0) await state.catalog.resolve(settings.controlPlaneNamespaces, missing);
 }
 
+/**
+ * Counts the decision and writes its one log line. The line names rules, actions and field
+ * paths, never values from the object: finding messages quote annotation values (which may
+ * hold credentials, e.g. kuma.io/sidecar-env-vars), so they are logged only at debug level.
+ */
 function record(deps: AppDeps, request: AdmissionRequest, verdict: Verdict, seconds: number): void {
   const { metrics, logger } = deps;
   const kind = verdict.kind ?? "other";
-  const decision = verdict.failures.length > 0 ? "error" : verdict.allowed ? "allowed" : "denied";
+  const decision: Decision = verdict.failures.length > 0 ? "error" : verdict.allowed ? "allowed" : "denied";
   metrics.admissionRequests.inc({ kind, operation: request.operation, decision, dry_run: String(request.dryRun) });
   metrics.admissionDuration.observe({ kind, operation: request.operation }, seconds);
-  const findings = [
-    ...verdict.denials.map((f) => ({ rule: f.ruleId, action: "deny", message: f.message })),
-    ...verdict.warnings.map((f) => ({ rule: f.ruleId, action: "warn", message: f.message })),
-    ...verdict.audits.map((f) => ({ rule: f.ruleId, action: "audit", message: f.message })),
+  const decided = [
+    ...verdict.denials.map((finding) => ({ finding, action: "deny" })),
+    ...verdict.warnings.map((finding) => ({ finding, action: "warn" })),
+    ...verdict.audits.map((finding) => ({ finding, action: "audit" })),
   ];
-  for (const { rule, action } of findings) metrics.ruleFindings.inc({ rule, action });
-  for (const failure of verdict.failures) {
-    logger.error({ uid: request.uid, rule: failure.ruleId, err: failure.error }, "rule failed");
-  }
-  const entry = {
-    uid: request.uid,
-    kind: request.kind.kind,
-    namespace: request.namespace,
-    name: request.name,
-    operation: request.operation,
-    dryRun: request.dryRun,
-    decision,
-    findings,
-    durationMs: Math.round(seconds * 1e6) / 1e3,
-  };
-  if (decision === "allowed" && findings.length === 0) logger.debug(entry, "admission");
+  for (const { finding, action } of decided) metrics.ruleFindings.inc({ rule: finding.ruleId, action });
+
+  const subject = { uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: request.name, operation: request.operation };
+  for (const failure of verdict.failures) logger.error({ ...subject, rule: failure.ruleId, err: failure.error }, "rule failed");
+
+  const withMessages = logger.isLevelEnabled("debug");
+  const findings = [
+    ...decided.map(({ finding, action }) => ({
+      rule: finding.ruleId,
+      action,
+      ...(finding.path !== undefined ? { path: finding.path } : {}),
+      ...(withMessages ? { message: finding.message } : {}),
+    })),
+    ...verdict.failures.map((failure) => ({ rule: failure.ruleId, action: "error" })),
+  ];
+  const entry = { ...subject, dryRun: request.dryRun, decision, findings, durationMs: Math.round(seconds * 1e6) / 1e3 };
+  // Allowed without a word: debug (the bulk of traffic). Denied, warned, audited or failed: info.
+  if (findings.length === 0) logger.debug(entry, "admission");
   else logger.info(entry, "admission");
 }
