@@ -106,3 +106,15 @@ test("printed maps and uint32s parse back", () => {
   );
   fc.assert(fc.property(fc.integer({ min: 0, max: 4294967295 }), (n) => assert.deepEqual(parseUint32(String(n)), { value: n })));
 });
+
+test("printed booleans and enums parse back", () => {
+  const words = { enabled: [true, false], disabled: [false, false], true: [true, false], false: [false, false], yes: [true, true], no: [false, true] } as const;
+  fc.assert(
+    fc.property(fc.constantFrom(...(Object.keys(words) as (keyof typeof words)[])), (word) => {
+      const [value, deprecated] = words[word];
+      assert.deepEqual(parseEnabled(word), { value: { value, deprecated } });
+      if (word !== "enabled" && word !== "disabled") assert.deepEqual(parseBoolean(word), { value: { value, deprecated } });
+    }),
+  );
+  fc.assert(fc.property(fc.constantFrom(...ENVOY_LOG_LEVELS), (level) => assert.deepEqual(parseEnum(level, ENVOY_LOG_LEVELS), { value: level })));
+});

@@ -170,3 +170,8 @@ export function annotationPath(templatePath: string, key: string): string {
 export function labelPath(templatePath: string, key: string): string {
   return `${templatePath ? templatePath + "." : ""}metadata.labels[${JSON.stringify(key)}]`;
 }
+
+/** The `metadata.annotations` / `metadata.labels` map path under a template path. */
+export function metadataPath(templatePath: string, map: "annotations" | "labels"): string {
+  return `${templatePath ? templatePath + "." : ""}metadata.${map}`;
+}

@@ -1,4 +1,4 @@
-import { annotationPath, isKumaKey, labelPath, MESH, SIDECAR_INJECTION } from "../kuma/annotations.js";
+import { isKumaKey, MESH, metadataPath, SIDECAR_INJECTION } from "../kuma/annotations.js";
 import { advisory } from "./types.js";
 import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
@@ -17,7 +17,7 @@ export const annotationPlacement: Rule<WorkloadSubject> = {
   check(subject) {
     if (subject.kind === "Pod") return [];
     const findings: RuleFinding[] = [];
-    const target = annotationPath(subject.templatePath, "").replace(/\[""\]$/, "");
+    const target = metadataPath(subject.templatePath, "annotations");
     for (const [key, value] of Object.entries(subject.meta.annotations)) {
       if (!isKumaKey(key) || subject.template.annotations[key] === value) continue;
       findings.push(
@@ -27,9 +27,8 @@ export const annotationPlacement: Rule<WorkloadSubject> = {
     for (const key of PLACED_LABELS) {
       const value = subject.meta.labels[key];
       if (value === undefined || subject.template.labels[key] === value) continue;
-      const labels = labelPath(subject.templatePath, "").replace(/\[""\]$/, "");
       findings.push(
-        advisory(`label ${key} on the ${subject.kind}'s own metadata is never read by Kuma's injector; set it on ${labels}`, `metadata.labels[${JSON.stringify(key)}]`),
+        advisory(`label ${key} on the ${subject.kind}'s own metadata is never read by Kuma's injector; set it on ${metadataPath(subject.templatePath, "labels")}`, `metadata.labels[${JSON.stringify(key)}]`),
       );
     }
     return findings;

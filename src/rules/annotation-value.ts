@@ -10,8 +10,9 @@ import type { Labels, Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
 // The typed kuma annotations not covered by a dedicated rule, read the way Kuma reads them.
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (GetEnabled, GetBoolean,
-// GetUint32, GetMap, GetDurationWithDefault), webhooks/injector/injector.go,
-// controllers/pod_converter.go, probes (virtual probes, application probe proxy).
+// GetUint32, GetMap, GetDurationWithDefault), webhooks/injector/injector.go (NewAnnotations,
+// service-account-token volume), controllers/pod_converter.go (ip family mode, gateway),
+// controllers/ingress_converter.go (public address/port), probes/*.go.
 
 /** How a value is checked; `port` = uint32 that Kuma later uses as a port (1–65535). */
 type Kind = "enabled" | "boolean" | "uint32" | "port" | "port-or-zero" | "map" | "duration" | "ip-family" | "log-level" | "component-log-level";
@@ -67,7 +68,7 @@ export const annotationValue: Rule<WorkloadSubject> = {
       const missing = address === undefined ? K.INGRESS_PUBLIC_ADDRESS : K.INGRESS_PUBLIC_PORT;
       const present = address === undefined ? K.INGRESS_PUBLIC_PORT : K.INGRESS_PUBLIC_ADDRESS;
       findings.push(
-        error(`${present} without ${missing}: Kuma requires both or neither ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present)),
+        error(`${present} without ${missing}: Kuma needs both ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present)),
       );
     }
     return findings;
@@ -123,9 +124,10 @@ function checkValue(key: string, value: string, kind: Kind): string | undefined 
 }
 
 /** kuma.io/gateway: the pod controller accepts only `enabled` (delegated) and `provided`
- *  (Kuma-managed builtin gateway pods; injecting one fails). Kuma: controllers/pod_controller.go,
- *  injector.go (GetEnabled on kuma.io/gateway). With a gateway, virtual probes and the
- *  application probe proxy cannot be enabled (probes/*.go). */
+ *  (pods of a Kuma-managed builtin gateway), else `invalid delegated gateway type`
+ *  (controllers/pod_converter.go); the injector reads it with GetEnabled, so `provided`
+ *  fails injection (probes/probe.go). With a gateway, virtual probes and the application
+ *  probe proxy cannot be enabled (probes/probe.go, probes/pod_probe_overrider.go). */
 function checkGateway(annotations: Labels, at: (key: string) => string): RuleFinding[] {
   const value = annotations[K.GATEWAY];
   if (value === undefined) return [];
@@ -155,7 +157,7 @@ function checkGateway(annotations: Labels, at: (key: string) => string): RuleFin
   return findings;
 }
 
-/** kuma.io/service-account-token-volume must name a volume of the pod. Kuma: injector.go. */
+/** kuma.io/service-account-token-volume must name a volume of the pod. Kuma: injector/injector.go. */
 function checkTokenVolume(subject: WorkloadSubject, at: (key: string) => string): RuleFinding[] {
   const value = subject.template.annotations[K.SERVICE_ACCOUNT_TOKEN_VOLUME];
   if (value === undefined) return [];
