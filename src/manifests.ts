@@ -36,56 +36,119 @@ export const CONTAINER_PATCH_KIND = "ContainerPatch";
 /** Aliases expanded per document: the yaml default, a guard against "billion laughs" input. */
 const MAX_ALIAS_COUNT = 100;
 
-/** Every object in `text` (multi-document YAML; JSON is read as the YAML subset it is). */
+/**
+ * Every object in `text`: multi-document YAML (JSON is read as the YAML subset it is), or a
+ * stream of concatenated JSON values as `kubectl` also accepts. `kind: List` and typed lists
+ * (`ContainerPatchList`) are expanded into their items; empty documents are skipped; syntax
+ * errors (the first per document: the others usually follow from it) and non-object documents
+ * are reported with their line.
+ */
 export function readManifests(text: string, file: string): ManifestReadResult {
-  const documents: ManifestDocument[] = [];
-  const errors: ManifestError[] = [];
+  const result: ManifestReadResult = { documents: [], errors: [] };
   try {
-    const lineCounter = new LineCounter();
-    const lineAt = (offset: number | undefined): number | undefined =>
-      offset === undefined ? undefined : lineCounter.linePos(offset).line;
-    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: true });
-    // An empty stream (only comments or whitespace) is not an array.
-    const docs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
-    for (const doc of docs) {
-      const start = lineAt(doc.contents?.range[0] ?? doc.range[0]) ?? 1;
-      if (doc.errors.length > 0) {
-        for (const e of doc.errors) {
-          errors.push({ file, line: e.linePos?.[0].line ?? start, message: `YAML syntax error: ${shortYamlMessage(e.message)}` });
-        }
-        continue;
-      }
-      if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // empty document
-      let value: unknown;
-      try {
-        value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-      } catch (e) {
-        errors.push({ file, line: start, message: `cannot read document: ${errorMessage(e)}` });
-        continue;
-      }
-      if (!isPlainObject(value)) {
-        errors.push({ file, line: start, message: `document is ${describeValue(value)}, not a Kubernetes object` });
-        continue;
-      }
-      const kindLine = lineAt(keyOffset(doc.contents, "kind")) ?? start;
-      if (isListObject(value)) {
-        const items = value["items"] as unknown[];
-        const itemNodes = isMap(doc.contents) ? doc.contents.get("items", true) : undefined;
-        items.forEach((item, i) => {
-          const node = isSeq(itemNodes) ? (itemNodes.items[i] as YamlNode | undefined) : undefined;
-          const itemLine = lineAt(keyOffset(node, "kind")) ?? lineAt(node?.range?.[0]) ?? kindLine;
-          if (isPlainObject(item)) documents.push({ object: item, file, line: itemLine, index: documents.length });
-          else errors.push({ file, line: itemLine, message: `items[${i}] of ${String(value["kind"])} is ${describeValue(item)}, not a Kubernetes object` });
-        });
-        continue;
-      }
-      documents.push({ object: value, file, line: kindLine, index: documents.length });
+    readYaml(text, file, result);
+    if (result.errors.length > 0 && /^\uFEFF?\s*[{[]/.test(text)) {
+      const json = readJsonStream(text, file);
+      if (json && json.errors.length === 0) return json;
     }
   } catch (e) {
     // Only a bug in the yaml library gets here; keep the contract (never throw) and say so.
-    errors.push({ file, message: `cannot parse: ${errorMessage(e)}` });
+    result.errors.push({ file, message: `cannot parse: ${errorMessage(e)}` });
   }
-  return { documents, errors };
+  return result;
+}
+
+function readYaml(text: string, file: string, result: ManifestReadResult): void {
+  const lineCounter = new LineCounter();
+  const lineAt = (offset: number | undefined): number | undefined => (offset === undefined ? undefined : lineCounter.linePos(offset).line);
+  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: true });
+  // An empty stream (only comments or whitespace) is not an array.
+  const docs: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
+  for (const doc of docs) {
+    const start = lineAt(doc.contents?.range[0] ?? doc.range[0]) ?? 1;
+    const firstError = doc.errors[0];
+    if (firstError) {
+      result.errors.push({ file, line: firstError.linePos?.[0].line ?? start, message: `YAML syntax error: ${shortYamlMessage(firstError.message)}` });
+      continue;
+    }
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue; // empty document
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (e) {
+      result.errors.push({ file, line: start, message: `cannot read document: ${errorMessage(e)}` });
+      continue;
+    }
+    const itemNodes = isMap(doc.contents) ? doc.contents.get("items", true) : undefined;
+    collect(result, file, value, lineAt(keyOffset(doc.contents, "kind")) ?? start, (i) => {
+      const node = isSeq(itemNodes) ? (itemNodes.items[i] as YamlNode | undefined) : undefined;
+      return lineAt(keyOffset(node, "kind")) ?? lineAt(node?.range?.[0]);
+    });
+  }
+}
+
+/** Concatenated JSON values (`{..}{..}` or one per line); undefined when the text is not that. */
+function readJsonStream(text: string, file: string): ManifestReadResult | undefined {
+  const result: ManifestReadResult = { documents: [], errors: [] };
+  let line = 1;
+  let i = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === "\n") line++;
+    if (c === " " || c === "\t" || c === "\r" || c === "\n") {
+      i++;
+      continue;
+    }
+    if (c !== "{" && c !== "[") return undefined;
+    const end = endOfJsonValue(text, i);
+    if (end === undefined) return undefined;
+    let value: unknown;
+    try {
+      value = JSON.parse(text.slice(i, end));
+    } catch {
+      return undefined;
+    }
+    collect(result, file, value, line, () => undefined);
+    for (let j = i; j < end; j++) if (text[j] === "\n") line++;
+    i = end;
+  }
+  return result;
+}
+
+/** Offset just past the object or array starting at `start`, by bracket depth outside strings. */
+function endOfJsonValue(text: string, start: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{" || c === "[") depth++;
+    else if (c === "}" || c === "]") {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  return undefined;
+}
+
+/** Adds one parsed document: an object, the items of a list, or an error. */
+function collect(result: ManifestReadResult, file: string, value: unknown, line: number, itemLine: (i: number) => number | undefined): void {
+  if (!isPlainObject(value)) {
+    result.errors.push({ file, line, message: `document is ${describeValue(value)}, not a Kubernetes object` });
+    return;
+  }
+  if (!isListObject(value)) {
+    result.documents.push({ object: value, file, line, index: result.documents.length });
+    return;
+  }
+  (value["items"] as unknown[]).forEach((item, i) => {
+    const at = itemLine(i) ?? line;
+    if (isPlainObject(item)) result.documents.push({ object: item, file, line: at, index: result.documents.length });
+    else result.errors.push({ file, line: at, message: `items[${i}] of ${String(value["kind"])} is ${describeValue(item)}, not a Kubernetes object` });
+  });
 }
 
 /** The catalog's copy of a kuma.io ContainerPatch (name, namespace, the two patch lists), else undefined. */

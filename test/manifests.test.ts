@@ -43,6 +43,13 @@ test("a typed list (ContainerPatchList) is expanded too", () => {
   assert.match(errors[0]?.message ?? "", /items\[1\].*not a Kubernetes object/);
 });
 
+test("concatenated JSON objects (a kubectl-style JSON stream)", () => {
+  const text = '{"kind": "A", "metadata": {"name": "a", "note": "}{\\"}"}}\n\n{"kind": "List", "items": [\n{"kind": "B", "metadata": {"name": "b"}}]}';
+  const { documents, errors } = readManifests(text, "s.json");
+  assert.deepEqual(errors, []);
+  assert.deepEqual(documents.map((d) => [d.line, d.index, d.object["kind"]]), [[1, 0, "A"], [3, 1, "B"]]);
+});
+
 test("a YAML syntax error is reported with its line and the other documents are kept", () => {
   const text = `${fixture("broken.yaml")}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n`;
   const { documents, errors } = readManifests(text, "broken.yaml");
@@ -61,6 +68,7 @@ const rows: { name: string; text: string; docs: string[]; errorLines: (number | 
   { name: "a sequence document", text: "- a\n- b\n", docs: [], errorLines: [1] },
   { name: "null document", text: "~\n", docs: [], errorLines: [] },
   { name: "unclosed JSON", text: '{"kind": "ContainerPatch",\n "metadata": {"name": "a"}\n', docs: [], errorLines: [3] },
+  { name: "JSON stream with a broken second object", text: '{"kind": "A", "metadata": {"name": "a"}}\n{"kind": "B",', docs: [], errorLines: [2] },
   { name: "tab indentation", text: "kind: A\nmetadata:\n\tname: a\n", docs: [], errorLines: [3] },
   { name: "duplicate keys", text: "kind: A\nkind: B\n", docs: [], errorLines: [2] },
 ];
