@@ -17,4 +17,8 @@ export interface Policy {
   actionFor(ruleId: string, severity: Severity): Action;
   /** Whether an exemption of this policy switches the rule off for this subject. */
   isExempt(ruleId: string, subject: Subject): boolean;
+  /** Ids of the policy's custom rules, in order (bounded metric labels); optional so hand-made test policies need not set it. */
+  readonly customRuleIds?: readonly string[];
+  /** Problems found at load that do not stop the policy (`<file>: <field>: <text>`); logged by the loader. */
+  readonly warnings?: readonly string[];
 }

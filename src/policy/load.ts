@@ -1,0 +1,89 @@
+import { readFile } from "node:fs/promises";
+import { basename, extname } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import type { ValidateFunction } from "ajv/dist/2020.js";
+import addFormats from "ajv-formats";
+import { parseAllDocuments } from "yaml";
+import { BUILT_IN_RULE_IDS } from "../rules/index.js";
+import { compilePolicy } from "./compile.js";
+import type { CompileOptions, PolicyDocument } from "./compile.js";
+import { describeAjvErrors, PolicyLoadError } from "./errors.js";
+import { BUNDLED_POLICY, findPackageFile, POLICY_SCHEMA } from "./package-files.js";
+import type { Policy } from "./types.js";
+
+// Policy file → text → YAML → schema check → compiled Policy. Every problem becomes a
+// PolicyLoadError line that names the file and the field (or line, for YAML syntax).
+
+let schemaValidator: Promise<ValidateFunction> | undefined;
+
+/** schemas/policy.schema.json compiled once per process. */
+export function policySchemaValidator(): Promise<ValidateFunction> {
+  schemaValidator ??= (async () => {
+    const schema = JSON.parse(await readFile(await findPackageFile(POLICY_SCHEMA), "utf8")) as object;
+    const ajv = new Ajv2020({ allErrors: true, strict: false });
+    addFormats.default(ajv);
+    return ajv.compile(schema);
+  })();
+  schemaValidator.catch(() => (schemaValidator = undefined));
+  return schemaValidator;
+}
+
+/** The path of the bundled policies/default.yaml. */
+export function bundledPolicyPath(): Promise<string> {
+  return findPackageFile(BUNDLED_POLICY);
+}
+
+/**
+ * Parses, validates and compiles policy text. `source` names the file in every message
+ * (as the user gave it). Throws PolicyLoadError.
+ */
+export async function parsePolicy(text: string, source: string, options: CompileOptions = {}): Promise<Policy> {
+  const document = parsePolicyYaml(text, source);
+  const validate = await policySchemaValidator();
+  if (!validate(document)) {
+    const lines = describeAjvErrors(validate.errors ?? [], { ruleIds: BUILT_IN_RULE_IDS });
+    throw new PolicyLoadError(lines.map((line) => `${source}: ${line}`));
+  }
+  const fallbackName = basename(source, extname(source));
+  return compilePolicy(document as PolicyDocument, source, { fallbackName, ...options });
+}
+
+/** Reads and compiles a policy file; without `file`, the bundled default. Throws PolicyLoadError (also for an unreadable file). */
+export async function loadPolicy(file?: string): Promise<Policy> {
+  const path = file ?? (await bundledPolicyPath());
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new PolicyLoadError([`${path}: cannot read the policy file: ${describeFsError(cause)}`]);
+  }
+  return parsePolicy(text, path);
+}
+
+export function describeFsError(cause: unknown): string {
+  const code = (cause as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES") return "permission denied";
+  if (code === "EISDIR") return "is a directory";
+  return cause instanceof Error ? cause.message : String(cause);
+}
+
+/** The one YAML (or JSON) document of a policy file, or a PolicyLoadError with `file:line:column`. */
+function parsePolicyYaml(text: string, source: string): unknown {
+  const documents = parseAllDocuments(text, { prettyErrors: true });
+  const list = Array.isArray(documents) ? documents : [];
+  const problems: string[] = [];
+  for (const doc of list) {
+    for (const error of doc.errors) {
+      const at = error.linePos?.[0];
+      const where = at ? `${source}:${at.line}:${at.col}` : source;
+      const text = error.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+      problems.push(`${where}: YAML syntax error: ${text}`);
+    }
+  }
+  if (problems.length > 0) throw new PolicyLoadError(problems);
+  const nonEmpty = list.filter((doc) => doc.contents !== null);
+  if (nonEmpty.length === 0) throw new PolicyLoadError([`${source}: the file is empty; expected a kuma-guard.io/v1alpha1 Policy`]);
+  if (nonEmpty.length > 1) throw new PolicyLoadError([`${source}: holds ${nonEmpty.length} YAML documents; a policy file holds exactly one Policy`]);
+  return nonEmpty[0]!.toJS({ maxAliasCount: 100 }) as unknown;
+}

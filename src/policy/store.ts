@@ -1,0 +1,207 @@
+import { watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
+import { readFile, realpath, stat } from "node:fs/promises";
+import { dirname } from "node:path";
+import { describeFsError, loadPolicy, parsePolicy, bundledPolicyPath } from "./load.js";
+import { PolicyLoadError } from "./errors.js";
+import type { Policy } from "./types.js";
+
+// The policy in force, reloaded when its file changes. Kubernetes updates a mounted ConfigMap
+// by writing a new `..2026_…` directory and renaming a `..data` symlink over the old one; the
+// file itself (`policy.yaml -> ..data/policy.yaml`) never changes, so we watch its directory
+// and, because fs.watch misses that on some filesystems, also poll `realpath` + `stat`.
+// A bad edit or a deleted file keeps the last good policy.
+
+/** The part of a pino logger the store uses. */
+export interface PolicyLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** The metric the store counts reloads in (metrics.ts policyReloads). */
+export interface PolicyReloadCounter {
+  policyReloads: { inc(labels: { result: "success" | "failure" }, value?: number): void };
+}
+
+export interface PolicyStoreOptions {
+  /** The policy file; without it, the bundled policies/default.yaml (not watched). */
+  file?: string;
+  logger: PolicyLogger;
+  metrics?: PolicyReloadCounter;
+  /** Called after a changed file was loaded and swapped in. */
+  onReload?: (policy: Policy) => void;
+  /** Poll period of the stat/realpath check (default 2 s: a ConfigMap update takes a minute or more anyway). */
+  pollIntervalMs?: number;
+  /** Editors and kubelet write in several steps; wait this long after the last event (default 100 ms). */
+  debounceMs?: number;
+}
+
+export interface PolicyStore {
+  /** The policy in force: read it per request, never cache it. */
+  current(): Policy;
+  /** The file in use (the bundled default's absolute path when none was given). */
+  readonly file: string;
+  /** Re-reads the file now; resolves true when a changed, valid policy was swapped in. */
+  reload(): Promise<boolean>;
+  /** Stops watching; waits for a reload in progress. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_POLL_MS = 2000;
+const DEFAULT_DEBOUNCE_MS = 100;
+
+/**
+ * Loads the policy (rejects with PolicyLoadError when the first load fails: do not start
+ * with a broken policy) and, for a given file, watches it. Reload results are counted in
+ * `policyReloads{result}` and logged with the file and the problems.
+ */
+export async function createPolicyStore(options: PolicyStoreOptions): Promise<PolicyStore> {
+  const { logger, metrics } = options;
+  const file = options.file ?? (await bundledPolicyPath());
+  const initialText = await readPolicyText(file);
+  if ("error" in initialText) throw new PolicyLoadError([`${file}: cannot read the policy file: ${initialText.error}`]);
+  let policy = await parsePolicy(initialText.text, file);
+  logLoaded(logger, policy, "policy loaded");
+  // Both series exist from the start, so a dashboard can tell "no reload" from "no data".
+  metrics?.policyReloads.inc({ result: "success" }, 0);
+  metrics?.policyReloads.inc({ result: "failure" }, 0);
+
+  const store: PolicyStore = {
+    current: () => policy,
+    file,
+    reload: async () => false,
+    close: async () => undefined,
+  };
+  if (options.file === undefined) return store;
+
+  let lastAttempt = initialText.text;
+  const reloadOnce = async (): Promise<boolean> => {
+    const read = await readPolicyText(file);
+    const key = "error" in read ? `\u0000error:${read.error}` : read.text;
+    if (key === lastAttempt) return false; // nothing changed since the last attempt: no recount, no relog
+    lastAttempt = key;
+    try {
+      if ("error" in read) throw new PolicyLoadError([`${file}: cannot read the policy file: ${read.error}`]);
+      const next = await parsePolicy(read.text, file);
+      policy = next;
+      metrics?.policyReloads.inc({ result: "success" });
+      logLoaded(logger, next, "policy reloaded");
+      options.onReload?.(next);
+      return true;
+    } catch (cause) {
+      metrics?.policyReloads.inc({ result: "failure" });
+      const problems = cause instanceof PolicyLoadError ? cause.problems : [String(cause)];
+      logger.error({ file, problems, keeping: policy.source }, `policy reload failed, keeping the last good policy: ${problems.join("; ")}`);
+      return false;
+    }
+  };
+
+  // Reloads never overlap: a change during a reload schedules one more.
+  let running: Promise<boolean> | undefined;
+  let again = false;
+  const reload = async (): Promise<boolean> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let changed = false;
+      do {
+        again = false;
+        changed = (await reloadOnce()) || changed;
+      } while (again && !closed);
+      return changed;
+    })();
+    try {
+      return await running;
+    } finally {
+      running = undefined;
+    }
+  };
+
+  let closed = false;
+  let debounce: NodeJS.Timeout | undefined;
+  const trigger = (): void => {
+    if (closed) return;
+    if (debounce) clearTimeout(debounce);
+    debounce = setTimeout(() => {
+      debounce = undefined;
+      void reload();
+    }, options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    debounce.unref();
+  };
+
+  const dir = dirname(file);
+  let watcher: FSWatcher | undefined;
+  const ensureWatcher = (): void => {
+    if (closed || watcher) return;
+    try {
+      // Any event in the directory (the file, `..data`, an editor's temp file): reload dedupes by content.
+      watcher = watch(dir, { persistent: false }, trigger);
+      watcher.on("error", () => {
+        watcher?.close();
+        watcher = undefined; // the poll keeps going and re-creates the watch
+      });
+    } catch {
+      watcher = undefined; // directory missing for now: polling only
+    }
+  };
+  ensureWatcher();
+
+  let lastFingerprint = await fingerprintOf(file);
+  let polling = false;
+  const poll = setInterval(() => {
+    if (closed || polling) return;
+    polling = true;
+    ensureWatcher();
+    void fingerprintOf(file)
+      .then((fingerprint) => {
+        if (fingerprint !== lastFingerprint) {
+          lastFingerprint = fingerprint;
+          trigger();
+        }
+      })
+      .finally(() => {
+        polling = false;
+      });
+  }, options.pollIntervalMs ?? DEFAULT_POLL_MS);
+  poll.unref();
+
+  store.reload = reload;
+  store.close = async () => {
+    closed = true;
+    clearInterval(poll);
+    if (debounce) clearTimeout(debounce);
+    watcher?.close();
+    watcher = undefined;
+    await running;
+  };
+  return store;
+}
+
+async function readPolicyText(file: string): Promise<{ text: string } | { error: string }> {
+  try {
+    return { text: await readFile(file, "utf8") };
+  } catch (cause) {
+    return { error: describeFsError(cause) };
+  }
+}
+
+/** Changes when the file, or a symlink on its way (`..data`), is replaced or modified. Never throws. */
+async function fingerprintOf(file: string): Promise<string> {
+  try {
+    const [real, info] = await Promise.all([realpath(file), stat(file)]);
+    return `${real}\u0000${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+  } catch (cause) {
+    return `\u0000missing:${describeFsError(cause)}`;
+  }
+}
+
+function logLoaded(logger: PolicyLogger, policy: Policy, message: string): void {
+  logger.info({ file: policy.source, policy: policy.name, customRules: policy.customRuleIds ?? [] }, message);
+  for (const warning of policy.warnings ?? []) logger.warn({ file: policy.source }, warning);
+}
+
+/** For `check` and other one-shot callers: the policy of `file` (or the bundled default). */
+export { loadPolicy };
