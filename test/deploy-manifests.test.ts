@@ -2,11 +2,13 @@
 // keep their promises: webhook rules = the server's routed kinds, Kuma's injector selectors,
 // fail-open workloads, least-privilege RBAC, a hardened Deployment, the bundled policy.
 import { execFileSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { basename, dirname } from "node:path";
-import { describe, test } from "node:test";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, dirname, join, relative } from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
-import { parse, parseAllDocuments } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { ROUTED_KINDS } from "../src/admission/subjects.js";
 
 import { ValidatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration";
@@ -47,6 +49,36 @@ function kustomizations(): string[] {
   }
   if (existsSync(new URL("deploy/monitoring/kustomization.yaml", REPO_ROOT))) targets.push("deploy/monitoring");
   return targets;
+}
+
+/**
+ * A kustomization outside the repo that combines the base with every component in
+ * deploy/components/ — what a user's own overlay does (docs/operations.md). Kustomize
+ * loads other kustomization directories from anywhere, so absolute paths work.
+ */
+function composeAllComponents(): string | undefined {
+  const root = new URL("deploy/components/", REPO_ROOT);
+  if (!existsSync(root)) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "kuma-guard-composed-"));
+  // Kustomize refuses absolute paths to other kustomizations; relative ones may leave the root.
+  const components = readdirSync(root, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => relative(dir, fileURLToPath(new URL(e.name, root))))
+    .sort();
+  writeFileSync(
+    join(dir, "kustomization.yaml"),
+    stringify({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: [relative(dir, fileURLToPath(new URL("deploy/base", REPO_ROOT)))], components }),
+  );
+  return dir;
+}
+const COMPOSED = composeAllComponents();
+after(() => {
+  if (COMPOSED) rmSync(COMPOSED, { recursive: true, force: true });
+});
+
+/** A stable test name for a kustomization directory. */
+function label(dir: string): string {
+  return dir === COMPOSED ? "base + all deploy/components" : dir;
 }
 
 const rendered = new Map<string, K8sObject[]>();
@@ -112,8 +144,8 @@ const MODELS: Record<string, Model> = {
 };
 
 describe("every kustomization renders and every object matches its schema", () => {
-  for (const dir of kustomizations()) {
-    test(dir, () => {
+  for (const dir of [...kustomizations(), ...(COMPOSED ? [COMPOSED] : [])]) {
+    test(label(dir), () => {
       const objects = render(dir);
       assert.ok(objects.length > 0, `${dir} renders nothing`);
       for (const object of objects) {
@@ -130,8 +162,13 @@ describe("every kustomization renders and every object matches its schema", () =
   }
 });
 
-/** The kustomizations that install kuma-guard (deploy/ and the overlays, not monitoring). */
-const INSTALLS = kustomizations().filter((dir) => dir !== "deploy/monitoring");
+/** The kustomizations that install kuma-guard: deploy/, the overlays, all components combined. */
+const INSTALLS = [...kustomizations().filter((dir) => dir !== "deploy/monitoring"), ...(COMPOSED ? [COMPOSED] : [])];
+
+/** The installs that include a component: its overlay, and the combination of all. */
+function withComponent(name: string): string[] {
+  return [`deploy/overlays/${name}`, ...(COMPOSED ? [COMPOSED] : [])];
+}
 
 // --- the webhook configuration -----------------------------------------------------------------
 
@@ -180,7 +217,7 @@ const WEBHOOKS = [
 
 /** The failurePolicy an overlay promises for a webhook. */
 function expectedFailurePolicy(dir: string, webhook: (typeof WEBHOOKS)[number]): string {
-  return dir === "deploy/overlays/fail-closed" ? "Fail" : webhook.failurePolicy;
+  return withComponent("fail-closed").includes(dir) ? "Fail" : webhook.failurePolicy;
 }
 
 function webhooksOf(dir: string): any[] {
@@ -196,7 +233,7 @@ describe("webhook rules match the kinds the server routes", () => {
     for (const kind of ROUTED_KINDS) assert.ok(KIND_RESOURCES[kind], `ROUTED_KINDS has ${kind}: add its group/resource to KIND_RESOURCES and a webhook rule`);
   });
   for (const dir of INSTALLS) {
-    test(dir, () => {
+    test(label(dir), () => {
       // Pods appear in two entries (Kuma's two injector selectors); that they never both
       // match one pod is checked by the selector cases below.
       const ruled = new Set<string>();
@@ -218,7 +255,7 @@ describe("webhook rules match the kinds the server routes", () => {
 
 describe("webhook entries: selectors, failure policies, timeouts, versions", () => {
   for (const dir of INSTALLS) {
-    test(dir, () => {
+    test(label(dir), () => {
       const webhooks = webhooksOf(dir);
       assert.deepEqual(webhooks.map((w) => w.name).sort(), WEBHOOKS.map((w) => w.name).sort());
       const service = only(render(dir), "Service", "kuma-guard");
@@ -346,7 +383,7 @@ const PACKAGE_VERSION = (JSON.parse(readFileSync(new URL("package.json", REPO_RO
 
 describe("the Deployment is highly available, hardened and wired to its Secret and ConfigMap", () => {
   for (const dir of INSTALLS) {
-    test(dir, () => {
+    test(label(dir), () => {
       const objects = render(dir);
       const deployment = only(objects, "Deployment", "kuma-guard");
       assert.equal(deployment.metadata.namespace, NAMESPACE);
@@ -435,7 +472,7 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
 
 describe("RBAC is least privilege", () => {
   for (const dir of INSTALLS) {
-    test(dir, () => {
+    test(label(dir), () => {
       const objects = render(dir);
       const policy = parse(readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT), "utf8")) as { spec: { controlPlaneNamespaces: string[] } };
       assert.deepEqual(find(objects, "ClusterRole"), [], "no ClusterRole");
@@ -466,36 +503,41 @@ describe("the policy ConfigMap is the bundled default policy", () => {
   });
 });
 
-describe("overlays do what their names say", () => {
-  test("cert-manager: the serving Certificate fills the mounted Secret and the caBundle", () => {
-    const objects = render("deploy/overlays/cert-manager");
-    const configuration = only(objects, "ValidatingWebhookConfiguration", "kuma-guard");
-    const [namespace, name] = configuration.metadata.annotations?.["cert-manager.io/inject-ca-from"]?.split("/") ?? [];
-    const certificate = only(objects, "Certificate", name);
-    assert.equal(certificate.metadata.namespace, namespace);
-    assert.equal(certificate.spec.secretName, "kuma-guard-tls");
-    assert.deepEqual(certificate.spec.dnsNames, [`kuma-guard.${NAMESPACE}.svc`, `kuma-guard.${NAMESPACE}.svc.cluster.local`]);
-    // The chain ends in a CA issuer whose certificate is isCA, issued by a self-signed issuer.
-    const caIssuer = only(objects, "Issuer", certificate.spec.issuerRef.name);
-    const cas = find(objects, "Certificate").filter((c) => c.spec.secretName === caIssuer.spec.ca.secretName);
-    assert.equal(cas.length, 1, "one CA Certificate behind the CA issuer");
-    const ca = cas[0]!;
-    assert.equal(ca.spec.isCA, true);
-    assert.ok(only(objects, "Issuer", ca.spec.issuerRef.name).spec.selfSigned);
-    for (const object of [...find(objects, "Issuer"), ...find(objects, "Certificate")]) assert.equal(object.metadata.namespace, NAMESPACE);
-  });
+describe("overlays and components do what their names say", () => {
+  for (const dir of withComponent("cert-manager")) {
+    test(`cert-manager: the serving Certificate fills the mounted Secret and the caBundle (${label(dir)})`, () => {
+      const objects = render(dir);
+      const configuration = only(objects, "ValidatingWebhookConfiguration", "kuma-guard");
+      const [namespace, name] = configuration.metadata.annotations?.["cert-manager.io/inject-ca-from"]?.split("/") ?? [];
+      const certificate = only(objects, "Certificate", name);
+      assert.equal(certificate.metadata.namespace, namespace);
+      assert.equal(certificate.spec.secretName, "kuma-guard-tls");
+      assert.deepEqual(certificate.spec.dnsNames, [`kuma-guard.${NAMESPACE}.svc`, `kuma-guard.${NAMESPACE}.svc.cluster.local`]);
+      // The chain ends in a CA issuer whose certificate is isCA, issued by a self-signed issuer.
+      const caIssuer = only(objects, "Issuer", certificate.spec.issuerRef.name);
+      const cas = find(objects, "Certificate").filter((c) => c.spec.secretName === caIssuer.spec.ca.secretName);
+      assert.equal(cas.length, 1, "one CA Certificate behind the CA issuer");
+      assert.equal(cas[0]!.spec.isCA, true);
+      assert.ok(only(objects, "Issuer", cas[0]!.spec.issuerRef.name).spec.selfSigned);
+      for (const object of [...find(objects, "Issuer"), ...find(objects, "Certificate")]) assert.equal(object.metadata.namespace, NAMESPACE);
+    });
+  }
 
-  test("fail-closed: every webhook fails closed", () => {
-    for (const webhook of webhooksOf("deploy/overlays/fail-closed")) assert.equal(webhook.failurePolicy, "Fail", webhook.name);
-  });
+  for (const dir of withComponent("fail-closed")) {
+    test(`fail-closed: every webhook fails closed (${label(dir)})`, () => {
+      for (const webhook of webhooksOf(dir)) assert.equal(webhook.failurePolicy, "Fail", webhook.name);
+    });
+  }
 
-  test("high-priority: the pods use a PriorityClass the overlay creates", () => {
-    const objects = render("deploy/overlays/high-priority");
-    const name = only(objects, "Deployment", "kuma-guard").spec.template.spec.priorityClassName;
-    const priorityClass = only(objects, "PriorityClass", name);
-    assert.ok(priorityClass.value > 0 && priorityClass.value < 1_000_000_000, "above workloads, below system-* classes");
-    assert.equal(priorityClass.globalDefault, false);
-  });
+  for (const dir of withComponent("high-priority")) {
+    test(`high-priority: the pods use a PriorityClass the component creates (${label(dir)})`, () => {
+      const objects = render(dir);
+      const name = only(objects, "Deployment", "kuma-guard").spec.template.spec.priorityClassName;
+      const priorityClass = only(objects, "PriorityClass", name);
+      assert.ok(priorityClass.value > 0 && priorityClass.value < 1_000_000_000, "above workloads, below system-* classes");
+      assert.equal(priorityClass.globalDefault, false);
+    });
+  }
 
   test("the base sets no priority class and no CA annotation", () => {
     const objects = render("deploy");
