@@ -1,4 +1,5 @@
 import * as K from "../kuma/annotations.js";
+import { quote } from "../kuma/annotations.js";
 import { asRecord } from "../admission/subjects.js";
 import { BOOLEAN_WORDS, ENABLED_WORDS, parseBoolean, parseEnabled } from "../kuma/parsers/boolean.js";
 import { parseDuration } from "../kuma/parsers/duration.js";
@@ -58,7 +59,7 @@ export const annotationValue: Rule<WorkloadSubject> = {
       const kind = TYPED.get(key);
       if (kind === undefined) continue;
       const problem = checkValue(key, value, kind);
-      if (problem) findings.push(error(`${key} ${JSON.stringify(value)}: ${problem}`, at(key)));
+      if (problem) findings.push(error(problem, at(key)));
     }
     findings.push(...checkGateway(annotations, at));
     findings.push(...checkTokenVolume(subject, at));
@@ -75,17 +76,17 @@ export const annotationValue: Rule<WorkloadSubject> = {
   },
 };
 
-/** Why Kuma fails on the value, with how to fix it; undefined when it is fine. */
+/** The message for a value Kuma fails on (naming key, value, effect and fix); undefined when fine. */
 function checkValue(key: string, value: string, kind: Kind): string | undefined {
   switch (kind) {
     case "enabled": {
       const r = parseEnabled(value);
-      return "error" in r ? `annotation "${key}" has wrong value ${JSON.stringify(value)}; Kuma rejects the pod. Use ${ENABLED_WORDS} (case-sensitive)` : undefined;
+      return "error" in r ? `annotation "${key}" has wrong value ${quote(value)}; Kuma rejects the pod. Use ${ENABLED_WORDS} (case-sensitive)` : undefined;
     }
     case "boolean": {
       const r = parseBoolean(value);
       return "error" in r
-        ? `Kuma reads this with GetBoolean: only ${BOOLEAN_WORDS} (case-sensitive); anything else is silently false or rejects the pod. Use "true" or "false"`
+        ? `${key} ${quote(value)}: Kuma reads it with GetBoolean: only ${BOOLEAN_WORDS} (case-sensitive); anything else is silently false or rejects the pod. Use "true" or "false"`
         : undefined;
     }
     case "uint32": {
@@ -97,28 +98,28 @@ function checkValue(key: string, value: string, kind: Kind): string | undefined 
       const r = parseUint32(value);
       if ("error" in r) return `failed to parse annotation "${key}": ${r.error}; Kuma rejects the pod. Use a port 1-65535`;
       if (r.value > 65535 || (r.value === 0 && kind === "port"))
-        return `Kuma accepts it as a number but later needs a port 1-65535 (probe, listener or iptables rule fails)${kind === "port-or-zero" ? "; 0 disables it" : ""}`;
+        return `${key} ${quote(value)}: Kuma accepts it as a number but later needs a port 1-65535 (probe, listener or iptables rule fails)${kind === "port-or-zero" ? "; 0 disables it" : ""}`;
       return undefined;
     }
     case "map": {
       const r = parseMap(value);
-      return "error" in r ? `invalid format. Map in "${key}" has to be provided in the following format: ${MAP_FORMAT}; Kuma rejects the pod` : undefined;
+      return "error" in r ? `invalid format. Map in "${key}" has to be provided in the following format: ${MAP_FORMAT} (got ${quote(value)}); Kuma rejects the pod` : undefined;
     }
     case "duration": {
       const r = parseDuration(value);
-      return "error" in r ? `${r.error}; Kuma rejects the pod. Use a Go duration such as "30s" or "1m30s"` : undefined;
+      return "error" in r ? `${key}: ${r.error}; Kuma rejects the pod. Use a Go duration such as "30s" or "1m30s"` : undefined;
     }
     case "ip-family": {
       const r = parseEnum(value, IP_FAMILY_MODES);
-      return "error" in r ? `invalid ip family mode ${JSON.stringify(value)}: must be one of 'dualstack' or 'ipv4' (case-sensitive); no Dataplane is generated` : undefined;
+      return "error" in r ? `${key}: invalid ip family mode ${quote(value)}: must be one of 'dualstack' or 'ipv4' (case-sensitive); Kuma generates no Dataplane` : undefined;
     }
     case "log-level": {
       const r = parseEnum(value, ENVOY_LOG_LEVELS);
-      return "error" in r ? `not an Envoy log level, so the sidecar fails to start; use one of ${ENVOY_LOG_LEVELS.join("|")}` : undefined;
+      return "error" in r ? `${key} ${quote(value)} is not an Envoy log level, so the sidecar fails to start; use one of ${ENVOY_LOG_LEVELS.join("|")}` : undefined;
     }
     case "component-log-level": {
       const r = parseComponentLogLevels(value);
-      return "error" in r ? `${r.error}, so the sidecar fails to start; use component:level pairs joined by "," (e.g. "upstream:debug,connection:trace")` : undefined;
+      return "error" in r ? `${key}: ${r.error}, so the sidecar fails to start; use component:level pairs joined by "," (e.g. "upstream:debug,connection:trace")` : undefined;
     }
   }
 }
@@ -138,7 +139,7 @@ function checkGateway(annotations: Labels, at: (key: string) => string): RuleFin
   }
   if (value !== "enabled") {
     return [
-      error(`invalid delegated gateway type ${JSON.stringify(value)}: Kuma accepts only "enabled" for ${K.GATEWAY} and generates no Dataplane; use "enabled" or remove it`, at(K.GATEWAY)),
+      error(`invalid delegated gateway type ${quote(value)}: Kuma accepts only "enabled" for ${K.GATEWAY} and generates no Dataplane; use "enabled" or remove it`, at(K.GATEWAY)),
     ];
   }
   const findings: RuleFinding[] = [];
@@ -165,7 +166,7 @@ function checkTokenVolume(subject: WorkloadSubject, at: (key: string) => string)
   if (volumes.some((volume) => asRecord(volume).name === value)) return [];
   return [
     error(
-      `volume (${value}) specified for ${K.SERVICE_ACCOUNT_TOKEN_VOLUME} but volume does not exist in pod spec; Kuma rejects the pod. Name one of spec.volumes`,
+      `volume (${value.slice(0, 63)}) specified for ${K.SERVICE_ACCOUNT_TOKEN_VOLUME} but volume does not exist in pod spec; Kuma rejects the pod. Name one of spec.volumes`,
       at(K.SERVICE_ACCOUNT_TOKEN_VOLUME),
     ),
   ];

@@ -1,4 +1,4 @@
-import { annotationPath, DIRECT_ACCESS_SERVICES } from "../kuma/annotations.js";
+import { annotationPath, DIRECT_ACCESS_SERVICES, quote } from "../kuma/annotations.js";
 import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
@@ -29,7 +29,7 @@ export const directAccess: Rule<WorkloadSubject> = {
     if (padded) {
       findings.push(
         error(
-          `${key} entry ${JSON.stringify(padded.text)} is padded: Kuma does not trim it, so it matches no service; write ${JSON.stringify(fixed)}`,
+          `${key} entry ${quote(padded.text)} is padded: Kuma does not trim it, so it matches no service; write ${JSON.stringify(fixed)}`,
           path,
         ),
       );
@@ -39,13 +39,13 @@ export const directAccess: Rule<WorkloadSubject> = {
       if (name === "" || name === "*" || TAG_VALUE.test(name)) continue;
       findings.push(
         error(
-          `${key} entry ${JSON.stringify(name)} can never match: kuma.io/service names use only [a-zA-Z0-9.-_:] (e.g. backend_shop_svc_8080)`,
+          `${key} entry ${quote(name)} can never match: kuma.io/service names use only [a-zA-Z0-9.-_:] (e.g. backend_shop_svc_8080)`,
           path,
         ),
       );
     }
     if (list.value.dropped > 0) {
-      findings.push(advisory(`${key} ${JSON.stringify(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path));
+      findings.push(advisory(`${key} ${quote(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path));
     }
     if (list.value.items.some((item) => item.trim() === "*")) {
       findings.push(

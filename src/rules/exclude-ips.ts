@@ -21,7 +21,7 @@ export const excludeIps: Rule<WorkloadSubject> = {
       const result = parseExcludeIps(value);
       if ("error" in result) {
         findings.push(
-          error(`${key} ${JSON.stringify(value)}: ${result.error}; the pod fails to start`, annotationPath(subject.templatePath, key)),
+          error(`${key}: ${result.error}; the pod fails to start`, annotationPath(subject.templatePath, key)),
         );
       }
     }

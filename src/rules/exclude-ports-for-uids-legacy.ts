@@ -33,7 +33,7 @@ export const excludePortsForUidsLegacy: Rule<WorkloadSubject> = {
       const path = annotationPath(subject.templatePath, key);
       const result = parseLegacyPortsForUids(value, protocol);
       if ("error" in result) {
-        findings.push(error(`${key} ${JSON.stringify(value)}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`, path));
+        findings.push(error(`${key}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`, path));
         continue;
       }
       converted.push(...result.value.map((entry) => entry.text));

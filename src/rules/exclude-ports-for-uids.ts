@@ -1,4 +1,4 @@
-import { annotationPath, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
+import { annotationPath, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
 import { parsePortsForUids } from "../kuma/parsers/ports-for-uids.js";
 import { error } from "./types.js";
 import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
@@ -20,7 +20,7 @@ export const excludePortsForUids: Rule<WorkloadSubject> = {
     const path = annotationPath(subject.templatePath, KEY);
     const result = parsePortsForUids(value);
     if ("error" in result) {
-      return [error(`${KEY} ${JSON.stringify(value)}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path)];
+      return [error(`${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path)];
     }
     const findings: RuleFinding[] = [];
     const entries = result.value;
@@ -28,7 +28,7 @@ export const excludePortsForUids: Rule<WorkloadSubject> = {
       const fixed = entries.filter((entry) => entry.text !== "").map((entry) => entry.text).join(";");
       findings.push(
         error(
-          `${KEY} ${JSON.stringify(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; ` +
+          `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; ` +
             (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
           path,
         ),
@@ -37,7 +37,7 @@ export const excludePortsForUids: Rule<WorkloadSubject> = {
     for (const entry of entries) {
       if (entry.text === "" || entry.uids !== undefined) continue;
       findings.push(
-        error(`${KEY} entry ${JSON.stringify(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`, path),
+        error(`${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`, path),
       );
     }
     return findings;

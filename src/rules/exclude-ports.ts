@@ -1,4 +1,4 @@
-import { annotationPath, TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS } from "../kuma/annotations.js";
+import { annotationPath, quote, TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS } from "../kuma/annotations.js";
 import { parseExcludePorts } from "../kuma/parsers/ports.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
@@ -22,11 +22,11 @@ export const excludePorts: Rule<WorkloadSubject> = {
       const result = parseExcludePorts(value);
       if ("error" in result) {
         findings.push(
-          error(`${key} ${JSON.stringify(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path),
+          error(`${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path),
         );
       } else if (result.value.padded.length > 0) {
         findings.push(
-          advisory(`${key} ${JSON.stringify(value)} has spaces, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path),
+          advisory(`${key} ${quote(value)} has spaces, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path),
         );
       }
     }

@@ -1,4 +1,4 @@
-import { annotationPath, labelPath, SIDECAR_INJECTION } from "../kuma/annotations.js";
+import { annotationPath, labelPath, quote, SIDECAR_INJECTION } from "../kuma/annotations.js";
 import { ENABLED_WORDS, parseEnabled } from "../kuma/parsers/boolean.js";
 import { advisory, error } from "./types.js";
 import type { Labels, NamespaceSubject, Rule, RuleFinding, WorkloadSubject } from "./types.js";
@@ -26,7 +26,7 @@ function checkWorkload(subject: WorkloadSubject): RuleFinding[] {
   if (annotation !== undefined) {
     findings.push(
       advisory(
-        `${KEY} is an annotation here, which Kuma ignores; set it as a label: ${subject.templatePath ? subject.templatePath + "." : ""}metadata.labels: {${KEY}: ${JSON.stringify(annotation)}}`,
+        `${KEY} is an annotation here, which Kuma ignores; set it as a label: ${subject.templatePath ? subject.templatePath + "." : ""}metadata.labels: {${KEY}: ${quote(annotation)}}`,
         annotationPath(subject.templatePath, KEY),
       ),
     );
@@ -57,12 +57,12 @@ function checkLabel(labels: Labels, path: string, what: string): RuleFinding[] {
   const result = parseEnabled(value);
   if ("error" in result) {
     return [
-      error(`annotation "${KEY}" has wrong value ${JSON.stringify(value)}: Kuma's injector rejects ${what}; use exactly one of ${ENABLED_WORDS} (case-sensitive)`, path),
+      error(`annotation "${KEY}" has wrong value ${quote(value)}: Kuma's injector rejects ${what}; use exactly one of ${ENABLED_WORDS} (case-sensitive)`, path),
     ];
   }
   if (result.value.deprecated) {
     const word = result.value.value ? "enabled" : "disabled";
-    return [advisory(`${KEY} ${JSON.stringify(value)} is deprecated in Kuma; use ${JSON.stringify(word)}`, path)];
+    return [advisory(`${KEY} ${quote(value)} is deprecated in Kuma; use ${JSON.stringify(word)}`, path)];
   }
   return [];
 }

@@ -1,4 +1,4 @@
-import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
+import { annotationPath, CONTAINER_PATCHES, quote } from "../kuma/annotations.js";
 import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
@@ -24,7 +24,7 @@ export const workloadPatchList: Rule<WorkloadSubject> = {
       const name = list.value.padded[0]?.text ?? "";
       findings.push(
         error(
-          `${CONTAINER_PATCHES} ${JSON.stringify(value)}: Kuma does not trim names, so it looks up ${JSON.stringify(name)} and injection fails; ` +
+          `${CONTAINER_PATCHES} ${quote(value)}: Kuma does not trim names, so it looks up ${quote(name)} and injection fails; ` +
             (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
           path,
         ),
@@ -33,7 +33,7 @@ export const workloadPatchList: Rule<WorkloadSubject> = {
     if (list.value.dropped > 0 && list.value.padded.length === 0) {
       findings.push(
         advisory(
-          `${CONTAINER_PATCHES} ${JSON.stringify(value)} has empty items, which Kuma drops; ` +
+          `${CONTAINER_PATCHES} ${quote(value)} has empty items, which Kuma drops; ` +
             (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
           path,
         ),
