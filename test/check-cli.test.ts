@@ -1,0 +1,145 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { REPO_ROOT } from "./support/context.js";
+
+// The built CLI as a process (npm test builds dist/ first): exit codes, stdout carrying only
+// the report, problems on stderr. Fixtures are real multi-document manifests; assertions hold
+// whatever other rules later add to them (no exact finding lists for the whole fixture).
+
+const ROOT = fileURLToPath(REPO_ROOT);
+const HELM = "test/fixtures/manifests/helm/shop.yaml";
+const CLEAN = "test/fixtures/manifests/clean";
+const TREE = "test/fixtures/manifests/tree";
+const BROKEN = "test/fixtures/manifests/broken.yaml";
+
+interface JsonReport {
+  summary: { denied: number; warned: number; audited: number };
+  findings: { ruleId: string; action: string; severity: string; kind: string; namespace: string; name: string; file: string; line: number; message: string }[];
+}
+
+function check(args: string[], input?: string) {
+  // The caller's KUMA_GUARD_* settings must not leak into the run.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("KUMA_GUARD_") && key !== "NO_COLOR"));
+  const result = spawnSync(process.execPath, ["dist/cli.js", "check", ...args], { cwd: ROOT, env, input: input ?? "", encoding: "utf8" });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function checkJson(args: string[], input?: string) {
+  const run = check([...args, "--format", "json"], input);
+  return { ...run, report: JSON.parse(run.stdout) as JsonReport };
+}
+
+test("Helm output with a denial: exit 1, text grouped by object with file:line, other kinds only counted", () => {
+  const { code, stdout, stderr } = check([HELM]);
+  assert.equal(code, 1, stderr);
+  assert.equal(stderr, "");
+  assert.match(stdout, new RegExp(`^Deployment shop/web  \\(${HELM}:54\\)\\n(  .*\\n)*  ✖ deny   direct-access: .*" payments_shop_svc_8080" is padded`, "m"));
+  assert.match(stdout, /^Deployment shop\/api  \(.*shop\.yaml:84\)\n(  .*\n)*  ⚠ warn   annotation-unknown: .*kuma\.io\/sidecar-env-vars/m);
+  assert.doesNotMatch(stdout, /Service|ConfigMap|ServiceAccount/);
+  assert.match(stdout, /^5 objects checked in 1 file \(3 documents of other kinds skipped\): \d+ denied, \d+ warnings?, \d+ audited\n$/m);
+  assert.doesNotMatch(stdout, /\u001b\[/, "no colors on a pipe");
+});
+
+test("json from stdin: DESIGN's document, summary matching the findings, positions from YAML", () => {
+  const { code, report, stderr } = checkJson(["-"], readFileSync(new URL(HELM, REPO_ROOT), "utf8"));
+  assert.equal(code, 1, stderr);
+  assert.deepEqual(Object.keys(report), ["summary", "findings"]);
+  const count = (action: string) => report.findings.filter((f) => f.action === action).length;
+  assert.deepEqual(report.summary, { denied: count("deny"), warned: count("warn"), audited: count("audit") });
+  const web = report.findings.find((f) => f.ruleId === "direct-access");
+  assert.deepEqual(
+    web && { ...web, message: "" },
+    { ruleId: "direct-access", action: "deny", severity: "error", kind: "Deployment", namespace: "shop", name: "web", file: "<stdin>", line: 54, message: "" },
+  );
+  const kinds = new Set(report.findings.map((f) => f.kind));
+  for (const kind of kinds) assert.ok(["Namespace", "ContainerPatch", "Deployment", "StatefulSet"].includes(kind), kind);
+});
+
+test("clean manifests: exit 0, nothing denied", () => {
+  const { code, report, stderr } = checkJson([CLEAN]);
+  assert.equal(code, 0, stderr);
+  assert.equal(report.summary.denied, 0);
+  assert.equal(check([CLEAN]).stdout, "2 objects checked in 1 file (1 document of other kinds skipped): 0 denied, 0 warnings, 0 audited\n");
+});
+
+test("a directory is read recursively: .yml and .json files, not README.md", () => {
+  const { code, stdout } = check([TREE, "--format", "junit"]);
+  assert.equal(code, 1);
+  const suites = [...stdout.matchAll(/<testsuite name="([^"]*)"/g)].map((m) => m[1]);
+  assert.deepEqual(suites, [`${TREE}/apps/nested/job.json`, `${TREE}/apps/web.yml`]);
+  const { report } = checkJson([TREE]);
+  assert.ok(report.findings.some((f) => f.ruleId === "workload-label" && f.name === "tree-web" && f.action === "deny"));
+  assert.equal((stdout.match(/<failure /g) ?? []).length, report.summary.denied, "one <failure> per denied finding");
+});
+
+test("--namespace fills in documents without one", () => {
+  const pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {kuma.io/workload: p}\nspec: {containers: [{name: a, image: a}]}\n";
+  assert.ok(checkJson(["-", "--namespace", "staging"], pod).report.findings.every((f) => f.namespace === "staging"));
+  assert.ok(checkJson(["-"], pod).report.findings.every((f) => f.namespace === "default"));
+});
+
+test("a YAML syntax error exits 2 even with denials, names file:line on stderr, and still reports the rest", () => {
+  const { code, stdout, stderr } = check([HELM, BROKEN, "--format", "json"]);
+  assert.equal(code, 2);
+  assert.match(stderr, new RegExp(`^kuma-guard check: ${BROKEN}:\\d+: YAML syntax error: `, "m"));
+  const report = JSON.parse(stdout) as JsonReport;
+  assert.ok(report.summary.denied > 0, "the readable file is still checked");
+});
+
+test("an unreadable path exits 2 with a clear message", () => {
+  const { code, stderr } = check(["test/fixtures/manifests/does-not-exist.yaml"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /does-not-exist\.yaml: cannot be read: no such file or directory/);
+});
+
+test("usage errors exit 2 with the reason on stderr and nothing on stdout", () => {
+  for (const args of [[], ["--format", "xml", CLEAN], ["--log-level", "loud", CLEAN], ["--no-such-flag", CLEAN]]) {
+    const { code, stdout, stderr } = check(args);
+    assert.equal(code, 2, `${args.join(" ")}: ${stderr}`);
+    assert.equal(stdout, "", args.join(" "));
+    assert.match(stderr, /error: /, args.join(" "));
+  }
+});
+
+test("a policy that cannot be loaded exits 2 naming the file", () => {
+  const { code, stdout, stderr } = check(["--policy", "test/fixtures/manifests/no-such-policy.yaml", CLEAN]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /no-such-policy\.yaml/);
+});
+
+test("--patches: a readable catalog is used, an unreadable one exits 2", () => {
+  assert.equal(check(["--patches", "test/fixtures/catalog", CLEAN]).code, 0);
+  const missing = check(["--patches", "test/fixtures/no-such-dir", CLEAN]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--patches test\/fixtures\/no-such-dir: cannot read the ContainerPatch directory/);
+});
+
+test("logs go to stderr only: with debug logging stdout is still exactly the report", () => {
+  const { code, stdout, stderr } = check([HELM, "--patches", "test/fixtures/catalog", "--log-level", "debug", "--format", "json"]);
+  assert.equal(code, 1);
+  assert.doesNotThrow(() => JSON.parse(stdout));
+  assert.match(stderr, /"msg":"ContainerPatch directory loaded"/);
+});
+
+test("flags can be set from KUMA_GUARD_* environment variables", () => {
+  const env = { ...process.env, KUMA_GUARD_FORMAT: "json", KUMA_GUARD_NAMESPACE: "from-env" };
+  const result = spawnSync(process.execPath, ["dist/cli.js", "check", CLEAN], { cwd: ROOT, env, encoding: "utf8" });
+  assert.equal(result.status, 0);
+  assert.deepEqual((JSON.parse(result.stdout) as JsonReport).summary, { denied: 0, warned: 0, audited: 0 });
+});
+
+test("sarif and junit carry the same findings as json", () => {
+  const { report } = checkJson([HELM, TREE]);
+  const sarif = JSON.parse(check([HELM, TREE, "--format", "sarif"]).stdout) as { version: string; runs: { tool: { driver: { name: string } }; results: { ruleId: string; level: string }[] }[] };
+  assert.equal(sarif.version, "2.1.0");
+  assert.equal(sarif.runs[0]!.tool.driver.name, "kuma-guard");
+  assert.deepEqual(sarif.runs[0]!.results.map((r) => r.ruleId), report.findings.map((f) => f.ruleId));
+  assert.equal(sarif.runs[0]!.results.filter((r) => r.level === "error").length, report.summary.denied);
+  const junit = check([HELM, TREE, "--format", "junit"]).stdout;
+  assert.equal((junit.match(/<failure /g) ?? []).length, report.summary.denied);
+  assert.equal((junit.match(/<testsuite /g) ?? []).length, 3);
+});
