@@ -60,6 +60,17 @@ test("lists, then follows ADDED, MODIFIED, DELETED and BOOKMARK from the list's 
   assert.equal(api.count("list", "kuma-system"), 1, "a dropped stream is resumed, not re-listed");
 });
 
+test("a list in pages is followed to its last page", async (t) => {
+  const { api, catalog } = await setUp(t, CP, (api) => {
+    api.pageSize = 2;
+    for (let i = 0; i < 5; i++) api.put("kuma-system", `p${i}`, "1");
+  });
+  await waitFor(() => catalog.synced(), "the list");
+  assert.equal(api.count("list"), 3);
+  assert.deepEqual(catalog.countsByNamespace(), { "kuma-system": 5 });
+  assert.equal(api.requests.find((r) => r.kind === "list")?.query["limit"], "500");
+});
+
 test("reconnects after the server drops the stream and sees what happens next", async (t) => {
   const { api, catalog } = await setUp(t, CP, (api) => api.put("kuma-system", "a", "1"));
   await waitFor(() => catalog.synced() && api.openWatches() === 1, "the watch");
@@ -85,6 +96,19 @@ test("an ERROR 410 event (resourceVersion expired) forces a re-list that drops w
   assert.ok(catalog.view(CP).get("kept"));
   await waitFor(() => api.openWatches() === 1, "a new watch");
   assert.equal(api.lastWatch("kuma-system")?.query["resourceVersion"], api.currentVersion);
+});
+
+test("another ERROR event resumes the watch from the last resourceVersion, without a re-list", async (t) => {
+  const { api, catalog, logger } = await setUp(t, CP, (api) => api.put("kuma-system", "a", "1"));
+  await waitFor(() => catalog.synced() && api.openWatches() === 1, "the watch");
+  api.put("kuma-system", "b", "1");
+  await waitFor(() => catalog.view(CP).get("b") !== undefined, "ADDED");
+  const seen = api.currentVersion;
+  api.fail("kuma-system", 500);
+  await waitFor(() => api.count("watch") === 2 && api.openWatches() === 1, "the resumed watch");
+  assert.equal(api.lastWatch("kuma-system")?.query["resourceVersion"], seen);
+  assert.equal(api.count("list"), 1);
+  assert.ok(logger.messages("warn").some((m) => /watch failed; retrying/.test(m)));
 });
 
 test("a watch answered with HTTP 410 Gone forces a re-list", async (t) => {

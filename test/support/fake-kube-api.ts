@@ -31,6 +31,8 @@ export class FakeKubeApi {
   failGets = false;
   /** Never answer GETs of one object. */
   hangGets = false;
+  /** Largest list page the server returns, whatever the client's limit. */
+  pageSize = Number.MAX_SAFE_INTEGER;
   /** Lists of these namespaces wait until the promise settles. */
   readonly listGates = new Map<string, Promise<void>>();
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -113,6 +115,12 @@ export class FakeKubeApi {
     this.drop(namespace);
   }
 
+  /** Any other ERROR event (the API server closes the stream after it). */
+  fail(namespace: string, code: number): void {
+    this.emit(namespace, { type: "ERROR", object: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "internal error", reason: "InternalError", code } });
+    this.drop(namespace);
+  }
+
   /** End the open watch streams of a namespace, as an API server restart or a load balancer would. */
   drop(namespace: string): void {
     for (const s of [...this.streams]) if (s.namespace === namespace) s.res.end();
@@ -162,13 +170,18 @@ export class FakeKubeApi {
       this.failLists--;
       return this.status(res, 500, "InternalError", "etcd is down");
     }
+    // Pages of `limit` items; the continue token is the offset of the next page.
+    const all = [...(this.objects.get(namespace)?.values() ?? [])];
+    const offset = Number(query["continue"] ?? 0);
+    const limit = Number(query["limit"] ?? this.pageSize);
+    const end = Math.min(all.length, offset + Math.min(limit, this.pageSize));
     res.writeHead(200, { "content-type": "application/json" });
     res.end(
       JSON.stringify({
         apiVersion: "kuma.io/v1alpha1",
         kind: "ContainerPatchList",
-        metadata: { resourceVersion: String(this.resourceVersion), continue: "" },
-        items: [...(this.objects.get(namespace)?.values() ?? [])],
+        metadata: { resourceVersion: String(this.resourceVersion), continue: end < all.length ? String(end) : "" },
+        items: all.slice(offset, end),
       }),
     );
   }
