@@ -547,9 +547,15 @@ describe("overlays and components do what their names say", () => {
 });
 
 describe("deploy/monitoring refers to what the base serves", { skip: !existsSync(new URL("deploy/monitoring/kustomization.yaml", REPO_ROOT)) }, () => {
-  test("ServiceMonitor endpoints name ports of the kuma-guard Service", () => {
-    const portNames = new Set(only(render("deploy"), "Service", "kuma-guard").spec.ports.map((p: any) => p.name));
+  test("ServiceMonitors select the kuma-guard Service and name its ports", () => {
+    const service = only(render("deploy"), "Service", "kuma-guard");
+    const portNames = new Set(service.spec.ports.map((p: any) => p.name));
     for (const monitor of find(render("deploy/monitoring"), "ServiceMonitor")) {
+      const labels = service.metadata.labels ?? {};
+      assert.ok(Object.entries(monitor.spec.selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v), `${monitor.metadata.name} selects the Service`);
+      assert.ok(matches(monitor.spec.selector.matchExpressions, labels), `${monitor.metadata.name} selects the Service`);
+      const namespaces = monitor.spec.namespaceSelector?.matchNames ?? [monitor.metadata.namespace];
+      assert.ok(monitor.spec.namespaceSelector?.any === true || namespaces.includes(NAMESPACE), `${monitor.metadata.name} looks in ${NAMESPACE}`);
       for (const endpoint of monitor.spec.endpoints) if (endpoint.port !== undefined) assert.ok(portNames.has(endpoint.port), `${monitor.metadata.name}: port ${endpoint.port}`);
     }
   });
