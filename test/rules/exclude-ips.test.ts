@@ -1,6 +1,8 @@
 // Table tests for the exclude-ips rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
+import { KNOWN_ANNOTATIONS } from "../../src/kuma/annotations.js";
 import { excludeIps as rule } from "../../src/rules/exclude-ips.js";
 import { deploymentWith, loadFixture, ruleContext, subjectOf } from "../support/context.js";
 import type { RuleFinding, WorkloadSubject } from "../../src/rules/types.js";
@@ -23,3 +25,25 @@ const cases = [
   { name: "trailing comma", value: "10.0.0.1,", severities: ["error"] },
 ];
 for (const c of cases) test(c.name, () => assert.deepEqual(kinds(rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }), ctx)), c.severities));
+
+// Totality: any mix of Kuma keys and short values never throws; every finding has a path
+// and, with the rule id, fits a Kubernetes warning (256 characters).
+const anyKey = fc.constantFrom(...KNOWN_ANNOTATIONS, "kuma.io/container-patch", "kuma.io/builtindns", "traffic.kuma.io/exclud-inbound-ports");
+const anyValue = fc.oneof(fc.string({ maxLength: 24 }), fc.stringMatching(/^[a-z0-9:;,=.* -]{0,24}$/));
+test("total over random annotations, labels and containers", () => {
+  fc.assert(
+    fc.property(
+      fc.dictionary(anyKey, anyValue),
+      fc.dictionary(fc.constantFrom("kuma.io/sidecar-injection", "kuma.io/workload", "kuma.io/mesh"), anyValue),
+      fc.array(fc.record({ name: fc.string({ maxLength: 12 }), securityContext: fc.record({ runAsUser: fc.constantFrom(0, 1000, 5678) }) }), { maxLength: 3 }),
+      (annotations, labels, containers) => {
+        const subject = deploymentWith({ ...annotations }, { labels: { ...labels }, containers, securityContext: { runAsUser: 5678 } });
+        (subject.meta as { annotations: Record<string, string> }).annotations = { ...annotations };
+        for (const finding of rule.check(subject, ctx)) {
+          assert.ok(finding.path, finding.message);
+          assert.ok(`${rule.id}: ${finding.message}`.length <= 256, finding.message);
+        }
+      },
+    ),
+  );
+});
