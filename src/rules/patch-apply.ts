@@ -1,12 +1,70 @@
-import type { Rule, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
+import { blockLabel, containerOf, isSpecSound, readPatchSpec } from "../kuma/container-patch.js";
+import type { PatchBlock } from "../kuma/container-patch.js";
+import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
+import { isChainSound, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
+import type { PatchFailure } from "../kuma/patch-simulation.js";
+import { advisory, error } from "./types.js";
+import type { Rule, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma applies every block to the container it renders with evanphx/json-patch v5
+// (EnsurePathExistsOnAdd); the first block that does not apply fails the pod's injection:
+// "could not apply patches [...]: <library error>". Fields Kuma does not render (Go omitempty,
+// e.g. /securityContext/privileged) need add, not replace or remove.
+// Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (applyCustomPatches).
+
+/** Arrays Kuma fills from the pod's annotations and its own settings (injector.go NewSidecarContainer/NewInitContainer). */
+const POD_DEPENDENT_ARRAYS: ReadonlySet<string> = new Set(["env", "volumeMounts", "args"]);
+
 export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
   id: "patch-apply",
   summary: "Patches apply to the containers Kuma renders, in Kuma's order",
   defaultAction: "deny",
   targets: ["containerpatch", "workload"],
-  check() {
-    return [];
+  check(subject, ctx) {
+    if (!isChainSound(subject, ctx)) return []; // patch-op/path/value/from already speak
+    if (subject.target === "workload") {
+      const simulation = simulateWorkload(subject, ctx);
+      const where = annotationPath(subject.templatePath, CONTAINER_PATCHES);
+      return [simulation.sidecar.failure, simulation.init.failure]
+        .filter((failure): failure is PatchFailure => failure !== undefined)
+        .map((failure) => error(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`, where));
+    }
+    const findings: RuleFinding[] = [];
+    const simulation = simulateContainerPatch(subject, ctx);
+    for (const outcome of [simulation.sidecar, simulation.init]) {
+      const failure = outcome.failure;
+      if (!failure || failure.patch !== subject.meta.name) continue;
+      const block = readPatchSpec(subject.spec).blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
+      const label = block ? blockLabel(block) : `${failure.list}[${failure.blockIndex}]`;
+      findings.push(error(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`, `spec.${failure.list}[${failure.blockIndex}].path`));
+    }
+    if (isSpecSound(subject.spec)) findings.push(...readPatchSpec(subject.spec).blocks.flatMap(podDependentIndex));
+    return findings;
   },
 };
+
+/** The fix for the common failures: add for absent fields. */
+function hint(failure: PatchFailure, container: string): string {
+  if (/^replace operation does not apply/.test(failure.message)) return `. ${container} has no such field: use add`;
+  if (/^(remove operation does not apply|error in remove)/.test(failure.message)) return `. ${container} has no such field: drop the block`;
+  if (/^(move|copy) operation does not apply: doc is missing from/.test(failure.message) || /^error in (move|copy)/.test(failure.message)) return `. from names a field ${container} does not have`;
+  return "";
+}
+
+/** A: the block indexes into an array whose content depends on the pod (append with "-" instead). */
+function podDependentIndex(block: PatchBlock): RuleFinding[] {
+  const pointers: [string, unknown][] = [["path", block.path], ["from", block.from]];
+  for (const [field, pointer] of pointers) {
+    if (typeof pointer !== "string") continue;
+    const tokens = toLibraryTokens(pointer);
+    if (tokens.length < 2 || !POD_DEPENDENT_ARRAYS.has(tokens[0]!) || toArrayIndex(tokens[1]!) === undefined) continue;
+    return [
+      advisory(
+        `${block.list}[${block.index}].${field} ${pointer} indexes ${tokens[0]}, whose items Kuma renders from the pod's annotations and its settings, so index ${tokens[1]} may hit another item${block.op === "add" && field === "path" ? `; append with /${tokens[0]}/- instead` : ""}`,
+        `${block.fieldPath}.${field}`,
+      ),
+    ];
+  }
+  return [];
+}

@@ -1,12 +1,69 @@
-import type { Rule, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
+import { containerOf } from "../kuma/container-patch.js";
+import type { PatchList } from "../kuma/container-patch.js";
+import { validateContainer } from "../kuma/container-validation.js";
+import type { ContainerProblem } from "../kuma/container-validation.js";
+import { blockWriting, chainBlocks, chainOf, isChainSound, simulateBaseline, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
+import type { ChainBlock, ContainerOutcome } from "../kuma/patch-simulation.js";
+import { error } from "./types.js";
+import type { Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma unmarshals the patched JSON into corev1.Container (a string where a boolean belongs
+// fails injection) and the API server then validates the pod: privileged: true next to the
+// sidecar's allowPrivilegeEscalation: false (set since Kuma 2.13) is rejected.
+// Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (applyCustomPatches);
+// Kubernetes: pkg/apis/core/validation/validation.go (ValidateSecurityContext and friends).
 export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject> = {
   id: "patch-container",
-  summary: "The patched sidecar and init containers are still valid Kubernetes Containers",
+  summary: "The patched kuma-sidecar and kuma-init are still valid Kubernetes Containers",
   defaultAction: "deny",
   targets: ["containerpatch", "workload"],
-  check() {
-    return [];
+  check(subject, ctx) {
+    if (!isChainSound(subject, ctx)) return [];
+    const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
+    const baseline = simulateBaseline(subject, ctx);
+    const lists: [PatchList, ContainerOutcome, ContainerOutcome][] = [
+      ["sidecarPatch", simulation.sidecar, baseline.sidecar],
+      ["initPatch", simulation.init, baseline.init],
+    ];
+    const findings: RuleFinding[] = [];
+    for (const [list, outcome, before] of lists) {
+      if (outcome.failure) continue; // patch-apply's finding
+      const known = new Set(validateContainer(before.container).map((problem) => problem.message));
+      const problems = validateContainer(outcome.container).filter((problem) => !known.has(problem.message));
+      if (problems.length === 0) continue;
+      findings.push(...problems.map((problem) => toFinding(subject, ctx, list, problem, outcome)));
+    }
+    return findings;
   },
 };
+
+function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext, list: PatchList, problem: ContainerProblem, outcome: ContainerOutcome): RuleFinding {
+  const container = containerOf(list);
+  const explained = problem.message + typeHint(problem, outcome);
+  if (subject.target === "workload") {
+    const writer = blockWriting(chainBlocks(chainOf(subject, ctx), list), problem.pointer);
+    const by = writer ? `ContainerPatch ${JSON.stringify(writer.patch)} ${list}[${writer.block.index}]` : "the container patches";
+    return error(`${by} makes ${container} invalid: ${explained}`, annotationPath(subject.templatePath, CONTAINER_PATCHES));
+  }
+  const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list);
+  const writer: ChainBlock | undefined = blockWriting(own, problem.pointer);
+  if (!writer) return error(`${list} makes ${container} invalid: ${explained}`, `spec.${list}`);
+  return error(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`, `${writer.block.fieldPath}.value`);
+}
+
+/** '"true"' where a boolean belongs: the value is a JSON string, drop the inner quotes. */
+function typeHint(problem: ContainerProblem, outcome: ContainerOutcome): string {
+  const match = /must be (boolean|integer|number)/.exec(problem.message);
+  if (!match) return "";
+  let value: unknown = outcome.container;
+  for (const token of problem.pointer.split("/").slice(1)) value = value !== null && typeof value === "object" ? (value as Record<string, unknown>)[token] : undefined;
+  if (typeof value !== "string") return "";
+  try {
+    const inner: unknown = JSON.parse(value);
+    if (typeof inner === "boolean" || typeof inner === "number") return `; write value: "${value}" (JSON ${value}), not '"${value}"'`;
+  } catch {
+    // not a quoted scalar: no hint
+  }
+  return "";
+}

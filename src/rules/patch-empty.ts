@@ -1,12 +1,17 @@
+import { readPatchSpec } from "../kuma/container-patch.js";
+import { advisory } from "./types.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// A ContainerPatch without blocks changes nothing, yet pods referencing it still depend on
+// it existing (Kuma: injector.go loadContainerPatches fails on a missing name).
 export const patchEmpty: Rule<ContainerPatchSubject> = {
   id: "patch-empty",
   summary: "A ContainerPatch has at least one sidecarPatch or initPatch block",
   defaultAction: "warn",
   targets: ["containerpatch"],
-  check() {
-    return [];
+  check(subject) {
+    const reading = readPatchSpec(subject.spec);
+    if (reading.blocks.length > 0 || reading.shapeProblems.length > 0) return [];
+    return [advisory("this ContainerPatch has no sidecarPatch and no initPatch blocks, so it changes nothing; add blocks or delete it (and its references)", "spec")];
   },
 };

@@ -1,12 +1,16 @@
+import { checkFrom, readPatchSpec } from "../kuma/container-patch.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma's ToJsonPatch always passes `from`, "" when absent: move then fails injection and
+// copy copies the whole container. Kuma: container_patch.go (ToJsonPatch); evanphx patch.go (move, copy).
 export const patchFrom: Rule<ContainerPatchSubject> = {
   id: "patch-from",
-  summary: "move and copy blocks carry a from JSON Pointer",
+  summary: "move and copy blocks name a valid JSON Pointer in from",
   defaultAction: "deny",
   targets: ["containerpatch"],
-  check() {
-    return [];
+  check(subject) {
+    const reading = readPatchSpec(subject.spec);
+    if (reading.schemaValid) return [];
+    return reading.blocks.flatMap(checkFrom);
   },
 };

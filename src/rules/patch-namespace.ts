@@ -1,12 +1,24 @@
+import { error } from "./types.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma reads ContainerPatches only from its own (system) namespace and denies them
+// elsewhere with exactly this message.
+// Kuma: pkg/plugins/runtime/k8s/webhooks/containerpatch_validator.go (ContainerPatchValidator.Handle).
 export const patchNamespace: Rule<ContainerPatchSubject> = {
   id: "patch-namespace",
-  summary: "A ContainerPatch lives in a control-plane namespace, the only place Kuma reads it",
+  summary: "ContainerPatches live in a control-plane namespace, the only place Kuma reads them",
   defaultAction: "deny",
   targets: ["containerpatch"],
-  check() {
-    return [];
+  check(subject, ctx) {
+    const allowed = ctx.settings.controlPlaneNamespaces;
+    if (allowed.includes(subject.meta.namespace)) return [];
+    const where = allowed.length > 0 ? allowed.join(" or ") : "the control-plane";
+    return [
+      error(
+        `ContainerPatch can only be placed in ${where} namespace. It can be however referenced by pods in all namespaces` +
+          (allowed.length > 0 ? ` (move it from ${JSON.stringify(subject.meta.namespace)} to ${allowed[0]})` : ""),
+        "metadata.namespace",
+      ),
+    ];
   },
 };

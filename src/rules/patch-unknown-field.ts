@@ -1,12 +1,43 @@
-import type { Rule, ContainerPatchSubject } from "./types.js";
+import { containerOf, readPatchSpec } from "../kuma/container-patch.js";
+import type { PatchList } from "../kuma/container-patch.js";
+import { unknownFields } from "../kuma/container-validation.js";
+import { blockWriting, chainBlocks, isChainSound, simulateBaseline, simulateContainerPatch } from "../kuma/patch-simulation.js";
+import { advisory } from "./types.js";
+import type { Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
 
-// PLACEHOLDER: implementation pending.
+// Kuma json.Unmarshals the patched container into corev1.Container, which silently drops
+// fields it does not know: a typo such as /securityContext/privilegd changes nothing.
+// Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (applyCustomPatches).
 export const patchUnknownField: Rule<ContainerPatchSubject> = {
   id: "patch-unknown-field",
-  summary: "Patches write only fields the Kubernetes Container has (Kuma drops the rest silently)",
+  summary: "Patches write only fields a Kubernetes Container has",
   defaultAction: "warn",
   targets: ["containerpatch"],
-  check() {
-    return [];
+  check(subject, ctx) {
+    if (!isChainSound(subject, ctx) || readPatchSpec(subject.spec).blocks.length === 0) return [];
+    const simulation = simulateContainerPatch(subject, ctx);
+    const baseline = simulateBaseline(subject, ctx);
+    const own = (list: PatchList) => chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list);
+    const findings: RuleFinding[] = [];
+    for (const [list, after, before] of [
+      ["sidecarPatch", simulation.sidecar, baseline.sidecar],
+      ["initPatch", simulation.init, baseline.init],
+    ] as const) {
+      if (own(list).length === 0) continue;
+      const existing = new Set(unknownFields(before.container).map((field) => field.pointer));
+      for (const field of unknownFields(after.container)) {
+        if (existing.has(field.pointer)) continue;
+        const writer = blockWriting(own(list), field.pointer);
+        const by = writer ? `${list}[${writer.block.index}]` : list;
+        const mean = field.suggestion ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?` : "";
+        findings.push(
+          advisory(
+            `${by} writes ${field.pointer}, which a Kubernetes Container does not have: Kuma silently drops it from ${containerOf(list)}${mean}`,
+            writer ? `${writer.block.fieldPath}.path` : `spec.${list}`,
+          ),
+        );
+      }
+    }
+    return findings;
   },
 };

@@ -1,0 +1,237 @@
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv } from "ajv";
+import addFormats from "ajv-formats";
+import { parsePointer } from "./json-pointer.js";
+import type { RuleFinding } from "../rules/types.js";
+
+// Reading ContainerPatch blocks out of an untrusted spec (anything: null, a string, blocks
+// that are numbers), and the per-field checks behind patch-op, patch-path, patch-value and
+// patch-from. Kuma: pkg/plugins/resources/k8s/native/api/v1alpha1/container_patch.go
+// (JsonPatchBlock, ToJsonPatch: value is used as raw JSON, from is always set, maybe "").
+
+export type PatchList = "sidecarPatch" | "initPatch";
+export const PATCH_LISTS: readonly PatchList[] = ["sidecarPatch", "initPatch"];
+export const KUMA_OPS: readonly string[] = ["add", "remove", "replace", "move", "copy"];
+
+/** One entry of spec.sidecarPatch / spec.initPatch, fields as written (undefined when absent). */
+export interface PatchBlock {
+  list: PatchList;
+  index: number;
+  /** Dotted field path of the block: `spec.sidecarPatch[2]`. */
+  fieldPath: string;
+  isObject: boolean;
+  op: unknown;
+  path: unknown;
+  value: unknown;
+  from: unknown;
+}
+
+/** A problem with the spec's shape itself (spec or a list of the wrong type). */
+export interface ShapeProblem {
+  path: string;
+  message: string;
+}
+
+export interface PatchSpecReading {
+  blocks: readonly PatchBlock[];
+  shapeProblems: readonly ShapeProblem[];
+  /** The spec passed the structural schema (schemas/containerpatch.schema.json). */
+  schemaValid: boolean;
+}
+
+/** The ContainerPatch schema, compiled once at module load; the structural first pass. */
+const validateStructure = createStructureValidator();
+
+const readings = new WeakMap<object, PatchSpecReading>();
+
+/** The blocks of a ContainerPatch spec, read totally; memoized per spec object. */
+export function readPatchSpec(spec: unknown): PatchSpecReading {
+  if (spec !== null && typeof spec === "object") {
+    const cached = readings.get(spec);
+    if (cached) return cached;
+    const reading = read(spec);
+    readings.set(spec, reading);
+    return reading;
+  }
+  return read(spec);
+}
+
+function read(spec: unknown): PatchSpecReading {
+  const schemaValid = validateStructure({ spec: spec === undefined ? {} : spec });
+  const blocks: PatchBlock[] = [];
+  const shapeProblems: ShapeProblem[] = [];
+  if (spec === undefined || spec === null) return { blocks, shapeProblems, schemaValid };
+  if (typeof spec !== "object" || Array.isArray(spec)) {
+    shapeProblems.push({ path: "spec", message: `spec must be an object with sidecarPatch and/or initPatch lists, not ${describe(spec)}` });
+    return { blocks, shapeProblems, schemaValid };
+  }
+  for (const list of PATCH_LISTS) {
+    const items = (spec as Record<string, unknown>)[list];
+    if (items === undefined || items === null) continue;
+    if (!Array.isArray(items)) {
+      shapeProblems.push({ path: `spec.${list}`, message: `spec.${list} must be a list of patch blocks, not ${describe(items)}` });
+      continue;
+    }
+    items.forEach((item, index) => {
+      const isObject = item !== null && typeof item === "object" && !Array.isArray(item);
+      const fields = isObject ? (item as Record<string, unknown>) : {};
+      blocks.push({ list, index, fieldPath: `spec.${list}[${index}]`, isObject, op: fields.op, path: fields.path, value: fields.value, from: fields.from });
+    });
+  }
+  return { blocks, shapeProblems, schemaValid };
+}
+
+/** Reads the blocks of one list from a stored patch's spec (catalog entries), skipping what is not a block. */
+export function blocksOf(spec: unknown, list: PatchList): readonly PatchBlock[] {
+  return readPatchSpec(spec).blocks.filter((block) => block.list === list);
+}
+
+/** "YAML boolean true", "the number 5": how a non-string value looks to the user. */
+export function describe(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "object") return "an object";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "boolean") return `the YAML boolean ${String(value)}`;
+  return `the ${typeof value} ${String(value)}`;
+}
+
+// ---- per-field checks, one per rule; each returns findings with the field's path ----
+
+const err = (message: string, path: string): RuleFinding => ({ severity: "error", message, path });
+const adv = (message: string, path: string): RuleFinding => ({ severity: "advisory", message, path });
+
+/** patch-op: the block is an object and its op is one Kuma's CRD allows. */
+export function checkOp(block: PatchBlock): RuleFinding[] {
+  const where = `${block.list}[${block.index}]`;
+  if (!block.isObject) return [err(`${where} is not a patch block: write an object {op, path, value}; Kuma's CRD rejects anything else`, block.fieldPath)];
+  const path = `${block.fieldPath}.op`;
+  if (block.op === undefined || block.op === null || block.op === "") {
+    return [err(`${where} has no op; Kuma's CRD requires one of add, remove, replace, move, copy`, path)];
+  }
+  if (typeof block.op !== "string") return [err(`${where}.op is ${describe(block.op)}; it must be one of add, remove, replace, move, copy`, path)];
+  if (KUMA_OPS.includes(block.op)) return [];
+  if (block.op === "test") {
+    return [err(`${where}.op "test" is not allowed: Kuma's CRD accepts only add, remove, replace, move, copy (RFC 6902 test is excluded); remove the block`, path)];
+  }
+  const lower = block.op.trim().toLowerCase();
+  const hint = KUMA_OPS.includes(lower) ? ` (ops are lower-case: write "${lower}")` : "";
+  return [err(`${where}.op ${JSON.stringify(block.op)} is not an op Kuma's CRD accepts: use add, remove, replace, move or copy${hint}`, path)];
+}
+
+/** patch-path: path present and an RFC 6901 pointer without empty tokens. */
+export function checkPath(block: PatchBlock): RuleFinding[] {
+  if (!block.isObject) return [];
+  return checkPointer(block.path, `${block.list}[${block.index}].path`, `${block.fieldPath}.path`);
+}
+
+/** patch-from: move/copy carry a valid `from` pointer. */
+export function checkFrom(block: PatchBlock): RuleFinding[] {
+  if (!block.isObject || (block.op !== "move" && block.op !== "copy")) return [];
+  const where = `${block.list}[${block.index}].from`;
+  if (block.from === undefined || block.from === null || block.from === "") {
+    return [err(`${where} is missing: ${block.op} needs the pointer to take the value from (Kuma passes "" and the patch fails), e.g. from: /securityContext/runAsUser`, `${block.fieldPath}.from`)];
+  }
+  return checkPointer(block.from, where, `${block.fieldPath}.from`);
+}
+
+function checkPointer(value: unknown, where: string, path: string): RuleFinding[] {
+  if (value === undefined || value === null) return [err(`${where} is missing; Kuma's CRD requires a JSON Pointer into the container, e.g. /securityContext/runAsUser`, path)];
+  if (typeof value !== "string") return [err(`${where} is ${describe(value)}; it must be a JSON Pointer string such as /resources/limits/cpu`, path)];
+  const parsed = parsePointer(value);
+  if ("error" in parsed) return [err(`${where} ${JSON.stringify(value)} is not a JSON Pointer: ${parsed.error}; Kuma's patch library misreads it`, path)];
+  if (parsed.value.includes("")) {
+    return [err(`${where} ${JSON.stringify(value)} has an empty segment ("//" or a trailing "/"); Kuma's library reads it as the same object: remove the extra "/"`, path)];
+  }
+  return [];
+}
+
+/** patch-value: add/replace carry a string holding a JSON document; a value elsewhere is ignored. */
+export function checkValue(block: PatchBlock): RuleFinding[] {
+  if (!block.isObject || typeof block.op !== "string") return [];
+  const where = `${block.list}[${block.index}].value`;
+  const path = `${block.fieldPath}.value`;
+  const needsValue = block.op === "add" || block.op === "replace";
+  if (!needsValue) {
+    if (block.value === undefined || !KUMA_OPS.includes(block.op)) return [];
+    return [adv(`${where} is ignored: ${block.op} takes no value; remove it`, path)];
+  }
+  if (block.value === undefined || block.value === null) {
+    return [err(`${where} is missing: ${block.op} needs a string holding JSON, e.g. value: '"100m"' or value: "true"; Kuma fails injection without it`, path)];
+  }
+  if (typeof block.value !== "string") {
+    const fix = (JSON.stringify(block.value) ?? "null").replace(/'/g, "''");
+    return [err(`${where} is ${describe(block.value)}, but Kuma's CRD wants a string holding JSON; quote it: value: '${fix}'`, path)];
+  }
+  if (block.value.trim() === "") return [err(`${where} is empty: write the JSON to ${block.op}, e.g. '"100m"', "true" or '{"type":"RuntimeDefault"}'`, path)];
+  try {
+    JSON.parse(block.value);
+    return [];
+  } catch (cause) {
+    const text = block.value.trim();
+    if (/^[[{"]/.test(text)) {
+      const reason = cause instanceof Error ? cause.message.slice(0, 80) : "invalid JSON";
+      return [err(`${where} ${clip(text)} is not valid JSON (${reason}); Kuma hands value to its patch library as JSON and injection fails`, path)];
+    }
+    return [err(`${where} ${clip(block.value)} is not JSON: Kuma parses value as a JSON document, so a string needs its own quotes: ${clip(block.value)} → '${clip(JSON.stringify(block.value))}'`, path)];
+  }
+}
+
+/** A value shortened for a message (warnings are cut at 256 characters). */
+function clip(text: string): string {
+  return text.length > 40 ? text.slice(0, 37) + "..." : text;
+}
+
+/** The JSON document a sound add/replace block writes, else undefined. */
+export function valueOf(block: PatchBlock): { json: unknown } | undefined {
+  if (typeof block.value !== "string") return undefined;
+  try {
+    return { json: JSON.parse(block.value) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when no block has an error from patch-op, patch-path, patch-value or patch-from: patch-apply and patch-container may run. */
+export function isSpecSound(spec: unknown): boolean {
+  const reading = readPatchSpec(spec);
+  if (reading.shapeProblems.length > 0) return false;
+  return reading.blocks.every(isBlockSound);
+}
+
+export function isBlockSound(block: PatchBlock): boolean {
+  const checks = [checkOp, checkPath, checkValue, checkFrom];
+  return checks.every((check) => check(block).every((finding) => finding.severity !== "error"));
+}
+
+function createStructureValidator(): (data: unknown) => boolean {
+  const ajv = new Ajv({ allErrors: false, strict: false });
+  addFormats.default(ajv);
+  const validate = ajv.compile(JSON.parse(readFileSync(findSchema(), "utf8")) as object);
+  return (data) => validate(data) === true;
+}
+
+/** schemas/ sits at the package root: two levels up from dist/kuma, three from .test-build/src/kuma. */
+function findSchema(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 5; depth++) {
+    const candidate = join(dir, "schemas", "containerpatch.schema.json");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("schemas/containerpatch.schema.json not found next to kuma-guard");
+}
+
+/** `sidecarPatch[2] (replace /securityContext/privileged)`: how messages name a block. */
+export function blockLabel(block: PatchBlock): string {
+  const op = typeof block.op === "string" ? block.op : "?";
+  const path = typeof block.path === "string" ? block.path : "?";
+  return `${block.list}[${block.index}] (${op} ${path})`;
+}
+
+/** The rendered container a list patches. */
+export function containerOf(list: PatchList): "kuma-sidecar" | "kuma-init" {
+  return list === "sidecarPatch" ? "kuma-sidecar" : "kuma-init";
+}

@@ -1,0 +1,316 @@
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { Container } from "kubernetes-models/v1/Container";
+import { formatPointer } from "./json-pointer.js";
+import { compareQuantities, parseQuantity } from "./quantity.js";
+
+// Is a patched container still a valid Kubernetes Container? Two layers:
+// 1. the real OpenAPI schema, via kubernetes-models' precompiled validator (types, enums,
+//    required) — what Kuma's json.Unmarshal into corev1.Container trips over;
+// 2. the API server's checks that need no cluster, from Kubernetes
+//    pkg/apis/core/validation/validation.go (validateContainerCommon, ValidateResourceRequirements,
+//    validateContainerPorts, validateProbe/validateHandler, ValidateSecurityContext).
+// Both run on every simulation; the validator is generated code (microseconds per call).
+
+export interface ContainerProblem {
+  /** JSON Pointer of the offending field inside the container ("" = the container). */
+  pointer: string;
+  message: string;
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+type ValidateFunction = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+
+/**
+ * kubernetes-models' generated validator for io.k8s.api.core.v1.Container, called directly:
+ * `new Container(x).validate()` also renders an English message for every error (ajv-i18n),
+ * which dominates the cost when probing. Falls back to the model class if the layout changes.
+ */
+const validateContainerSchema: ValidateFunction = loadValidator();
+
+function loadValidator(): ValidateFunction {
+  try {
+    const require = createRequire(import.meta.url);
+    const root = dirname(require.resolve("kubernetes-models/package.json"));
+    const schemaModule = require(join(root, "_schemas", "IoK8sApiCoreV1Container.js")) as { validate?: ValidateFunction };
+    if (typeof schemaModule.validate === "function") return schemaModule.validate;
+  } catch {
+    // fall through to the public API
+  }
+  const viaModel: ValidateFunction = (data) => {
+    try {
+      new Container(data as ConstructorParameters<typeof Container>[0]).validate();
+      viaModel.errors = null;
+      return true;
+    } catch (cause) {
+      const errors = (cause as { errors?: unknown }).errors;
+      viaModel.errors = Array.isArray(errors) ? (errors as SchemaError[]) : [{ instancePath: "", keyword: "type", params: { type: "object" } }];
+      return false;
+    }
+  };
+  return viaModel;
+}
+
+/** Raw schema errors of the Container validator (empty when valid). */
+function schemaErrors(data: unknown): SchemaError[] {
+  return validateContainerSchema(data) ? [] : [...(validateContainerSchema.errors ?? [])];
+}
+
+/** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation. */
+export function validateContainer(container: unknown): ContainerProblem[] {
+  if (container === null || typeof container !== "object" || Array.isArray(container)) {
+    return [{ pointer: "", message: "the patched container is not an object (a block replaced the whole container)" }];
+  }
+  const c = container as Record<string, unknown>;
+  return [...schemaProblems(c), ...apiServerProblems(c)];
+}
+
+const RESOURCE_PATH = /^\/resources\/(limits|requests)\/[^/]+$/;
+
+function schemaProblems(container: Record<string, unknown>): ContainerProblem[] {
+  const byPath = new Map<string, SchemaError[]>();
+  for (const error of schemaErrors(container)) {
+    if (RESOURCE_PATH.test(error.instancePath)) continue; // quantities are checked below, with the API server's wording
+    const list = byPath.get(error.instancePath) ?? [];
+    list.push(error);
+    byPath.set(error.instancePath, list);
+  }
+  const problems: ContainerProblem[] = [];
+  for (const [pointer, errors] of byPath) {
+    const value = valueAt(container, pointer);
+    const types = errors.filter((e) => e.keyword === "type").map((e) => String(e.params.type));
+    for (const error of errors) {
+      if (error.keyword === "required") {
+        problems.push({ pointer: `${pointer}/${String(error.params.missingProperty)}`, message: `${pointer}/${String(error.params.missingProperty)} is required` });
+      } else if (error.keyword === "enum") {
+        const allowed = (error.params.allowedValues as unknown[] | undefined)?.join(", ") ?? "";
+        problems.push({ pointer, message: `${pointer} ${JSON.stringify(value)} is not one of ${allowed}` });
+      }
+    }
+    if (types.length > 0) {
+      problems.push({ pointer, message: `${pointer} must be ${[...new Set(types)].join(" or ")}, not ${kindOf(value)} (Kuma's unmarshal into corev1.Container fails)` });
+    } else if (!errors.some((e) => e.keyword === "required" || e.keyword === "enum")) {
+      const first = errors[0]!;
+      problems.push({ pointer, message: `${pointer} ${first.message ?? first.keyword}` });
+    }
+  }
+  return problems;
+}
+
+/** DNS-1123 label (validation.go IsDNS1123Label): container names. */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const PROBES = ["livenessProbe", "readinessProbe", "startupProbe"] as const;
+const PROBE_HANDLERS = ["exec", "httpGet", "tcpSocket", "grpc"] as const;
+const LIFECYCLE_HANDLERS = ["exec", "httpGet", "tcpSocket", "sleep"] as const;
+
+function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
+  const problems: ContainerProblem[] = [];
+  if (typeof c.name === "string" && (c.name.length > 63 || !DNS_LABEL.test(c.name))) {
+    problems.push({ pointer: "/name", message: `/name ${JSON.stringify(c.name)} must be a DNS label (lower-case letters, digits, '-', at most 63)` });
+  }
+
+  const resources = record(c.resources);
+  const parsedByList: Record<string, Map<string, string>> = {};
+  for (const list of ["requests", "limits"] as const) {
+    const values = new Map<string, string>();
+    parsedByList[list] = values;
+    for (const [name, raw] of Object.entries(record(resources[list]))) {
+      const pointer = formatPointer(["resources", list, name]);
+      // Quantity.UnmarshalJSON accepts a JSON string (trimmed) or a number.
+      const text = typeof raw === "string" ? raw.trim() : typeof raw === "number" ? String(raw) : undefined;
+      if (text === undefined) {
+        problems.push({ pointer, message: `${pointer} must be a quantity string such as "500m" or "1Gi", not ${kindOf(raw)}` });
+        continue;
+      }
+      const quantity = parseQuantity(text);
+      if ("error" in quantity) problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} is not a quantity: ${quantity.error}` });
+      else if (quantity.value < 0) problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} must be greater than or equal to 0` });
+      else values.set(name, text);
+    }
+  }
+  for (const [name, request] of parsedByList.requests!) {
+    const limit = parsedByList.limits!.get(name);
+    if (limit === undefined) continue;
+    const order = compareQuantities(request, limit);
+    if ("value" in order && order.value > 0) {
+      const pointer = formatPointer(["resources", "requests", name]);
+      problems.push({ pointer, message: `${pointer} ${request} must be less than or equal to the ${name} limit of ${limit}` });
+    }
+  }
+
+  const ports = Array.isArray(c.ports) ? c.ports : [];
+  ports.forEach((port, index) => {
+    const p = record(port);
+    if (typeof p.containerPort === "number" && !isPort(p.containerPort)) {
+      problems.push({ pointer: `/ports/${index}/containerPort`, message: `/ports/${index}/containerPort ${p.containerPort} must be between 1 and 65535` });
+    }
+    if (typeof p.hostPort === "number" && p.hostPort !== 0 && !isPort(p.hostPort)) {
+      problems.push({ pointer: `/ports/${index}/hostPort`, message: `/ports/${index}/hostPort ${p.hostPort} must be between 1 and 65535` });
+    }
+  });
+
+  for (const probe of PROBES) {
+    if (c[probe] === undefined || c[probe] === null) continue;
+    problems.push(...handlerProblems(record(c[probe]), `/${probe}`, PROBE_HANDLERS));
+  }
+  const lifecycle = record(c.lifecycle);
+  for (const hook of ["postStart", "preStop"]) {
+    if (lifecycle[hook] === undefined || lifecycle[hook] === null) continue;
+    problems.push(...handlerProblems(record(lifecycle[hook]), `/lifecycle/${hook}`, LIFECYCLE_HANDLERS));
+  }
+
+  // validation.go ValidateSecurityContext: the literal comparisons the API server makes.
+  const sc = record(c.securityContext);
+  if (sc.allowPrivilegeEscalation === false) {
+    const fix = `add /securityContext/allowPrivilegeEscalation "true"`;
+    if (sc.privileged === true) {
+      problems.push({ pointer: "/securityContext", message: `privileged: true with allowPrivilegeEscalation: false (Kuma's sidecar default since 2.13) is rejected by the API server; fix: ${fix}` });
+    }
+    const added = Array.isArray(record(sc.capabilities).add) ? (record(sc.capabilities).add as unknown[]) : [];
+    if (added.includes("CAP_SYS_ADMIN")) {
+      problems.push({ pointer: "/securityContext/capabilities/add", message: `capability CAP_SYS_ADMIN with allowPrivilegeEscalation: false is rejected by the API server; fix: ${fix}` });
+    }
+  }
+  return problems;
+}
+
+function handlerProblems(handler: Record<string, unknown>, pointer: string, kinds: readonly string[]): ContainerProblem[] {
+  const present = kinds.filter((kind) => handler[kind] !== undefined && handler[kind] !== null);
+  if (present.length > 1) return [{ pointer, message: `${pointer} may not specify more than 1 handler type (has ${present.join(", ")}): remove all but one` }];
+  if (present.length === 0) return [{ pointer, message: `${pointer} must specify a handler type (one of ${kinds.join(", ")})` }];
+  const kind = present[0]!;
+  const port = record(handler[kind]).port;
+  if (typeof port === "number" && !isPort(port)) return [{ pointer: `${pointer}/${kind}/port`, message: `${pointer}/${kind}/port ${port} must be between 1 and 65535` }];
+  return [];
+}
+
+function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 1 && value <= 65535;
+}
+
+function record(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
+
+/** The value at a JSON Pointer produced by the validator (no escapes in Container fields). */
+function valueAt(root: unknown, pointer: string): unknown {
+  let current = root;
+  for (const token of pointer.split("/").slice(1)) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[token.replace(/~1/g, "/").replace(/~0/g, "~")];
+  }
+  return current;
+}
+
+// ---- fields the Container schema does not have ----
+
+/** A value no schema type accepts: every known field holding it reports an error, unknown ones stay silent. */
+const PROBE = (): void => undefined;
+
+export interface UnknownField {
+  /** Pointer of the topmost unknown key. */
+  pointer: string;
+  key: string;
+  /** A field of the same object the schema does have, one edit away (or differing in case). */
+  suggestion?: string;
+}
+
+/**
+ * Keys the Container schema does not define (Kuma's unmarshal silently drops them).
+ * Found by probing the real schema: every leaf is replaced by a value no type accepts, so
+ * each known field reports an error and an unknown key's subtree stays silent.
+ */
+export function unknownFields(container: unknown): UnknownField[] {
+  if (container === null || typeof container !== "object" || Array.isArray(container)) return [];
+  // A pointer is known when an error sits at it or below it: collect every error path's prefixes.
+  const known = new Set<string>();
+  for (const error of schemaErrors(probeCopy(container))) {
+    let path = error.instancePath;
+    while (path !== "" && !known.has(path)) {
+      known.add(path);
+      path = path.slice(0, path.lastIndexOf("/"));
+    }
+  }
+  const isKnown = (pointer: string) => known.has(pointer);
+  const found: UnknownField[] = [];
+  const walk = (value: unknown, tokens: string[]) => {
+    if (value === null || typeof value !== "object") return;
+    const entries: [string, unknown][] = Array.isArray(value) ? value.map((item, i) => [String(i), item]) : Object.entries(value);
+    for (const [key, child] of entries) {
+      const childTokens = [...tokens, key];
+      const pointer = formatPointer(childTokens);
+      if (!Array.isArray(value) && hasLeaf(child) && !isKnown(pointer)) {
+        const suggestion = suggest(container, tokens, key);
+        found.push({ pointer, key, ...(suggestion ? { suggestion } : {}) });
+        continue;
+      }
+      walk(child, childTokens);
+    }
+  };
+  walk(container, []);
+  return found;
+}
+
+function hasLeaf(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return true;
+  return Object.values(value).some(hasLeaf);
+}
+
+function probeCopy(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return PROBE;
+  if (Array.isArray(value)) return value.map(probeCopy);
+  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, probeCopy(child)]));
+}
+
+const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/** A known sibling one edit from `key`: all candidates are probed against the schema in one call. */
+function suggest(container: object, parentTokens: readonly string[], key: string): string | undefined {
+  if (key.length > 64) return undefined;
+  const candidates = new Set<string>();
+  for (let i = 0; i <= key.length; i++) {
+    for (const letter of LETTERS) {
+      candidates.add(key.slice(0, i) + letter + key.slice(i)); // insertion
+      if (i < key.length) candidates.add(key.slice(0, i) + letter + key.slice(i + 1)); // substitution
+    }
+    if (i < key.length) candidates.add(key.slice(0, i) + key.slice(i + 1)); // deletion
+    if (i < key.length - 1) candidates.add(key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)); // transposition
+  }
+  candidates.delete(key);
+  const probe = probeCopy(container) as Record<string, unknown>;
+  const parent: Record<string, unknown> = Object.fromEntries([...candidates].map((candidate) => [candidate, PROBE]));
+  // Place the candidates where the unknown key sits.
+  let holder: Record<string, unknown> | unknown[] = probe;
+  if (parentTokens.length === 0) {
+    const known = knownAmong(parent, "");
+    return pick(key, known);
+  }
+  for (const token of parentTokens.slice(0, -1)) holder = (holder as Record<string, unknown>)[token] as Record<string, unknown>;
+  (holder as Record<string, unknown>)[parentTokens[parentTokens.length - 1]!] = parent;
+  const prefix = formatPointer(parentTokens);
+  const paths = new Set(schemaErrors(probe).map((error) => error.instancePath));
+  return pick(key, [...candidates].filter((candidate) => paths.has(`${prefix}/${candidate}`)));
+}
+
+function knownAmong(candidates: Record<string, unknown>, prefix: string): string[] {
+  const paths = new Set(schemaErrors(candidates).map((error) => error.instancePath));
+  return Object.keys(candidates).filter((candidate) => paths.has(`${prefix}/${candidate}`));
+}
+
+function pick(key: string, known: readonly string[]): string | undefined {
+  return known.find((candidate) => candidate.toLowerCase() === key.toLowerCase()) ?? [...known].sort()[0];
+}

@@ -1,0 +1,47 @@
+import { failed, parsed } from "./parse-result.js";
+import type { Parsed } from "./parse-result.js";
+
+// JSON Pointers (RFC 6901) as written in ContainerPatch `path`/`from`, and as Kuma's
+// patch library (evanphx/json-patch v5, patch.go findObject/decodePatchKey) reads them.
+
+/** The reference tokens of an RFC 6901 pointer ("" = the whole document); an error says what breaks the grammar. */
+export function parsePointer(text: string): Parsed<string[]> {
+  if (text === "") return parsed([]);
+  if (!text.startsWith("/")) return failed(`must start with "/" (a JSON Pointer, e.g. "/${text.replace(/^\.+/, "").replace(/\./g, "/")}")`);
+  const tokens = text.slice(1).split("/");
+  for (const token of tokens) {
+    const bad = /~(?![01])/.exec(token);
+    if (bad) return failed(`"~" must be followed by 0 or 1 (write ~0 for "~" and ~1 for "/")`);
+  }
+  return parsed(tokens.map(unescapeToken));
+}
+
+/** The pointer for these tokens, escaping "~" and "/". */
+export function formatPointer(tokens: readonly string[]): string {
+  return tokens.map((token) => "/" + escapeToken(token)).join("");
+}
+
+export function escapeToken(token: string): string {
+  return token.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+export function unescapeToken(token: string): string {
+  return token.replace(/~1/g, "/").replace(/~0/g, "~");
+}
+
+/**
+ * The tokens Kuma's library walks for `path`: it splits on "/" and drops the first piece
+ * without checking it is empty, so "securityContext/privileged" means "/privileged".
+ * Evanphx: v5/patch.go findObject, decodePatchKey.
+ */
+export function toLibraryTokens(path: string): string[] {
+  if (path === "") return [];
+  return path.split("/").slice(1).map(unescapeToken);
+}
+
+/** Go's strconv.Atoi on a token (sign, decimal digits, int64 range), or undefined. */
+export function toArrayIndex(token: string): number | undefined {
+  if (!/^[+-]?[0-9]+$/.test(token)) return undefined;
+  const value = Number(token);
+  return Number.isSafeInteger(value) ? value : undefined;
+}

@@ -1,0 +1,55 @@
+// Runs the ContainerPatch rules on a subject, as the review engine would (rule id added).
+import { patchNamespace } from "../../src/rules/patch-namespace.js";
+import { patchOp } from "../../src/rules/patch-op.js";
+import { patchPath } from "../../src/rules/patch-path.js";
+import { patchValue } from "../../src/rules/patch-value.js";
+import { patchFrom } from "../../src/rules/patch-from.js";
+import { patchApply } from "../../src/rules/patch-apply.js";
+import { patchContainer } from "../../src/rules/patch-container.js";
+import { patchUnknownField } from "../../src/rules/patch-unknown-field.js";
+import { patchPrivilege } from "../../src/rules/patch-privilege.js";
+import { patchEmpty } from "../../src/rules/patch-empty.js";
+import { workloadMissingPatch } from "../../src/rules/workload-missing-patch.js";
+import type { AnyRule, Finding, RuleContext, StoredContainerPatch, Subject } from "../../src/rules/types.js";
+import { loadFixture, ruleContext, subjectOf } from "../support/context.js";
+
+export const PATCH_RULES: readonly AnyRule[] = [
+  patchNamespace, patchOp, patchPath, patchValue, patchFrom, patchApply, patchContainer,
+  patchUnknownField, patchPrivilege, patchEmpty, workloadMissingPatch,
+];
+
+/** Every finding of the patch rules that apply to the subject's target. */
+export function findingsOf(subject: Subject, ctx: RuleContext = ruleContext()): Finding[] {
+  const findings: Finding[] = [];
+  for (const rule of PATCH_RULES) {
+    if (!(rule.targets as readonly string[]).includes(subject.target)) continue;
+    const check = rule.check as (s: Subject, c: RuleContext) => ReturnType<AnyRule["check"]>;
+    for (const finding of check(subject, ctx)) findings.push({ ruleId: rule.id, ...finding });
+  }
+  return findings;
+}
+
+/** "rule-id:E" / "rule-id:A" per finding, sorted: compact for deepEqual. */
+export function idsOf(findings: readonly Finding[]): string[] {
+  return findings.map((f) => `${f.ruleId}:${f.severity === "error" ? "E" : "A"}`).sort();
+}
+
+/** A ContainerPatch subject from a spec (kuma-system unless said otherwise). */
+export function patchSubject(spec: unknown, options: { name?: string; namespace?: string } = {}): Subject {
+  return subjectOf({
+    apiVersion: "kuma.io/v1alpha1",
+    kind: "ContainerPatch",
+    metadata: { name: options.name ?? "p1", namespace: options.namespace ?? "kuma-system" },
+    spec,
+  });
+}
+
+/** The subject of the first document of a fixture file. */
+export function fixtureSubject(file: string): Subject {
+  return subjectOf(loadFixture(file)[0] as { kind: string });
+}
+
+/** A catalog entry from a spec. */
+export function stored(name: string, spec: StoredContainerPatch["spec"], namespace = "kuma-system"): StoredContainerPatch {
+  return { name, namespace, spec };
+}
