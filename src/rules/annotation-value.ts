@@ -103,7 +103,10 @@ function checkValue(key: string, value: string, kind: Kind): string | undefined 
     }
     case "map": {
       const r = parseMap(value);
-      return "error" in r ? `invalid format. Map in "${key}" has to be provided in the following format: ${MAP_FORMAT} (got ${quote(value)}); Kuma rejects the pod` : undefined;
+      if ("error" in r) return `invalid format. Map in "${key}" has to be provided in the following format: ${MAP_FORMAT} (got ${quote(value)}); Kuma rejects the pod`;
+      // Kuma copies each pair into the sidecar's env; the API server rejects an env var without a name.
+      if (r.value.has("")) return `${key} ${quote(value)} has a pair without a name; Kubernetes rejects the injected pod (env name required). Write NAME=value`;
+      return undefined;
     }
     case "duration": {
       const r = parseDuration(value);

@@ -22,6 +22,8 @@ const cases: { name: string; annotations: Record<string, string>; severities: st
   { name: "drain time without unit", annotations: { "kuma.io/sidecar-drain-time": "10" }, severities: ["error"] },
   { name: "env vars map", annotations: { "kuma.io/sidecar-env-vars": "A=1;B=2" }, severities: [] },
   { name: "env vars trailing ;", annotations: { "kuma.io/sidecar-env-vars": "A=1;" }, severities: ["error"] },
+  { name: "env vars empty value (GetMap fails on \"\")", annotations: { "kuma.io/sidecar-env-vars": "" }, severities: ["error"] },
+  { name: "env var without a name", annotations: { "kuma.io/sidecar-env-vars": "=1" }, severities: ["error"] },
   { name: "concurrency", annotations: { "kuma.io/sidecar-proxy-concurrency": "2" }, severities: [] },
   { name: "concurrency negative", annotations: { "kuma.io/sidecar-proxy-concurrency": "-1" }, severities: ["error"] },
   { name: "admin port above 65535 (probe port invalid)", annotations: { "kuma.io/envoy-admin-port": "70000" }, severities: ["error"] },

@@ -6,12 +6,11 @@ export const MAP_FORMAT = "key1=value1;key2=value2";
 
 /**
  * Kuma's GetMap: split on `;`, each pair split on `=` must give exactly 2 parts (so `A=1;`
- * and `A=b=c` fail). Later pairs win. An empty value is an empty map.
- * Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go::GetMap.
+ * and `A=b=c` fail; so does an empty value, which is one empty pair). Later pairs win.
+ * Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go::GetMapWithDefault.
  */
 export function parseMap(value: string): Parsed<Map<string, string>> {
   const map = new Map<string, string>();
-  if (value === "") return parsed(map);
   for (const pair of value.split(";")) {
     const parts = pair.split("=");
     if (parts.length !== 2) return failed(`pair ${JSON.stringify(pair)} is not key=value; the format is ${MAP_FORMAT}`);

@@ -38,7 +38,8 @@ export function toPort(text: string): number | undefined {
 
 /** Go's strconv.ParseUint(s, 10, 16): ASCII digits only, 0..65535. */
 export function toUint16(text: string): number | undefined {
-  if (!DIGITS.test(text) || text.length > 10) return undefined;
+  if (!DIGITS.test(text)) return undefined;
+  // Leading zeros are fine for Go; a huge digit string becomes Infinity, still out of range.
   const n = Number(text);
   return n <= 65535 ? n : undefined;
 }
