@@ -463,7 +463,8 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       const policyPath = argValue(args, "--policy")!;
       const configMap = only(objects, "ConfigMap", mountOf(policyPath).configMap.name);
       assert.equal(configMap.metadata.namespace, NAMESPACE);
-      assert.equal(configMap.data[basename(policyPath)], readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT), "utf8"));
+      const policyFile = withComponent("audit-first").includes(dir) ? "deploy/components/audit-first/policy.yaml" : "deploy/base/policy.yaml";
+      assert.equal(configMap.data[basename(policyPath)], readFileSync(new URL(policyFile, REPO_ROOT), "utf8"), `the ConfigMap holds ${policyFile}`);
       assert.ok(args.includes("--kube"), "--kube: the catalog comes from the API");
       assert.equal(pod.serviceAccountName, only(objects, "ServiceAccount").metadata.name);
     });
@@ -495,12 +496,20 @@ describe("RBAC is least privilege", () => {
   }
 });
 
-describe("the policy ConfigMap is the bundled default policy", () => {
-  test("deploy/base/policy.yaml equals policies/default.yaml byte for byte", () => {
-    const bundled = new URL("policies/default.yaml", REPO_ROOT);
-    assert.ok(existsSync(bundled), "policies/default.yaml is missing");
-    assert.deepEqual(readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT)), readFileSync(bundled));
-  });
+/** Policy files under deploy/ (kustomize reads nothing outside) and the bundled file each copies. */
+const POLICY_COPIES = [
+  { copy: "deploy/base/policy.yaml", bundled: "policies/default.yaml" },
+  { copy: "deploy/components/audit-first/policy.yaml", bundled: "policies/audit-first.yaml" },
+];
+
+describe("the policy files under deploy/ are the bundled policies", () => {
+  for (const c of POLICY_COPIES) {
+    test(`${c.copy} equals ${c.bundled} byte for byte`, () => {
+      const bundled = new URL(c.bundled, REPO_ROOT);
+      assert.ok(existsSync(bundled), `${c.bundled} is missing`);
+      assert.deepEqual(readFileSync(new URL(c.copy, REPO_ROOT)), readFileSync(bundled), `copy ${c.bundled} to ${c.copy}`);
+    });
+  }
 });
 
 describe("overlays and components do what their names say", () => {
