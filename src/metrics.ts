@@ -90,17 +90,32 @@ export function createMetrics(probes: MetricsProbes = {}, registry = new Registr
       this.set(probes.catalog?.().synced === false ? 0 : 1);
     },
   });
-  new Gauge({
-    name: `${prefix}tls_certificate_expiry_timestamp_seconds`,
-    help: "notAfter of the serving certificate in use, as a Unix timestamp.",
-    registers: [registry],
-    collect() {
-      const expiry = probes.certificateExpiry?.();
-      if (expiry === undefined) this.reset();
-      else this.set(expiry);
-    },
-  });
+  // Without TLS, or before the certificate is read, no sample at all: a prom-client gauge
+  // without labels would export 0, which reads as "expired in 1970" and fires the alert.
+  registry.registerMetric(
+    createOptionalGauge(
+      `${prefix}tls_certificate_expiry_timestamp_seconds`,
+      "notAfter of the serving certificate in use, as a Unix timestamp (no sample without TLS).",
+      () => probes.certificateExpiry?.(),
+    ) as unknown as Metric,
+  );
   return metrics;
+}
+
+/** A gauge without labels whose single sample exists only while `read` returns a value. */
+function createOptionalGauge(name: string, help: string, read: () => number | undefined) {
+  return {
+    name,
+    help,
+    type: "gauge" as const,
+    aggregator: "omit" as const,
+    async get(): Promise<{ name: string; help: string; type: "gauge"; aggregator: "omit"; values: Sample[] }> {
+      const value = read();
+      const values = value === undefined ? [] : [{ labels: {}, value, metricName: name }];
+      return { name, help, type: "gauge", aggregator: "omit", values };
+    },
+    reset(): void {},
+  };
 }
 
 /** One exported sample, in the shape prom-client's registry formats. */
