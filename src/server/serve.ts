@@ -7,7 +7,7 @@ import { createApp } from "./app.js";
 import type { AppState } from "./app.js";
 import { createCertificateReloader } from "./tls.js";
 import type { CertificateReloader } from "./tls.js";
-import { closeConnectionsWhileDraining, delay, drain, SHUTDOWN_GRACE_MS } from "./shutdown.js";
+import { delay, SHUTDOWN_GRACE_MS, trackConnections } from "./shutdown.js";
 import { createMetrics } from "../metrics.js";
 import type { Metrics } from "../metrics.js";
 import type { Logger } from "../logger.js";
@@ -87,7 +87,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     https = createHttpsServer({ cert, key }, app);
     server = https;
   }
-  closeConnectionsWhileDraining(server, () => draining);
+  const drainer = trackConnections(server, () => draining);
   const port = await listen(server, options.port, options.host).catch((error: unknown) => {
     tls?.close();
     throw error;
@@ -95,6 +95,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
   logger.info({ port, host: options.host, tls: !options.insecureHttp }, "kuma-guard listening");
 
   let metricsServer: Server | undefined;
+  let metricsDrainer: ReturnType<typeof trackConnections> | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
     metricsServer = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
@@ -104,7 +105,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
       res.setHeader("Content-Type", "application/json; charset=utf-8");
       res.end(JSON.stringify({ error: `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz` }));
     });
-    closeConnectionsWhileDraining(metricsServer, () => draining);
+    metricsDrainer = trackConnections(metricsServer, () => draining);
     metricsPort = await listen(metricsServer, options.metricsPort, options.host);
     logger.info({ port: metricsPort, host: options.host }, "kuma-guard metrics listening");
   }
@@ -116,7 +117,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     logger.info({ delaySeconds: options.shutdownDelaySeconds }, "draining: readiness off, still serving");
     await delay(options.shutdownDelaySeconds * 1000);
     logger.info({ graceMs }, "draining: no longer accepting connections, finishing in-flight requests");
-    const results = await Promise.all([drain(server, graceMs), metricsServer ? drain(metricsServer, graceMs) : undefined]);
+    const results = await Promise.all([drainer.drain(graceMs), metricsDrainer?.drain(graceMs)]);
     if (results.some((r) => r?.forced)) logger.warn({ graceMs }, "draining: requests still running after the grace period were cut off");
     tls?.close();
     await catalog.close();
