@@ -12,7 +12,7 @@ import { viewOf } from "./catalog/types.js";
 import type { CatalogView, StoredContainerPatch } from "./rules/types.js";
 import { readManifests, toStoredPatch } from "./manifests.js";
 import type { ManifestDocument } from "./manifests.js";
-import { createDefaultPolicy } from "./policy/compile.js";
+import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
 import { BUILT_IN_RULE_IDS } from "./rules/index.js";
 import { formatReport } from "./report/index.js";
@@ -86,6 +86,13 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
   });
   for (const { object, ruleId, error } of failures) {
     deps.logger.error({ err: error, ruleId, file: object.file, line: object.line }, `rule ${ruleId} failed`);
+  }
+  // As in the server, audited findings are logged (they are also in the report).
+  for (const object of report.objects) {
+    for (const finding of object.findings) {
+      if (finding.action !== "audit") continue;
+      deps.logger.info({ ruleId: finding.ruleId, kind: object.kind, namespace: object.namespace, name: object.name, file: object.file, line: object.line }, `audit ${finding.ruleId}: ${finding.message}`);
+    }
   }
   for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
 
@@ -288,12 +295,9 @@ function errorMessage(e: unknown): string {
 }
 
 /**
- * The policy for a check: the file given with --policy, else the bundled default.
- * Throws with a message that names the file when the policy cannot be loaded.
+ * The policy for a check: the file given with --policy, else the bundled policies/default.yaml.
+ * Throws (PolicyLoadError) with lines that name the file and the field.
  */
 export async function loadCheckPolicy(file: string | undefined): Promise<Policy> {
-  if (file === undefined) return createDefaultPolicy();
-  // Until src/policy's loader lands there is nothing to read a policy file with: refuse
-  // rather than silently check with the defaults.
-  throw new Error(`--policy ${file}: policy files are not supported by this build yet`);
+  return loadPolicy(file);
 }

@@ -95,7 +95,8 @@ program
     try {
       policy = await loadCheckPolicy(options.policy);
     } catch (error) {
-      process.stderr.write(`kuma-guard check: ${error instanceof Error ? error.message : String(error)}\n`);
+      const message = error instanceof Error ? error.message : String(error);
+      for (const line of message.split("\n")) process.stderr.write(`kuma-guard check: ${line}\n`);
       process.exitCode = EXIT_USAGE;
       return;
     }

@@ -143,3 +143,36 @@ test("sarif and junit carry the same findings as json", () => {
   assert.equal((junit.match(/<failure /g) ?? []).length, report.summary.denied);
   assert.equal((junit.match(/<testsuite /g) ?? []).length, 3);
 });
+
+const TEAM_POLICY = "test/fixtures/manifests/policies/team-rules.yaml";
+
+test("--policy: explicit actions and a custom workload rule decide, as in the server", () => {
+  const { code, report, stderr } = checkJson(["--policy", TEAM_POLICY, HELM]);
+  assert.equal(code, 1, stderr);
+  const byRule = (id: string) => report.findings.filter((f) => f.ruleId === id);
+  assert.deepEqual(byRule("direct-access").map((f) => f.action), ["warn"]);
+  assert.deepEqual(byRule("annotation-unknown").map((f) => f.action), ["audit"]);
+  assert.deepEqual(
+    byRule("pod-team-label").map((f) => `${f.action} ${f.kind} ${f.name}`),
+    ["deny Deployment web", "deny Deployment api", "deny StatefulSet worker"],
+  );
+  const sarif = JSON.parse(check(["--policy", TEAM_POLICY, HELM, "--format", "sarif"]).stdout) as { runs: { tool: { driver: { rules: { id: string }[] } } }[] };
+  assert.ok(sarif.runs[0]!.tool.driver.rules.some((r) => r.id === "pod-team-label"), "custom rules are listed in the SARIF driver");
+});
+
+test("--policy with every rule on audit: exit 0, findings reported as audited and logged", () => {
+  const { code, report } = checkJson(["--policy", "policies/audit-first.yaml", HELM]);
+  assert.equal(code, 0);
+  assert.ok(report.summary.audited > 0);
+  assert.equal(report.summary.denied + report.summary.warned, 0);
+  const logged = check(["--policy", "policies/audit-first.yaml", "--log-level", "info", HELM]);
+  assert.match(logged.stderr, /"msg":"audit direct-access: /);
+  assert.doesNotMatch(logged.stdout, /"msg"/);
+});
+
+test("an invalid policy exits 2 with the file and field on stderr", () => {
+  const { code, stdout, stderr } = check(["--policy", "test/fixtures/manifests/policies/bad-action.yaml", HELM]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.match(stderr, /^kuma-guard check: test\/fixtures\/manifests\/policies\/bad-action\.yaml: spec\.rules\.direct-access\.action: /m);
+});
