@@ -5,7 +5,8 @@ import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma: pkg/transparentproxy/config/config.go::Ports.append, utils.go::parsePort (kuma-init
 // fails with Init:Error, or the pod is rejected in ConfigMap mode); the legacy CNI
-// conversion does not trim (app/cni/pkg/cni/injector_linux.go).
+// conversion does not trim (app/cni/pkg/cni/injector_linux.go) and its validation fails on
+// empty items (app/cni/pkg/cni/annotations_linux.go::parsePorts).
 const KEYS = [TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS] as const;
 
 export const excludePorts: Rule<WorkloadSubject> = {
@@ -24,9 +25,10 @@ export const excludePorts: Rule<WorkloadSubject> = {
         findings.push(
           error(`${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path),
         );
-      } else if (result.value.padded.length > 0) {
+      } else if (result.value.padded.length > 0 || result.value.empty > 0) {
+        const what = result.value.padded.length > 0 ? "spaces" : "empty items";
         findings.push(
-          advisory(`${key} ${quote(value)} has spaces, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path),
+          advisory(`${key} ${quote(value)} has ${what}, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path),
         );
       }
     }

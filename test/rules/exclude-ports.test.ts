@@ -21,6 +21,7 @@ const cases = [
   { name: "documented list", key: "traffic.kuma.io/exclude-inbound-ports", value: "1234,1235", severities: [] },
   { name: "empty value", key: "traffic.kuma.io/exclude-outbound-ports", value: "", severities: [] },
   { name: "spaces fail with CNI", key: "traffic.kuma.io/exclude-outbound-ports", value: "80, 443", severities: ["advisory"] },
+  { name: "empty items fail with CNI", key: "traffic.kuma.io/exclude-outbound-ports", value: "80,,443,", severities: ["advisory"] },
   { name: "range", key: "traffic.kuma.io/exclude-outbound-ports", value: "8000-8010", severities: ["error"] },
   { name: "port 0", key: "traffic.kuma.io/exclude-inbound-ports", value: "0", severities: ["error"] },
   { name: "port above 65535", key: "traffic.kuma.io/exclude-inbound-ports", value: "70000", severities: ["error"] },

@@ -6,6 +6,9 @@ export interface PortList {
   ports: number[];
   /** Items with surrounding whitespace: Kuma trims them, its legacy CNI conversion does not. */
   padded: string[];
+  /** Empty items in a non-empty value (`80,,443`, trailing `,`): Kuma skips them, its legacy CNI
+   *  validation fails on them (app/cni/pkg/cni/annotations_linux.go::parsePorts). */
+  empty: number;
 }
 
 const DIGITS = /^[0-9]+$/;
@@ -19,15 +22,20 @@ const PADDED = /^\s|\s$/;
 export function parseExcludePorts(value: string): Parsed<PortList> {
   const ports: number[] = [];
   const padded: string[] = [];
+  let empty = 0;
+  if (value.trim() === "") return parsed({ ports, padded, empty });
   for (const raw of value.split(",")) {
     const item = raw.trim();
-    if (item === "") continue;
+    if (item === "") {
+      empty++;
+      continue;
+    }
     const port = toPort(item);
     if (port === undefined) return failed(`value '${item}' is not a valid port (uint16 in the range [1, 65535])`);
     ports.push(port);
     if (PADDED.test(raw)) padded.push(raw);
   }
-  return parsed({ ports, padded });
+  return parsed({ ports, padded, empty });
 }
 
 /** Go's strconv.ParseUint(s, 10, 16) restricted to 1..65535; undefined otherwise. */
