@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { parse, parseAllDocuments, stringify } from "yaml";
 import { ROUTED_KINDS } from "../src/admission/subjects.js";
+import { SHUTDOWN_GRACE_MS } from "../src/server/shutdown.js";
 
 import { ValidatingWebhookConfiguration } from "kubernetes-models/admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -433,12 +434,17 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       assert.equal(probePort(container.livenessProbe), metricsPort, "liveness over HTTP on the metrics port");
       assert.equal(container.livenessProbe.httpGet.scheme ?? "HTTP", "HTTP");
 
-      // Shutdown: grace covers any preStop, --shutdown-delay and the longest admission call.
+      // Shutdown: the grace period outlasts any preStop, --shutdown-delay and the server's
+      // drain limit (which itself outlasts the longest admission call), so no request is cut.
       const shutdownDelay = Number(argValue(args, "--shutdown-delay") ?? 5);
       const preStopSleep = Number(container.lifecycle?.preStop?.sleep?.seconds ?? 0);
       assert.equal(container.lifecycle?.preStop?.exec, undefined, "no exec preStop: the image need not contain a shell or sleep");
       const longestCall = Math.max(...webhooksOf(dir).map((w) => w.timeoutSeconds));
-      assert.ok(pod.terminationGracePeriodSeconds >= preStopSleep + shutdownDelay + longestCall + 1, `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds}`);
+      assert.ok(SHUTDOWN_GRACE_MS / 1000 >= longestCall, "the server's drain limit covers the longest admission call");
+      assert.ok(
+        pod.terminationGracePeriodSeconds > preStopSleep + shutdownDelay + SHUTDOWN_GRACE_MS / 1000,
+        `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds} must exceed ${preStopSleep} + ${shutdownDelay} + ${SHUTDOWN_GRACE_MS / 1000}`,
+      );
 
       // The Service sends 443 to the webhook port.
       const service = only(objects, "Service", "kuma-guard");
