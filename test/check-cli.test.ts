@@ -2,7 +2,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { REPO_ROOT } from "./support/context.js";
 
 // The built CLI as a process (npm test builds dist/ first): exit codes, stdout carrying only
@@ -175,4 +177,40 @@ test("an invalid policy exits 2 with the file and field on stderr", () => {
   assert.equal(code, 2);
   assert.equal(stdout, "");
   assert.match(stderr, /^kuma-guard check: test\/fixtures\/manifests\/policies\/bad-action\.yaml: spec\.rules\.direct-access\.action: /m);
+});
+
+const WITH_PATCHES = "test/fixtures/manifests/patches/with-patches.yaml";
+const WITHOUT_PATCHES = "test/fixtures/manifests/patches/without-patches.yaml";
+
+test("input ContainerPatches: those in kuma-system join the catalog, one elsewhere is denied and does not join", () => {
+  const { code, report } = checkJson([WITH_PATCHES]);
+  assert.equal(code, 1);
+  assert.deepEqual(
+    report.findings.filter((f) => f.action === "deny").map((f) => `${f.ruleId} ${f.kind} ${f.namespace}/${f.name}`),
+    ["patch-namespace ContainerPatch payments/sidecar-memory", "workload-missing-patch Deployment payments/ledger"],
+  );
+  const missing = report.findings.find((f) => f.ruleId === "workload-missing-patch")!;
+  assert.match(missing.message, /\["sidecar-memory"\]/, "the patch in kuma-system was found");
+});
+
+test("no --patches and no ContainerPatch in the input: missing patches cannot be verified, only a warning", () => {
+  const { code, report } = checkJson([WITHOUT_PATCHES]);
+  assert.equal(code, 0);
+  assert.deepEqual(report.findings.map((f) => `${f.ruleId} ${f.action} ${f.severity}`), ["workload-missing-patch warn advisory"]);
+  assert.match(report.findings[0]!.message, /not verified/);
+});
+
+test("--patches makes the catalog configured: a name it lacks denies, a name it has passes", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kuma-guard-patches-"));
+  writeFileSync(join(dir, "other.yaml"), "apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata: {name: other, namespace: kuma-system}\nspec: {}\n");
+  const lacking = checkJson(["--patches", dir, WITHOUT_PATCHES]);
+  assert.equal(lacking.code, 1);
+  assert.deepEqual(lacking.report.findings.map((f) => `${f.ruleId} ${f.action}`), ["workload-missing-patch deny"]);
+  writeFileSync(
+    join(dir, "seccomp.yaml"),
+    "apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata: {name: sidecar-seccomp, namespace: kuma-system}\nspec:\n  sidecarPatch: [{op: add, path: /securityContext/seccompProfile, value: '{\"type\":\"RuntimeDefault\"}'}]\n",
+  );
+  const having = checkJson(["--patches", dir, WITHOUT_PATCHES]);
+  assert.equal(having.code, 0, having.stdout);
+  assert.equal(having.report.findings.filter((f) => f.ruleId === "workload-missing-patch").length, 0);
 });
