@@ -8,8 +8,8 @@ import fc from "fast-check";
 import request from "supertest";
 import { createTestApp } from "./support/app.js";
 
-/** Runs per property: a few seconds in all, and fast-check's shrinking names a failing input. */
-const NUM_RUNS = 300;
+/** Runs per property: a few seconds in all (KUMA_GUARD_FUZZ_RUNS for a longer hunt); shrinking names a failing input. */
+const NUM_RUNS = Number(process.env.KUMA_GUARD_FUZZ_RUNS ?? 300);
 /** A small body limit, so generated bodies also cross it (413) now and then. */
 const MAX_BODY = 256 * 1024;
 

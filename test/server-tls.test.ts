@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { serve } from "../src/server/serve.js";
+import { loadCertificatePair } from "../src/server/tls.js";
 import type { RunningServer } from "../src/server/serve.js";
 import { createDefaultPolicy } from "../src/policy/compile.js";
 import { createNoCatalog } from "../src/catalog/types.js";
@@ -222,4 +223,32 @@ test("serve refuses to start on a pair that does not match", async () => {
   await mkdir(dir);
   await Promise.all([writeFile(join(dir, "tls.crt"), first.cert), writeFile(join(dir, "tls.key"), second.key)]);
   await assert.rejects(start(join(dir, "tls.crt"), join(dir, "tls.key")), /not the key of the certificate/);
+});
+
+test("loadCertificatePair accepts only a complete pair that belongs together", async () => {
+  const [good, other] = await Promise.all([issueCertificate(ca), issueCertificate(ca)]);
+  const dir = join(ca.dir, "pairs");
+  await mkdir(dir);
+  const cases = [
+    { name: "a matching pair", cert: good.cert, key: good.key, error: undefined },
+    { name: "the key of another certificate", cert: good.cert, key: other.key, error: /not the key of the certificate/ },
+    { name: "a truncated certificate", cert: good.cert.subarray(0, 100), key: good.key, error: /not a PEM certificate/ },
+    { name: "an empty key", cert: good.cert, key: Buffer.alloc(0), error: /not a usable private key/ },
+    { name: "a certificate where the key belongs", cert: good.cert, key: good.cert, error: /not a usable private key/ },
+    { name: "a missing key file", cert: good.cert, key: undefined, error: /cannot read/ },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const files = { cert: join(dir, `${i}.crt`), key: join(dir, `${i}.key`) };
+    await writeFile(files.cert, c.cert);
+    if (c.key !== undefined) await writeFile(files.key, c.key);
+    const result = await loadCertificatePair(files);
+    if (c.error === undefined) {
+      assert.ok("value" in result, c.name);
+      assert.equal(result.value.fingerprint256, good.fingerprint256);
+      assert.equal(result.value.notAfter.getTime() / 1000, notAfterOf(good));
+    } else {
+      assert.ok("error" in result, c.name);
+      assert.match(result.error, c.error, c.name);
+    }
+  }
 });
