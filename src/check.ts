@@ -65,8 +65,15 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
     for (const e of read.errors) problems.push(`${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`);
   }
 
+  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
+
   let baseCatalog: CatalogView | undefined;
   if (options.patches !== undefined) {
+    const unusable = await directoryProblem(options.patches);
+    if (unusable !== undefined) {
+      deps.stderr.write(`kuma-guard check: --patches ${options.patches}: ${unusable}\n`);
+      return EXIT_USAGE;
+    }
     const catalog = createDirectoryCatalog({ dir: options.patches, logger: deps.logger, watch: false });
     await catalog.ready;
     await catalog.close();
@@ -94,8 +101,6 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
       deps.logger.info({ ruleId: finding.ruleId, kind: object.kind, namespace: object.namespace, name: object.name, file: object.file, line: object.line }, `audit ${finding.ruleId}: ${finding.message}`);
     }
   }
-  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
-
   deps.stdout.write(formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
   if (problems.length > 0) return EXIT_USAGE;
   return summarize(report).denied > 0 ? EXIT_DENIED : EXIT_OK;
@@ -257,6 +262,15 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
     for (const file of files) await addFile(file.path);
   }
   return { sources, errors };
+}
+
+/** Why `dir` cannot serve as a catalog directory, or undefined when it can. */
+async function directoryProblem(dir: string): Promise<string | undefined> {
+  try {
+    return (await stat(dir)).isDirectory() ? undefined : "not a directory";
+  } catch (e) {
+    return `cannot be read: ${fsMessage(e)}`;
+  }
 }
 
 /** All of standard input as UTF-8. */

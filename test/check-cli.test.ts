@@ -117,7 +117,10 @@ test("--patches: a readable catalog is used, an unreadable one exits 2", () => {
   assert.equal(check(["--patches", "test/fixtures/catalog", CLEAN]).code, 0);
   const missing = check(["--patches", "test/fixtures/no-such-dir", CLEAN]);
   assert.equal(missing.code, 2);
-  assert.match(missing.stderr, /--patches test\/fixtures\/no-such-dir: cannot read the ContainerPatch directory/);
+  assert.equal(missing.stderr, "kuma-guard check: --patches test/fixtures/no-such-dir: cannot be read: no such file or directory\n");
+  const file = check(["--patches", HELM, CLEAN]);
+  assert.equal(file.code, 2);
+  assert.match(file.stderr, /--patches .*shop\.yaml: not a directory/);
 });
 
 test("logs go to stderr only: with debug logging stdout is still exactly the report", () => {
