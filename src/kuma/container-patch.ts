@@ -93,7 +93,7 @@ export function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "an object";
-  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "string") return `the string ${clip(JSON.stringify(value))}`;
   if (typeof value === "boolean") return `the YAML boolean ${String(value)}`;
   return `the ${typeof value} ${String(value)}`;
 }
@@ -118,7 +118,7 @@ export function checkOp(block: PatchBlock): RuleFinding[] {
   }
   const lower = block.op.trim().toLowerCase();
   const hint = KUMA_OPS.includes(lower) ? ` (ops are lower-case: write "${lower}")` : "";
-  return [err(`${where}.op ${JSON.stringify(block.op)} is not an op Kuma's CRD accepts: use add, remove, replace, move or copy${hint}`, path)];
+  return [err(`${where}.op ${clip(JSON.stringify(block.op))} is not an op Kuma's CRD accepts: use add, remove, replace, move or copy${hint}`, path)];
 }
 
 /** patch-path: path present and an RFC 6901 pointer without empty tokens. */
@@ -141,9 +141,9 @@ function checkPointer(value: unknown, where: string, path: string): RuleFinding[
   if (value === undefined || value === null) return [err(`${where} is missing; Kuma's CRD requires a JSON Pointer into the container, e.g. /securityContext/runAsUser`, path)];
   if (typeof value !== "string") return [err(`${where} is ${describe(value)}; it must be a JSON Pointer string such as /resources/limits/cpu`, path)];
   const parsed = parsePointer(value);
-  if ("error" in parsed) return [err(`${where} ${JSON.stringify(value)} is not a JSON Pointer: ${parsed.error}; Kuma's patch library misreads it`, path)];
+  if ("error" in parsed) return [err(`${where} ${clip(JSON.stringify(value))} is not a JSON Pointer: ${parsed.error}; Kuma's patch library misreads it`, path)];
   if (parsed.value.includes("")) {
-    return [err(`${where} ${JSON.stringify(value)} has an empty segment ("//" or a trailing "/"); Kuma's library reads it as the same object: remove the extra "/"`, path)];
+    return [err(`${where} ${clip(JSON.stringify(value))} has an empty segment ("//" or a trailing "/"); Kuma's library reads it as the same object: remove the extra "/"`, path)];
   }
   return [];
 }
@@ -162,7 +162,7 @@ export function checkValue(block: PatchBlock): RuleFinding[] {
     return [err(`${where} is missing: ${block.op} needs a string holding JSON, e.g. value: '"100m"' or value: "true"; Kuma fails injection without it`, path)];
   }
   if (typeof block.value !== "string") {
-    const fix = (JSON.stringify(block.value) ?? "null").replace(/'/g, "''");
+    const fix = clip((JSON.stringify(block.value) ?? "null").replace(/'/g, "''"));
     return [err(`${where} is ${describe(block.value)}, but Kuma's CRD wants a string holding JSON; quote it: value: '${fix}'`, path)];
   }
   if (block.value.trim() === "") return [err(`${where} is empty: write the JSON to ${block.op}, e.g. '"100m"', "true" or '{"type":"RuntimeDefault"}'`, path)];
@@ -180,7 +180,7 @@ export function checkValue(block: PatchBlock): RuleFinding[] {
 }
 
 /** A value shortened for a message (warnings are cut at 256 characters). */
-function clip(text: string): string {
+export function clip(text: string): string {
   return text.length > 40 ? text.slice(0, 37) + "..." : text;
 }
 
@@ -234,4 +234,12 @@ export function blockLabel(block: PatchBlock): string {
 /** The rendered container a list patches. */
 export function containerOf(list: PatchList): "kuma-sidecar" | "kuma-init" {
   return list === "sidecarPatch" ? "kuma-sidecar" : "kuma-init";
+}
+
+/** Longest message a rule emits: "<rule-id>: <message>" must stay under the API server's 256-character warning cut. */
+export const MAX_MESSAGE = 230;
+
+/** `message` cut to MAX_MESSAGE, for messages that quote unbounded user text (paths, names). */
+export function fitMessage(message: string): string {
+  return message.length <= MAX_MESSAGE ? message : message.slice(0, MAX_MESSAGE - 3) + "...";
 }

@@ -7,7 +7,10 @@ import type { Parsed } from "./parse-result.js";
 /** The reference tokens of an RFC 6901 pointer ("" = the whole document); an error says what breaks the grammar. */
 export function parsePointer(text: string): Parsed<string[]> {
   if (text === "") return parsed([]);
-  if (!text.startsWith("/")) return failed(`must start with "/" (a JSON Pointer, e.g. "/${text.replace(/^\.+/, "").replace(/\./g, "/")}")`);
+  if (!text.startsWith("/")) {
+    const guess = "/" + text.replace(/^\.+/, "").replace(/\./g, "/");
+    return failed(guess.length <= 60 ? `must start with "/" (a JSON Pointer, e.g. "${guess}")` : `must start with "/" (a JSON Pointer)`);
+  }
   const tokens = text.slice(1).split("/");
   for (const token of tokens) {
     const bad = /~(?![01])/.exec(token);

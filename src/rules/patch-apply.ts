@@ -1,5 +1,5 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
-import { blockLabel, containerOf, isSpecSound, readPatchSpec } from "../kuma/container-patch.js";
+import { blockLabel, containerOf, fitMessage, isSpecSound, readPatchSpec } from "../kuma/container-patch.js";
 import type { PatchBlock } from "../kuma/container-patch.js";
 import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
 import { isChainSound, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
@@ -28,7 +28,7 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
       const where = annotationPath(subject.templatePath, CONTAINER_PATCHES);
       return [simulation.sidecar.failure, simulation.init.failure]
         .filter((failure): failure is PatchFailure => failure !== undefined)
-        .map((failure) => error(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`, where));
+        .map((failure) => error(fitMessage(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), where));
     }
     const findings: RuleFinding[] = [];
     const simulation = simulateContainerPatch(subject, ctx);
@@ -37,7 +37,7 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
       if (!failure || failure.patch !== subject.meta.name) continue;
       const block = readPatchSpec(subject.spec).blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
       const label = block ? blockLabel(block) : `${failure.list}[${failure.blockIndex}]`;
-      findings.push(error(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`, `spec.${failure.list}[${failure.blockIndex}].path`));
+      findings.push(error(fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), `spec.${failure.list}[${failure.blockIndex}].path`));
     }
     if (isSpecSound(subject.spec)) findings.push(...readPatchSpec(subject.spec).blocks.flatMap(podDependentIndex));
     return findings;
@@ -60,8 +60,8 @@ function podDependentIndex(block: PatchBlock): RuleFinding[] {
     const tokens = toLibraryTokens(pointer);
     if (tokens.length < 2 || !POD_DEPENDENT_ARRAYS.has(tokens[0]!) || toArrayIndex(tokens[1]!) === undefined) continue;
     return [
-      advisory(
-        `${block.list}[${block.index}].${field} ${pointer} indexes ${tokens[0]}, whose items Kuma renders from the pod's annotations and its settings, so index ${tokens[1]} may hit another item${block.op === "add" && field === "path" ? `; append with /${tokens[0]}/- instead` : ""}`,
+      advisory(fitMessage(
+        `${block.list}[${block.index}].${field} ${pointer} indexes ${tokens[0]}, whose items Kuma renders from the pod's annotations and its settings, so index ${tokens[1]} may hit another item${block.op === "add" && field === "path" ? `; append with /${tokens[0]}/- instead` : ""}`),
         `${block.fieldPath}.${field}`,
       ),
     ];

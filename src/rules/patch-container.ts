@@ -1,5 +1,5 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
-import { containerOf } from "../kuma/container-patch.js";
+import { containerOf, fitMessage } from "../kuma/container-patch.js";
 import type { PatchList } from "../kuma/container-patch.js";
 import { validateContainer } from "../kuma/container-validation.js";
 import type { ContainerProblem } from "../kuma/container-validation.js";
@@ -44,12 +44,12 @@ function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleCo
   if (subject.target === "workload") {
     const writer = blockWriting(chainBlocks(chainOf(subject, ctx), list), problem.pointer);
     const by = writer ? `ContainerPatch ${JSON.stringify(writer.patch)} ${list}[${writer.block.index}]` : "the container patches";
-    return error(`${by} makes ${container} invalid: ${explained}`, annotationPath(subject.templatePath, CONTAINER_PATCHES));
+    return error(fitMessage(`${by} makes ${container} invalid: ${explained}`), annotationPath(subject.templatePath, CONTAINER_PATCHES));
   }
   const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list);
   const writer: ChainBlock | undefined = blockWriting(own, problem.pointer);
-  if (!writer) return error(`${list} makes ${container} invalid: ${explained}`, `spec.${list}`);
-  return error(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`, `${writer.block.fieldPath}.value`);
+  if (!writer) return error(fitMessage(`${list} makes ${container} invalid: ${explained}`), `spec.${list}`);
+  return error(fitMessage(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`), `${writer.block.fieldPath}.value`);
 }
 
 /** '"true"' where a boolean belongs: the value is a JSON string, drop the inner quotes. */

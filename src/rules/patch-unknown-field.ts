@@ -1,4 +1,4 @@
-import { containerOf, readPatchSpec } from "../kuma/container-patch.js";
+import { containerOf, fitMessage, readPatchSpec } from "../kuma/container-patch.js";
 import type { PatchList } from "../kuma/container-patch.js";
 import { unknownFields } from "../kuma/container-validation.js";
 import { blockWriting, chainBlocks, isChainSound, simulateBaseline, simulateContainerPatch } from "../kuma/patch-simulation.js";
@@ -31,8 +31,8 @@ export const patchUnknownField: Rule<ContainerPatchSubject> = {
         const by = writer ? `${list}[${writer.block.index}]` : list;
         const mean = field.suggestion ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?` : "";
         findings.push(
-          advisory(
-            `${by} writes ${field.pointer}, which a Kubernetes Container does not have: Kuma silently drops it from ${containerOf(list)}${mean}`,
+          advisory(fitMessage(
+            `${by} writes ${field.pointer}, which a Kubernetes Container does not have: Kuma silently drops it from ${containerOf(list)}${mean}`),
             writer ? `${writer.block.fieldPath}.path` : `spec.${list}`,
           ),
         );

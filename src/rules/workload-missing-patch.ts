@@ -1,4 +1,5 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
+import { fitMessage, MAX_MESSAGE } from "../kuma/container-patch.js";
 import { annotationPatchNames, referencedPatchNames } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, WorkloadSubject } from "./types.js";
@@ -19,20 +20,28 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
     const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));
     const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
     if (!ctx.catalog.configured) {
-      return [advisory(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuoted(unique(names))} exist`, path)];
+      return [advisory(fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuoted(unique(names))} exist`), path)];
     }
     const missing = unique(names.filter((name) => ctx.catalog.get(name) === undefined));
     if (missing.length === 0) return [];
     const namespaces = ctx.settings.controlPlaneNamespaces.join(" or ") || "the control-plane namespace";
     const defaults = missing.some((name) => !fromAnnotation.has(name)) ? " (some come from the control plane's default patches)" : "";
-    return [
-      error(
-        `it appears some expected container patches are missing: ${goQuoted(missing)}${defaults}; Kuma reads ContainerPatches only from ${namespaces}: create them there or fix the names`,
-        path,
-      ),
-    ];
+    const tail = `${defaults}; Kuma reads ContainerPatches only from ${namespaces}: create them there or fix the names`;
+    const head = "it appears some expected container patches are missing: ";
+    return [error(fitMessage(head + goQuotedWithin(missing, MAX_MESSAGE - head.length - tail.length) + tail), path)];
   },
 };
+
+/** Go's %q of the names, as many as fit in `room` characters; the rest counted. */
+function goQuotedWithin(names: readonly string[], room: number): string {
+  const full = goQuoted(names);
+  if (full.length <= room) return full;
+  for (let count = names.length - 1; count >= 1; count--) {
+    const shown = `${goQuoted(names.slice(0, count)).slice(0, -1)} ...] (+${names.length - count} more)`;
+    if (shown.length <= room) return shown;
+  }
+  return `[${names.length} names]`;
+}
 
 function unique(names: readonly string[]): string[] {
   return [...new Set(names)];

@@ -1,0 +1,85 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { applyKumaOperation, referencedPatchNames, simulateContainerPatch, simulateWorkload } from "../src/kuma/patch-simulation.js";
+import type { KumaOperation } from "../src/kuma/patch-simulation.js";
+import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
+import type { ContainerPatchSubject } from "../src/rules/types.js";
+import { catalogOf, deploymentWith, ruleContext, subjectOf } from "./support/context.js";
+
+// Each row encodes evanphx/json-patch v5.9.11 behaviour as Kuma configures it
+// (EnsurePathExistsOnAdd, SupportNegativeIndices). evanphx: v5/patch.go.
+const rows: { name: string; doc: unknown; op: KumaOperation; result?: unknown; error?: string }[] = [
+  { name: "add creates missing object parents", doc: {}, op: { op: "add", path: "/a/b", value: "1" }, result: { a: { b: 1 } } },
+  { name: "add creates an array parent, null-padded, when the next token is a number", doc: {}, op: { op: "add", path: "/a/2/b", value: "1" }, result: { a: [null, null, { b: 1 }] } },
+  { name: "add with -1 inserts before the end slot (appends)", doc: { a: [1, 2] }, op: { op: "add", path: "/a/-1", value: "9" }, result: { a: [1, 2, 9] } },
+  { name: "add with - appends", doc: { a: [1] }, op: { op: "add", path: "/a/-", value: "2" }, result: { a: [1, 2] } },
+  { name: "add past the end of an array", doc: { a: [1] }, op: { op: "add", path: "/a/5", value: "2" }, error: "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced" },
+  { name: "add below a scalar", doc: { a: "s" }, op: { op: "add", path: "/a/b", value: "1" }, error: "invalid state detected" },
+  { name: "add with empty path replaces the document", doc: { a: 1 }, op: { op: "add", path: "", value: '{"b":2}' }, result: { b: 2 } },
+  { name: "replace of a missing key", doc: { securityContext: {} }, op: { op: "replace", path: "/securityContext/privileged", value: "true" }, error: "replace operation does not apply: doc is missing key: /securityContext/privileged: missing value" },
+  { name: "replace below a missing parent", doc: {}, op: { op: "replace", path: "/a/b", value: "1" }, error: "replace operation does not apply: doc is missing path: /a/b: missing value" },
+  { name: "replace with -1 is the last element", doc: { a: [1, 2] }, op: { op: "replace", path: "/a/-1", value: "9" }, result: { a: [1, 9] } },
+  { name: "remove of a missing key", doc: { a: 1 }, op: { op: "remove", path: "/b" }, error: "error in remove for path: '/b': unable to remove nonexistent key: b: missing value" },
+  { name: "remove with -1 drops the last element", doc: { a: [1, 2] }, op: { op: "remove", path: "/a/-1" }, result: { a: [1] } },
+  { name: "move of an existing field", doc: { a: [1, 2] }, op: { op: "move", from: "/a/0", path: "/b" }, result: { a: [2], b: 1 } },
+  { name: "move with empty from", doc: { a: 1 }, op: { op: "move", from: "", path: "/b" }, error: "unable to move entire document to another path: invalid state detected" },
+  { name: "copy from a missing key", doc: { a: 1 }, op: { op: "copy", from: "/x", path: "/b" }, error: "error in copy for from: '/x': unable to get nonexistent key: x: missing value" },
+  { name: "copy does not create parents", doc: { a: 1 }, op: { op: "copy", from: "/a", path: "/x/y" }, error: "copy operation does not apply: doc is missing destination path: /x/y: missing value" },
+  { name: "path without leading slash patches the last piece", doc: { securityContext: {} }, op: { op: "add", path: "securityContext/privileged", value: "true" }, result: { securityContext: {}, privileged: true } },
+  { name: "unknown op", doc: {}, op: { op: "test", path: "/a", value: "1" }, error: "Unexpected kind: test" },
+];
+for (const row of rows) {
+  test(`applyKumaOperation: ${row.name}`, () => {
+    const before = JSON.stringify(row.doc);
+    const result = applyKumaOperation(row.doc, row.op);
+    if (row.error !== undefined) assert.deepEqual(result, { ok: false, message: row.error });
+    else assert.deepEqual(result, { ok: true, doc: row.result });
+    assert.equal(JSON.stringify(row.doc), before, "input document must not change");
+  });
+}
+
+const patch = (name: string, spec: unknown): ContainerPatchSubject =>
+  subjectOf({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace: "kuma-system" }, spec }) as ContainerPatchSubject;
+
+test("simulation applies defaults before the patch and leaves the frozen templates alone", () => {
+  const ctx = ruleContext({
+    settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["base"] },
+    catalog: catalogOf([{ name: "base", namespace: "kuma-system", spec: { sidecarPatch: [{ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }] } }]),
+  });
+  const subject = patch("p1", { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] });
+  const simulation = simulateContainerPatch(subject, ctx);
+  assert.equal((simulation.sidecar.container.securityContext as Record<string, unknown>).runAsNonRoot, false);
+  assert.equal(simulation.sidecar.failure, undefined);
+  assert.equal((KUMA_TEMPLATES.sidecar.securityContext as Record<string, unknown>).runAsNonRoot, undefined);
+  assert.equal(simulateContainerPatch(subject, ctx), simulation, "memoized per (subject, ctx)");
+});
+
+test("a failing block stops the chain and keeps the last good container", () => {
+  const subject = patch("p1", {
+    sidecarPatch: [
+      { op: "add", path: "/securityContext/runAsNonRoot", value: "true" },
+      { op: "replace", path: "/securityContext/privileged", value: "true" },
+    ],
+  });
+  const { sidecar } = simulateContainerPatch(subject, ruleContext());
+  assert.deepEqual(sidecar.failure, {
+    patch: "p1", list: "sidecarPatch", blockIndex: 1, path: "/securityContext/privileged",
+    message: "replace operation does not apply: doc is missing key: /securityContext/privileged: missing value",
+  });
+  assert.equal((sidecar.container.securityContext as Record<string, unknown>).runAsNonRoot, true);
+});
+
+// Kuma: injector.go loadContainerPatches — defaults first, then the annotation's names in order.
+test("workload chain: defaults, then the annotation's names trimmed; missing names skipped", () => {
+  const ctx = ruleContext({
+    settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["d"] },
+    catalog: catalogOf([
+      { name: "d", namespace: "kuma-system", spec: { initPatch: [{ op: "add", path: "/env/-", value: '{"name":"A","value":"1"}' }] } },
+      { name: "p2", namespace: "kuma-system", spec: { initPatch: [{ op: "add", path: "/env/-", value: '{"name":"B","value":"2"}' }] } },
+    ]),
+  });
+  const subject = deploymentWith({ "kuma.io/container-patches": "missing, p2,," });
+  assert.deepEqual(referencedPatchNames(subject, ctx), ["d", "missing", "p2"]);
+  const env = simulateWorkload(subject, ctx).init.container.env as { name: string }[];
+  assert.deepEqual(env.slice(-2).map((e) => e.name), ["A", "B"]);
+});
