@@ -132,7 +132,8 @@ export function checkFrom(block: PatchBlock): RuleFinding[] {
   if (!block.isObject || (block.op !== "move" && block.op !== "copy")) return [];
   const where = `${block.list}[${block.index}].from`;
   if (block.from === undefined || block.from === null || block.from === "") {
-    return [err(`${where} is missing: ${block.op} needs the pointer to take the value from (Kuma passes "" and the patch fails), e.g. from: /securityContext/runAsUser`, `${block.fieldPath}.from`)];
+    const effect = block.op === "move" ? "injection fails" : "it copies the whole container";
+    return [err(`${where} is missing: ${block.op} needs the pointer to take the value from (Kuma passes "", so ${effect}), e.g. from: /securityContext/runAsUser`, `${block.fieldPath}.from`)];
   }
   return checkPointer(block.from, where, `${block.fieldPath}.from`);
 }
