@@ -13,6 +13,7 @@ import { Server as NetServer } from "node:net";
 import type { Socket } from "node:net";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
+import { Server as TlsServer } from "node:tls";
 
 type Listener = Server | HttpsServer;
 
@@ -58,7 +59,7 @@ export function trackConnections(server: Listener, isDraining: () => boolean): D
   let closingSince = 0;
 
   // Plain HTTP: the TCP socket is the request's socket; HTTPS: the TLS socket after the handshake.
-  const connectionEvent = "setSecureContext" in server ? "secureConnection" : "connection";
+  const connectionEvent = server instanceof TlsServer ? "secureConnection" : "connection";
   server.on(connectionEvent, (socket: Socket) => {
     connections.set(socket, { inFlight: 0, served: 0, since: Date.now() });
     socket.once("close", () => connections.delete(socket));
