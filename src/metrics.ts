@@ -32,6 +32,7 @@ export interface Metrics {
   policyReloads: Counter<"result">;
 }
 
+/** Registers every kuma-guard metric, plus prom-client's default process metrics, in `registry`. */
 export function createMetrics(probes: MetricsProbes = {}, registry = new Registry()): Metrics {
   collectDefaultMetrics({ register: registry });
   const prefix = "kuma_guard_";
