@@ -1,12 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import AjvDraft04Module from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
 import { toArtifactUri, toSarif } from "../src/report/sarif.js";
 import { flatFindings, ruleDocsUrl } from "../src/report/model.js";
 import { sampleReport } from "./report-sample.test.js";
 import { REPO_ROOT } from "./support/context.js";
+import { checkDocuments } from "../src/check.js";
+import { readManifests } from "../src/manifests.js";
+import { loadPolicy } from "../src/policy/load.js";
 
 // SARIF 2.1.0 checked against the official schema (draft-04, shipped by @microsoft/jest-sarif).
 
@@ -79,4 +83,14 @@ test("artifact URIs are relative to the base directory, encoded, else file: URIs
   assert.equal(toArtifactUri("/repo/deploy/my app#1.yaml", "/repo"), "deploy/my%20app%231.yaml");
   assert.equal(toArtifactUri("/elsewhere/app.yaml", "/repo"), "file:///elsewhere/app.yaml");
   assert.equal(toArtifactUri("../up.yaml", "/repo/sub"), "file:///repo/up.yaml");
+});
+
+test("the log of a real check (built-in and custom rules, every action) is valid SARIF", async () => {
+  const policy = await loadPolicy(fileURLToPath(new URL("test/fixtures/manifests/policies/team-rules.yaml", REPO_ROOT)));
+  const file = "test/fixtures/manifests/helm/shop.yaml";
+  const documents = readManifests(readFileSync(new URL(file, REPO_ROOT), "utf8"), file).documents;
+  const { report } = checkDocuments(documents, { policy, baseCatalog: undefined, namespace: "default", files: [file], version: "0.1.0" });
+  const actions = new Set(report.objects.flatMap((o) => o.findings.map((f) => f.action)));
+  assert.deepEqual([...actions].sort(), ["audit", "deny", "warn"]);
+  assertValidSarif(toSarif(report, { baseDir: fileURLToPath(REPO_ROOT) }));
 });
