@@ -1,8 +1,8 @@
-import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpServer, STATUS_CODES } from "node:http";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Server as HttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 import { createApp } from "./app.js";
 import type { AppState } from "./app.js";
 import { createCertificateReloader } from "./tls.js";
@@ -87,6 +87,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     https = createHttpsServer({ cert, key }, app);
     server = https;
   }
+  answerProtocolErrors(server);
   const drainer = trackConnections(server, () => draining);
   const port = await listen(server, options.port, options.host).catch((error: unknown) => {
     tls?.close();
@@ -105,6 +106,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
       res.setHeader("Content-Type", "application/json; charset=utf-8");
       res.end(JSON.stringify({ error: `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz` }));
     });
+    answerProtocolErrors(metricsServer);
     metricsDrainer = trackConnections(metricsServer, () => draining);
     metricsPort = await listen(metricsServer, options.metricsPort, options.host);
     logger.info({ port: metricsPort, host: options.host }, "kuma-guard metrics listening");
@@ -134,6 +136,26 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
       return stopping;
     },
   };
+}
+
+/**
+ * Requests Node's HTTP parser rejects (bad request line or header, header block over 16 KiB,
+ * conflicting framing, timeouts) never reach express; Node would answer them with an empty
+ * body. They get the same JSON error shape as every other bad input, with Node's status codes.
+ */
+function answerProtocolErrors(server: Server | HttpsServer): void {
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Socket) => {
+    const response = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (error.code === "ECONNRESET" || !socket.writable || response?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    const status = error.code === "HPE_HEADER_OVERFLOW" ? 431 : error.code === "ERR_HTTP_REQUEST_TIMEOUT" ? 408 : 400;
+    const body = JSON.stringify({ error: `unreadable HTTP request: ${error.code ?? error.message}` });
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
 }
 
 function listen(server: Server | HttpsServer, port: number, host: string): Promise<number> {
