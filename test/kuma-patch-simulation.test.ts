@@ -83,3 +83,11 @@ test("workload chain: defaults, then the annotation's names trimmed; missing nam
   const env = simulateWorkload(subject, ctx).init.container.env as { name: string }[];
   assert.deepEqual(env.slice(-2).map((e) => e.name), ["A", "B"]);
 });
+
+test("an add that fails after creating parents leaves no trace in the last good container", () => {
+  // evanphx patch.go: ensurePathExists creates /a as an array, then findObject cannot walk "-".
+  const subject = patch("p1", { sidecarPatch: [{ op: "add", path: "/a/-/b", value: "1" }] });
+  const { sidecar } = simulateContainerPatch(subject, ruleContext());
+  assert.equal(sidecar.failure?.message, 'add operation does not apply: doc is missing path: "/a/-/b": missing value');
+  assert.equal("a" in sidecar.container, false);
+});

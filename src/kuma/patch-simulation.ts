@@ -1,6 +1,6 @@
 import jsonpatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
-import { CONTAINER_PATCHES } from "./annotations.js";
+import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
 import { blocksOf, isSpecSound, PATCH_LISTS } from "./container-patch.js";
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
@@ -106,6 +106,15 @@ export function chainOf(subject: WorkloadSubject, ctx: RuleContext): ChainEntry[
 }
 
 /**
+ * True for a Pod Kuma has already injected: validating webhooks run after Kuma's mutating
+ * one, and a pod whose patches were missing or failed never arrives, so re-simulating it
+ * could only disagree with what Kuma actually did (e.g. another Kuma version's template).
+ */
+export function isInjected(subject: WorkloadSubject): boolean {
+  return subject.template.annotations[SIDECAR_INJECTED] === "true";
+}
+
+/**
  * What the containers look like without the patches under review, so findings name only
  * what they add: for a ContainerPatch, the templates with the default patches; for a
  * workload, the bare templates. Memoized per (subject, ctx).
@@ -180,9 +189,14 @@ export function simulateChain(ctx: RuleContext, entries: readonly ChainEntry[]):
 
 function applyChain(template: JsonObject, entries: readonly ChainEntry[], list: PatchList): ContainerOutcome {
   let doc: unknown = template;
+  let owned = false; // the template is frozen and shared: copy it once, then patch the copy in place
   for (const entry of entries) {
     for (const block of blocksOf(entry.spec, list)) {
-      const result = applyKumaOperation(doc, toKumaOperation(block));
+      if (!owned) {
+        doc = jsonpatch.deepClone(doc);
+        owned = true;
+      }
+      const result = applyInPlace(doc, toKumaOperation(block));
       if (!result.ok) {
         const path = typeof block.path === "string" ? block.path : "";
         return { container: doc as JsonObject, failure: { patch: entry.name, list, blockIndex: block.index, path, message: result.message } };
@@ -230,23 +244,39 @@ const INVALID_STATE = "invalid state detected";
 
 /** Applies `operation` to a copy of `doc` (never mutated); on failure, the library's message. */
 export function applyKumaOperation(doc: unknown, operation: KumaOperation): OperationResult {
+  return apply(doc, operation, (d) => jsonpatch.deepClone(d) as unknown);
+}
+
+/**
+ * Applies `operation` to `doc`, which the caller owns: changed in place when the operation
+ * succeeds, left as it was when it fails (an add that must create parents, or a move, works
+ * on a copy first).
+ */
+function applyInPlace(doc: unknown, operation: KumaOperation): OperationResult {
+  return apply(doc, operation, (d) => d);
+}
+
+function apply(doc: unknown, operation: KumaOperation, own: (doc: unknown) => unknown): OperationResult {
   try {
-    return applyToCopy(doc, operation);
+    return applyOperation(doc, operation, own);
   } catch (cause) {
     // Only fast-json-patch refusing what the emulation allowed lands here.
     return { ok: false, message: cause instanceof Error ? cause.message : String(cause) };
   }
 }
 
-function applyToCopy(doc: unknown, operation: KumaOperation): OperationResult {
+const copyOf = (doc: unknown): unknown => jsonpatch.deepClone(doc) as unknown;
+
+function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unknown) => unknown): OperationResult {
   const { op, path } = operation;
   switch (op) {
     case "add": {
       const value = decodeValue(operation.value);
       if (!value.ok) return value;
       if (path === "") return { ok: true, doc: value.doc }; // patch.go add: "" replaces the document
-      const work = jsonpatch.deepClone(doc) as unknown;
       const tokens = toLibraryTokens(path);
+      // Creating parents mutates before the add can still fail: do that on a copy.
+      const work = findObject(doc, tokens) ? own(doc) : copyOf(doc);
       const ensured = ensurePathExists(work, tokens);
       if (ensured) return fail(ensured);
       const target = findObject(work, tokens);
@@ -257,7 +287,7 @@ function applyToCopy(doc: unknown, operation: KumaOperation): OperationResult {
     }
     case "remove": {
       if (path === "") return fail(`remove operation does not apply: doc is missing path: "": ${MISSING}`);
-      const work = jsonpatch.deepClone(doc) as unknown;
+      const work = own(doc);
       const target = findObject(work, toLibraryTokens(path));
       if (!target) return fail(`remove operation does not apply: doc is missing path: "${path}": ${MISSING}`);
       const key = existingKey(target.container, target.key, "remove");
@@ -271,7 +301,7 @@ function applyToCopy(doc: unknown, operation: KumaOperation): OperationResult {
         if (!isContainer(value.doc)) return fail("replace operation value must be object or array");
         return { ok: true, doc: value.doc };
       }
-      const work = jsonpatch.deepClone(doc) as unknown;
+      const work = own(doc);
       const target = findObject(work, toLibraryTokens(path));
       if (!target) return fail(`replace operation does not apply: doc is missing path: ${path}: ${MISSING}`);
       const key = existingKey(target.container, target.key, "get");
@@ -282,7 +312,7 @@ function applyToCopy(doc: unknown, operation: KumaOperation): OperationResult {
     case "copy": {
       const from = operation.from ?? "";
       if (op === "move" && from === "") return fail(`unable to move entire document to another path: ${INVALID_STATE}`);
-      const work = jsonpatch.deepClone(doc) as unknown;
+      const work = op === "move" ? copyOf(doc) : own(doc); // move removes before it can fail
       const source = findObject(work, toLibraryTokens(from));
       if (!source) {
         return fail(op === "move"

@@ -2,7 +2,7 @@ import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
 import { blockLabel, containerOf, fitMessage, isSpecSound, readPatchSpec } from "../kuma/container-patch.js";
 import type { PatchBlock } from "../kuma/container-patch.js";
 import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
-import { isChainSound, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
+import { isChainSound, isInjected, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
 import type { PatchFailure } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
@@ -22,6 +22,8 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
   defaultAction: "deny",
   targets: ["containerpatch", "workload"],
   check(subject, ctx) {
+    if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
+    if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
     if (!isChainSound(subject, ctx)) return []; // patch-op/path/value/from already speak
     if (subject.target === "workload") {
       const simulation = simulateWorkload(subject, ctx);

@@ -1,6 +1,6 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
 import { fitMessage, MAX_MESSAGE } from "../kuma/container-patch.js";
-import { annotationPatchNames, referencedPatchNames } from "../kuma/patch-simulation.js";
+import { annotationPatchNames, isInjected, referencedPatchNames } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, WorkloadSubject } from "./types.js";
 
@@ -15,6 +15,7 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
   defaultAction: "deny",
   targets: ["workload"],
   check(subject, ctx) {
+    if (isInjected(subject)) return []; // Kuma found every name when it injected this pod
     const names = referencedPatchNames(subject, ctx);
     if (names.length === 0) return [];
     const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { RuleContext } from "../../src/rules/types.js";
-import { catalogOf, deploymentWith, ruleContext } from "../support/context.js";
+import { catalogOf, deploymentWith, ruleContext, subjectOf } from "../support/context.js";
 import { findingsOf, idsOf, patchSubject, stored } from "./patch-support.js";
 
 const add = (path: string, value: string) => ({ op: "add", path, value });
@@ -87,4 +87,15 @@ test("workload-missing-patch: without a catalog, one advisory", () => {
   const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": "a,b" }), ctx);
   assert.deepEqual(idsOf(findings), ["workload-missing-patch:A"]);
   assert.match(findings[0]!.message, /^not verified: no ContainerPatch catalog \(--patches or --kube\)/);
+});
+
+// Kuma's injector runs before validating webhooks; a pod it could not inject never arrives.
+test("workload: an already injected Pod is not re-simulated", () => {
+  const pod = subjectOf({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web", namespace: "shop", annotations: { "kuma.io/container-patches": "bad-replace,nope", "kuma.io/sidecar-injected": "true" } },
+    spec: { containers: [{ name: "web", image: "nginx" }] },
+  });
+  assert.deepEqual(findingsOf(pod, workloadCtx()), []);
 });
