@@ -59,6 +59,8 @@ const DEFAULT_DEBOUNCE_MS = 100;
 export async function createPolicyStore(options: PolicyStoreOptions): Promise<PolicyStore> {
   const { logger, metrics } = options;
   const file = options.file ?? (await bundledPolicyPath());
+  // Taken before the first read: a change in between is seen by the first poll.
+  let lastFingerprint = await fingerprintOf(file);
   const initialText = await readPolicyText(file);
   if ("error" in initialText) throw new PolicyLoadError([`${file}: cannot read the policy file: ${initialText.error}`]);
   let policy = await parsePolicy(initialText.text, file);
@@ -149,7 +151,6 @@ export async function createPolicyStore(options: PolicyStoreOptions): Promise<Po
   };
   ensureWatcher();
 
-  let lastFingerprint = await fingerprintOf(file);
   let polling = false;
   const poll = setInterval(() => {
     if (closed || polling) return;
