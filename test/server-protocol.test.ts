@@ -62,6 +62,7 @@ const brokenRequests = fc.oneof(
     `GET /${"a".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
     "GET /healthz HTTP/1.1\r\nHost: x\r\n",
     "GET /healthz HTTP/1.1\nHost: x\n\n",
+    "POST /validate HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
     `${VALID}${VALID}GARBAGE\r\n\r\n`,
   ),
   fc.string({ unit: "binary", maxLength: 300 }),
@@ -96,7 +97,7 @@ test("bytes the HTTP parser rejects get a 4xx with a JSON error or a closed conn
   }
 });
 
-test("a header block over Node's limit gets 431 with a JSON error", async () => {
+test("a header block over Node's limit gets 431, a request without Host 400, both with a JSON error", async () => {
   const policy = createDefaultPolicy();
   const running = await serve(
     { port: 0, host: "127.0.0.1", insecureHttp: true, shutdownDelaySeconds: 0, maxBody: 64 * 1024 },
@@ -105,6 +106,8 @@ test("a header block over Node's limit gets 431 with a JSON error", async () => 
   try {
     const [response] = responsesOf(await exchange(running.port, Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`)));
     assert.deepEqual(response, { status: 431, json: true, bodyParses: true });
+    const [hostless] = responsesOf(await exchange(running.port, Buffer.from("GET /healthz HTTP/1.1\r\n\r\n")));
+    assert.deepEqual(hostless, { status: 400, json: true, bodyParses: true });
   } finally {
     await running.shutdown();
   }

@@ -1,5 +1,5 @@
 import { createServer as createHttpServer, STATUS_CODES } from "node:http";
-import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -70,9 +70,10 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     isReady: () => !draining && catalog.synced() && (deps.ready?.() ?? true),
   });
 
+  const handler = requireHost(app);
   let server: Server | HttpsServer;
   if (options.insecureHttp) {
-    server = createHttpServer(app);
+    server = createHttpServer(HTTP_OPTIONS, handler);
   } else {
     if (!options.tlsCert || !options.tlsKey) throw new Error("serve needs --tls-cert and --tls-key, or --insecure-http for local use");
     let https: HttpsServer | undefined;
@@ -84,7 +85,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
       ...(options.tlsPollIntervalMs !== undefined ? { pollIntervalMs: options.tlsPollIntervalMs } : {}),
     });
     const { cert, key } = tls.current();
-    https = createHttpsServer({ cert, key }, app);
+    https = createHttpsServer({ ...HTTP_OPTIONS, cert, key }, handler);
     server = https;
   }
   answerProtocolErrors(server);
@@ -99,12 +100,10 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
   let metricsDrainer: ReturnType<typeof trackConnections> | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
-    metricsServer = createHttpServer((req: IncomingMessage, res: ServerResponse) => {
+    metricsServer = createHttpServer(HTTP_OPTIONS, (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
-      if (METRICS_LISTENER_PATHS.has(path)) return app(req, res);
-      res.statusCode = 404;
-      res.setHeader("Content-Type", "application/json; charset=utf-8");
-      res.end(JSON.stringify({ error: `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz` }));
+      if (METRICS_LISTENER_PATHS.has(path)) return handler(req, res);
+      sendError(res, 404, `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz`);
     });
     answerProtocolErrors(metricsServer);
     metricsDrainer = trackConnections(metricsServer, () => draining);
@@ -135,6 +134,23 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
       stopping ??= shutdown();
       return stopping;
     },
+  };
+}
+
+/** Node answers an HTTP/1.1 request without Host itself, with an empty body; requireHost() does it with JSON. */
+const HTTP_OPTIONS: ServerOptions = { requireHostHeader: false };
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.end(JSON.stringify({ error: message }));
+}
+
+/** RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without a Host header. */
+function requireHost(next: RequestListener): RequestListener {
+  return (req, res) => {
+    if (req.httpVersion === "1.1" && req.headers.host === undefined) return sendError(res, 400, "an HTTP/1.1 request needs a Host header");
+    next(req, res);
   };
 }
 
