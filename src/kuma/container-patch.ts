@@ -11,8 +11,11 @@ import type { RuleFinding } from "../rules/types.js";
 // patch-from. Kuma: pkg/plugins/resources/k8s/native/api/v1alpha1/container_patch.go
 // (JsonPatchBlock, ToJsonPatch: value is used as raw JSON, from is always set, maybe "").
 
+/** The two block lists of a ContainerPatch spec: sidecarPatch patches kuma-sidecar, initPatch kuma-init. */
 export type PatchList = "sidecarPatch" | "initPatch";
+/** Both lists, in the order Kuma applies them (sidecar first, injector.go injectKuma). */
 export const PATCH_LISTS: readonly PatchList[] = ["sidecarPatch", "initPatch"];
+/** The ops the CRD enum allows (container_patch.go). */
 export const KUMA_OPS: readonly string[] = ["add", "remove", "replace", "move", "copy"];
 
 /** One entry of spec.sidecarPatch / spec.initPatch, fields as written (undefined when absent). */
@@ -34,6 +37,7 @@ export interface ShapeProblem {
   message: string;
 }
 
+/** A spec read totally: its blocks, what is wrong with its shape, and the schema verdict. */
 export interface PatchSpecReading {
   blocks: readonly PatchBlock[];
   shapeProblems: readonly ShapeProblem[];
@@ -185,16 +189,6 @@ export function clip(text: string): string {
   return text.length > 40 ? text.slice(0, 37) + "..." : text;
 }
 
-/** The JSON document a sound add/replace block writes, else undefined. */
-export function valueOf(block: PatchBlock): { json: unknown } | undefined {
-  if (typeof block.value !== "string") return undefined;
-  try {
-    return { json: JSON.parse(block.value) as unknown };
-  } catch {
-    return undefined;
-  }
-}
-
 /** True when no block has an error from patch-op, patch-path, patch-value or patch-from: patch-apply and patch-container may run. */
 export function isSpecSound(spec: unknown): boolean {
   const reading = readPatchSpec(spec);
@@ -202,6 +196,7 @@ export function isSpecSound(spec: unknown): boolean {
   return reading.blocks.every(isBlockSound);
 }
 
+/** True when the block passes patch-op, patch-path, patch-value and patch-from (advisories allowed). */
 export function isBlockSound(block: PatchBlock): boolean {
   const checks = [checkOp, checkPath, checkValue, checkFrom];
   return checks.every((check) => check(block).every((finding) => finding.severity !== "error"));

@@ -12,6 +12,7 @@ import { compareQuantities, parseQuantity } from "./quantity.js";
 //    validateContainerPorts, validateProbe/validateHandler, ValidateSecurityContext).
 // Both run on every simulation; the validator is generated code (microseconds per call).
 
+/** One reason the container would fail Kuma's unmarshal or the API server. */
 export interface ContainerProblem {
   /** JSON Pointer of the offending field inside the container ("" = the container). */
   pointer: string;
@@ -236,6 +237,7 @@ function valueAt(root: unknown, pointer: string): unknown {
 /** A value no schema type accepts: every known field holding it reports an error, unknown ones stay silent. */
 const PROBE = (): void => undefined;
 
+/** A key Kuma's unmarshal into corev1.Container would silently drop. */
 export interface UnknownField {
   /** Pointer of the topmost unknown key. */
   pointer: string;

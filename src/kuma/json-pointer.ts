@@ -24,10 +24,12 @@ export function formatPointer(tokens: readonly string[]): string {
   return tokens.map((token) => "/" + escapeToken(token)).join("");
 }
 
+/** One reference token escaped for a pointer ("~" → "~0", "/" → "~1"). */
 export function escapeToken(token: string): string {
   return token.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
+/** One reference token unescaped, "~1" before "~0" as RFC 6901 section 4 requires. */
 export function unescapeToken(token: string): string {
   return token.replace(/~1/g, "/").replace(/~0/g, "~");
 }

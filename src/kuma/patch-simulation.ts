@@ -26,12 +26,14 @@ export interface PatchFailure {
   message: string;
 }
 
+/** One of Kuma's containers after the chain. */
 export interface ContainerOutcome {
   /** The container after the last block that applied (the rendered template if none did). Read-only. */
   container: JsonObject;
   failure?: PatchFailure;
 }
 
+/** Both containers after the chain: kuma-sidecar (sidecarPatch) and kuma-init (initPatch). */
 export interface Simulation {
   sidecar: ContainerOutcome;
   init: ContainerOutcome;
@@ -236,6 +238,7 @@ export interface KumaOperation {
   from?: string;
 }
 
+/** The patched document, or the library's error message. */
 export type OperationResult = { ok: true; doc: unknown } | { ok: false; message: string };
 
 const MISSING = "missing value";
