@@ -143,3 +143,13 @@ test("templates: a JSON merge patch over Kuma's containers, frozen, computed onc
   assert.equal((KUMA_TEMPLATES.sidecar as Record<string, any>).resources.limits.cpu, undefined, "the built-in model is unchanged");
   assert.equal(policy.templates, policy.templates);
 });
+
+test("the worked example of docs/policies.md loads", async () => {
+  const { parsePolicy } = await import("../src/policy/load.js");
+  const doc = await readFile(new URL("docs/policies.md", REPO_ROOT), "utf8");
+  const example = doc.slice(doc.indexOf("## Worked example")).match(/```yaml\n([\s\S]*?)```/)?.[1];
+  assert.ok(example, "a yaml block after ## Worked example");
+  const policy = await parsePolicy(example, "docs/policies.md");
+  assert.deepEqual(policy.customRuleIds, ["sidecar-memory-limit"]);
+  assert.deepEqual(policy.warnings, []);
+});

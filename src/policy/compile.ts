@@ -189,7 +189,10 @@ function compileExemption(entry: ExemptionSpec): (subject: Subject) => boolean {
     const matches = compileLabelSelector(entry.objectSelector);
     checks.push((subject) => matches(subject.meta.labels));
   }
-  return (subject) => checks.every((check) => check(subject));
+  return (subject) => {
+    for (const check of checks) if (!check(subject)) return false;
+    return true;
+  };
 }
 
 /**

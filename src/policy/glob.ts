@@ -13,8 +13,11 @@ export function compileGlob(glob: string): RegExp {
   return new RegExp(`^${source}$`, "s");
 }
 
-/** A predicate matching any of the globs. */
+/** A predicate matching any of the globs (plain loops: it runs per request). */
 export function compileGlobs(globs: readonly string[]): (value: string) => boolean {
   const regexps = globs.map(compileGlob);
-  return (value) => regexps.some((re) => re.test(value));
+  return (value) => {
+    for (const re of regexps) if (re.test(value)) return true;
+    return false;
+  };
 }

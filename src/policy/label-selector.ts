@@ -54,5 +54,8 @@ export function compileLabelSelector(selector: LabelSelector): (labels: Labels) 
         break;
     }
   }
-  return (labels) => checks.every((check) => check(labels));
+  return (labels) => {
+    for (const check of checks) if (!check(labels)) return false;
+    return true;
+  };
 }
