@@ -107,7 +107,7 @@ const isRefused = (error: unknown) => (error as NodeJS.ErrnoException).code === 
 // stream below therefore stops opening connections during the delay, as clients do once the
 // endpoint is gone; requests still in flight when the listener closes are the slow ones.
 test("SIGTERM: readiness off at once, requests served through the delay, in-flight ones finished after the listener closes, exit 0", async () => {
-  const cli = await startCli(["--shutdown-delay", "4"]);
+  const cli = await startCli(["--shutdown-delay", "5"]);
   // Keep-alive clients, like the API server, plus ones that open a connection per request.
   const agent = new Agent({ keepAlive: true, maxSockets: 4, scheduling: "fifo" });
   const idleAgent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -140,7 +140,7 @@ test("SIGTERM: readiness off at once, requests served through the delay, in-flig
     await waitFor(async () => (await send(cli.port, "GET", "/readyz", undefined, false)).status === 503, "/readyz to fail after SIGTERM");
     assert.equal((await send(cli.metricsPort, "GET", "/readyz", undefined, false)).status, 503);
     const atNotReady = answered;
-    await waitFor(() => answered >= atNotReady + 20, "/validate to keep answering while not ready");
+    await waitFor(() => answered >= atNotReady + 10, "/validate to keep answering while not ready");
     assert.equal((await send(cli.port, "GET", "/healthz", undefined, false)).status, 200);
 
     const slow = [slowReview(cli.port), slowReview(cli.port), slowReview(cli.port)];
