@@ -146,3 +146,16 @@ test("without a file: the bundled default policy", async (t) => {
   assert.equal(store.current().name, "default");
   assert.equal(store.current().isExempt("patch-op", { target: "namespace", kind: "Namespace", meta: { name: "kube-system", namespace: "", labels: {}, annotations: {} } }), true);
 });
+
+test("metrics given later (serve creates them after the first load) still count reloads", async (t) => {
+  const file = join(await tempDir(t), "policy.yaml");
+  await writeFile(file, policyText("allow"));
+  let metrics: Metrics | undefined;
+  const store = await createPolicyStore({ file, logger: createMemoryLogger(), metrics: () => metrics, pollIntervalMs: 50, debounceMs: 20 });
+  t.after(() => store.close());
+  metrics = createMetrics({}, new Registry());
+  await writeFile(file, policyText("deny"));
+  await waitFor(() => store.current().onError === "deny", "the edited policy");
+  const success = (await metrics.policyReloads.get()).values.find((v) => v.labels.result === "success")?.value;
+  assert.equal(success, 1);
+});

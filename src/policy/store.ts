@@ -28,7 +28,8 @@ export interface PolicyStoreOptions {
   /** The policy file; without it, the bundled policies/default.yaml (not watched). */
   file?: string;
   logger: PolicyLogger;
-  metrics?: PolicyReloadCounter;
+  /** Where reloads are counted; a function when the metrics exist only later (serve creates them after the first load). */
+  metrics?: PolicyReloadCounter | (() => PolicyReloadCounter | undefined);
   /** Called after a changed file was loaded and swapped in. */
   onReload?: (policy: Policy) => void;
   /** Poll period of the stat/realpath check (default 2 s: a ConfigMap update takes a minute or more anyway). */
@@ -57,7 +58,19 @@ const DEFAULT_DEBOUNCE_MS = 100;
  * `policyReloads{result}` and logged with the file and the problems.
  */
 export async function createPolicyStore(options: PolicyStoreOptions): Promise<PolicyStore> {
-  const { logger, metrics } = options;
+  const { logger } = options;
+  let seriesCreated = false;
+  const count = (result?: "success" | "failure"): void => {
+    const metrics = typeof options.metrics === "function" ? options.metrics() : options.metrics;
+    if (!metrics) return;
+    if (!seriesCreated) {
+      // Both series exist from the first sight of the metrics, so a dashboard can tell "no reload" from "no data".
+      seriesCreated = true;
+      metrics.policyReloads.inc({ result: "success" }, 0);
+      metrics.policyReloads.inc({ result: "failure" }, 0);
+    }
+    if (result) metrics.policyReloads.inc({ result });
+  };
   const file = options.file ?? (await bundledPolicyPath());
   // Taken before the first read: a change in between is seen by the first poll.
   let lastFingerprint = await fingerprintOf(file);
@@ -65,9 +78,7 @@ export async function createPolicyStore(options: PolicyStoreOptions): Promise<Po
   if ("error" in initialText) throw new PolicyLoadError([`${file}: cannot read the policy file: ${initialText.error}`]);
   let policy = await parsePolicy(initialText.text, file);
   logLoaded(logger, policy, "policy loaded");
-  // Both series exist from the start, so a dashboard can tell "no reload" from "no data".
-  metrics?.policyReloads.inc({ result: "success" }, 0);
-  metrics?.policyReloads.inc({ result: "failure" }, 0);
+  count();
 
   const store: PolicyStore = {
     current: () => policy,
@@ -87,12 +98,12 @@ export async function createPolicyStore(options: PolicyStoreOptions): Promise<Po
       if ("error" in read) throw new PolicyLoadError([`${file}: cannot read the policy file: ${read.error}`]);
       const next = await parsePolicy(read.text, file);
       policy = next;
-      metrics?.policyReloads.inc({ result: "success" });
+      count("success");
       logLoaded(logger, next, "policy reloaded");
       options.onReload?.(next);
       return true;
     } catch (cause) {
-      metrics?.policyReloads.inc({ result: "failure" });
+      count("failure");
       const problems = cause instanceof PolicyLoadError ? cause.problems : [String(cause)];
       logger.error({ file, problems, keeping: policy.source }, `policy reload failed, keeping the last good policy: ${problems.join("; ")}`);
       return false;
