@@ -105,7 +105,7 @@ export async function createPolicyStore(options: PolicyStoreOptions): Promise<Po
     } catch (cause) {
       count("failure");
       const problems = cause instanceof PolicyLoadError ? cause.problems : [String(cause)];
-      logger.error({ file, problems, keeping: policy.source }, `policy reload failed, keeping the last good policy: ${problems.join("; ")}`);
+      logger.error({ file, problems, keeping: policy.name }, `policy reload failed, keeping the last good policy: ${problems.join("; ")}`);
       return false;
     }
   };
