@@ -3,8 +3,13 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { createLogger, LOG_LEVELS } from "./logger.js";
 import { DEFAULT_MAX_BODY } from "./server/app.js";
 import { serve } from "./server/serve.js";
+import type { RunningServer } from "./server/serve.js";
 import { createNoCatalog } from "./catalog/types.js";
-import { createDefaultPolicy } from "./policy/compile.js";
+import type { CatalogSource } from "./catalog/types.js";
+import { createDirectoryCatalog } from "./catalog/directory.js";
+import { createKubeCatalog } from "./catalog/kube.js";
+import { createPolicyStore } from "./policy/index.js";
+import type { Logger } from "./logger.js";
 import { VERSION } from "./version.js";
 import { EXIT_USAGE, loadCheckPolicy, readStream, runCheck } from "./check.js";
 import { FORMATS } from "./report/index.js";
@@ -38,7 +43,8 @@ program
   .description("run the admission webhook server")
   .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
   .addOption(flag("--patches <dir>", "ContainerPatch catalog: YAML/JSON files, re-read on change"))
-  .addOption(flag("--kube", "ContainerPatch catalog from the Kubernetes API (list+watch the control-plane namespaces)"))
+  .addOption(flag("--kube", "ContainerPatch catalog from the Kubernetes API (list+watch the control-plane namespaces; default inside a cluster)"))
+  .addOption(new Option("--no-kube", "never read ContainerPatches from the Kubernetes API, even inside a cluster"))
   .addOption(flag("--port <port>", "webhook port").argParser(integer(0, 65535)).default(9443))
   .addOption(flag("--host <host>", "address to listen on").default("0.0.0.0"))
   .addOption(flag("--tls-cert <file>", "serving certificate (PEM), re-read when it changes"))
@@ -50,9 +56,21 @@ program
   .addOption(flag("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
   .action(async (options) => {
     const logger = createLogger(options.logLevel);
-    const policy = createDefaultPolicy();
-    const catalog = createNoCatalog();
-    const running = await serve(
+    let running: RunningServer | undefined;
+    let namespaces: readonly string[] = [];
+    const policies = await createPolicyStore({
+      file: options.policy,
+      logger,
+      metrics: () => running?.metrics,
+      onReload: (policy) => {
+        if (policy.settings.controlPlaneNamespaces.join() !== namespaces.join()) {
+          logger.warn({ watched: namespaces, policy: policy.settings.controlPlaneNamespaces }, "controlPlaneNamespaces changed: restart kuma-guard so the catalog follows");
+        }
+      },
+    });
+    namespaces = policies.current().settings.controlPlaneNamespaces;
+    const catalog = await createCatalog(options, namespaces, logger);
+    running = await serve(
       {
         port: options.port,
         host: options.host,
@@ -63,20 +81,43 @@ program
         shutdownDelaySeconds: options.shutdownDelay,
         maxBody: options.maxBody,
       },
-      { logger, policy: () => policy, catalog },
+      { logger, policy: policies.current, catalog },
     );
+    const server = running;
     const stop = () => {
-      running.shutdown().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, "shutdown failed");
-          process.exit(1);
-        },
-      );
+      server
+        .shutdown()
+        .then(() => policies.close())
+        .then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, "shutdown failed");
+            process.exit(1);
+          },
+        );
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+
+/**
+ * --patches DIR, else the Kubernetes API with --kube (default inside a cluster, where the
+ * service account's environment is set), else none: missing patches are then only advisories.
+ */
+async function createCatalog(options: { patches?: string; kube?: boolean }, namespaces: readonly string[], logger: Logger): Promise<CatalogSource> {
+  if (options.patches) {
+    const catalog = createDirectoryCatalog({ dir: options.patches, logger });
+    await catalog.ready;
+    return catalog;
+  }
+  const inCluster = process.env.KUBERNETES_SERVICE_HOST !== undefined;
+  if (options.kube ?? inCluster) {
+    // The watch follows the namespaces of the policy at start-up; a change needs a restart.
+    return createKubeCatalog({ namespaces, logger });
+  }
+  logger.warn("no ContainerPatch catalog (--patches or --kube): workload-missing-patch only warns");
+  return createNoCatalog();
+}
 
 program
   .command("check")
@@ -114,6 +155,8 @@ program
   });
 
 program.parseAsync().catch((error: unknown) => {
-  process.stderr.write(`kuma-guard: ${error instanceof Error ? error.message : String(error)}\n`);
+  // A PolicyLoadError's message is one problem a line, each naming the file and field.
+  const message = error instanceof Error ? error.message : String(error);
+  for (const line of message.split("\n")) process.stderr.write(`kuma-guard: ${line}\n`);
   process.exit(2);
 });
