@@ -1,4 +1,5 @@
 import express from "express";
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { NextFunction, Request, Response } from "express";
 import { performance } from "node:perf_hooks";
 import { parseAdmissionReview } from "../admission/decode.js";
@@ -39,26 +40,86 @@ const ENDPOINTS: Readonly<Record<string, string>> = {
   "/metrics": "GET",
 };
 
-/** The HTTP layer: decodes, asks `review`, answers. All decisions live in admission/. */
-export function createApp(deps: AppDeps): express.Express {
+/**
+ * Bodies at least this large pass through a byte budget before they are read: 20 parallel
+ * 1 MiB reviews would otherwise hold ~20 × 5 MiB (buffer, string, parsed object) at once.
+ * Kubernetes objects are usually a few KiB, so normal traffic never waits.
+ */
+const LARGE_BODY = 64 * 1024;
+/** Large-body bytes read and reviewed at once; one body is always admitted, whatever its size. */
+const LARGE_BODY_BUDGET = 4 * 1024 * 1024;
+
+/**
+ * The HTTP layer: decodes, asks `review`, answers. All decisions live in admission/.
+ * POST /validate, the hot path, is served by a plain request listener in front of express
+ * (express's router, body-parser and res.json cost more than the review itself; see
+ * docs/performance.md); every other request, and /validate bodies with a Content-Encoding
+ * (body-parser inflates them), go through express.
+ */
+export function createApp(deps: AppDeps): RequestListener {
   const { logger, metrics } = deps;
+  const largeBodies = createByteBudget(LARGE_BODY_BUDGET);
+
+  const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: RejectReason | undefined, message: string) => {
+    if (reason) metrics.rejectedRequests.inc({ reason });
+    // Reason and path only: the error text may quote the body, which is never logged.
+    logger.debug({ status, reason, method: req.method, path: pathOf(req) }, "request rejected");
+    sendJson(res, status, { error: message });
+  };
+
+  /** Answers one AdmissionReview body (undefined: the request had none). */
+  const validate = async (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(body === undefined ? "" : body.toString("utf8"));
+    } catch (error) {
+      return reject(req, res, 400, "malformed", `body is not JSON: ${(error as Error).message}`);
+    }
+    const decoded = parseAdmissionReview(json);
+    if (!isParsed(decoded)) return reject(req, res, 400, "malformed", `body is not an AdmissionReview: ${decoded.error}`);
+    const { apiVersion, request } = decoded.value;
+
+    const started = performance.now();
+    const state = deps.state();
+    await resolveMissingPatches(request, state);
+    const verdict = review(request, {
+      policy: state.policy,
+      catalog: state.catalog.view(state.policy.settings.controlPlaneNamespaces),
+      onRuleTimed: (rule, seconds) => metrics.ruleDuration.observe({ rule }, seconds),
+    });
+    sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
+    record(deps, request, verdict, (performance.now() - started) / 1000);
+  };
+
+  const internalError = (res: ServerResponse, error: unknown) => {
+    logger.error({ err: error }, "unexpected error in the HTTP layer");
+    if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+  };
+
+  const validateFast = (req: IncomingMessage, res: ServerResponse) => {
+    const declared = declaredLength(req);
+    const reserved = declared === undefined || declared >= LARGE_BODY ? Math.min(declared ?? deps.maxBody, deps.maxBody) : 0;
+    largeBodies.acquire(reserved, () => {
+      readBody(req, deps.maxBody, declared, (outcome) => {
+        const done = () => largeBodies.release(reserved);
+        if ("body" in outcome) return void validate(req, res, outcome.body).catch((error: unknown) => internalError(res, error)).finally(done);
+        done();
+        if (outcome.error === "too_large") reject(req, res, 413, "body_too_large", `body exceeds ${deps.maxBody} bytes (--max-body)`);
+        else reject(req, res, 400, "malformed", "unreadable body: request aborted");
+      });
+    });
+  };
+
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
-
-  const reject = (res: Response, status: number, reason: RejectReason | undefined, message: string) => {
-    if (reason) metrics.rejectedRequests.inc({ reason });
-    // Reason and path only: the error text may quote the body, which is never logged.
-    logger.debug({ status, reason, method: res.req.method, path: res.req.path }, "request rejected");
-    res.status(status).json({ error: message });
-  };
 
   // Wrong method on a known path: 405 with Allow, before any body is read.
   app.use((req, res, next) => {
     const allowed = ENDPOINTS[req.path];
     if (allowed === undefined || req.method === allowed || (allowed === "GET" && req.method === "HEAD")) return next();
     res.setHeader("Allow", allowed);
-    reject(res, 405, "method", `${req.method} is not allowed on ${req.path}: use ${allowed}`);
+    reject(req, res, 405, "method", `${req.method} is not allowed on ${req.path}: use ${allowed}`);
   });
 
   app.get("/healthz", (_req, res) => {
@@ -72,44 +133,128 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.post("/validate", express.raw({ type: () => true, limit: deps.maxBody }), async (req, res) => {
-    const body = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
-    let json: unknown;
-    try {
-      json = JSON.parse(body);
-    } catch (error) {
-      return reject(res, 400, "malformed", `body is not JSON: ${(error as Error).message}`);
-    }
-    const decoded = parseAdmissionReview(json);
-    if (!isParsed(decoded)) return reject(res, 400, "malformed", `body is not an AdmissionReview: ${decoded.error}`);
-    const { apiVersion, request } = decoded.value;
+  app.post("/validate", express.raw({ type: () => true, limit: deps.maxBody }), (req, res) =>
+    validate(req, res, Buffer.isBuffer(req.body) ? req.body : undefined),
+  );
 
-    const started = performance.now();
-    const state = deps.state();
-    await resolveMissingPatches(request, state);
-    const verdict = review(request, {
-      policy: state.policy,
-      catalog: state.catalog.view(state.policy.settings.controlPlaneNamespaces),
-      onRuleTimed: (rule, seconds) => metrics.ruleDuration.observe({ rule }, seconds),
-    });
-    res.json(toAdmissionReview(apiVersion, request.uid, verdict));
-    record(deps, request, verdict, (performance.now() - started) / 1000);
-  });
-
-  app.use((req, res) => reject(res, 404, undefined, `no endpoint ${req.path}: kuma-guard serves POST /validate, GET /healthz, /readyz, /metrics`));
+  app.use((req, res) => reject(req, res, 404, undefined, `no endpoint ${req.path}: kuma-guard serves POST /validate, GET /healthz, /readyz, /metrics`));
 
   // Body-parser errors: too large → 413, anything else unreadable → 400. Never a 5xx for bad input.
-  app.use((error: { type?: string; status?: number; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: { type?: string; status?: number; message?: string }, req: Request, res: Response, _next: NextFunction) => {
     if (error.type === "entity.too.large") {
-      return reject(res, 413, "body_too_large", `body exceeds ${deps.maxBody} bytes (--max-body)`);
+      return reject(req, res, 413, "body_too_large", `body exceeds ${deps.maxBody} bytes (--max-body)`);
     }
     if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-      return reject(res, 400, "malformed", `unreadable body: ${error.message ?? "bad request"}`);
+      return reject(req, res, 400, "malformed", `unreadable body: ${error.message ?? "bad request"}`);
     }
-    logger.error({ err: error }, "unexpected error in the HTTP layer");
-    res.status(500).json({ error: "internal error" });
+    internalError(res, error);
   });
-  return app;
+
+  return (req, res) => {
+    const encoding = req.headers["content-encoding"];
+    if (req.method === "POST" && pathOf(req) === "/validate" && (encoding === undefined || encoding.toLowerCase() === "identity")) {
+      validateFast(req, res);
+    } else {
+      app(req, res);
+    }
+  };
+}
+
+/** The path of a request, without its query (the API server calls /validate?timeout=10s). */
+function pathOf(req: IncomingMessage): string {
+  const url = req.url ?? "/";
+  const query = url.indexOf("?");
+  return query === -1 ? url : url.slice(0, query);
+}
+
+/** What express's res.json sends: compact JSON, UTF-8, with Content-Length. Headers and body leave in one write. */
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json; charset=utf-8");
+  res.setHeader("Content-Length", Buffer.byteLength(body));
+  res.end(body);
+}
+
+function declaredLength(req: IncomingMessage): number | undefined {
+  const header = req.headers["content-length"];
+  if (header === undefined) return undefined;
+  const length = Number(header);
+  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
+}
+
+type BodyOutcome = { body: Buffer } | { error: "too_large" | "aborted" };
+
+/**
+ * Reads a request body into one buffer, as body-parser's raw() would with the same limit:
+ * preallocated from Content-Length (no chunk list, no concat), collected for chunked bodies.
+ * Over the limit (declared or counted) the rest is still read off, so the 413 goes out on a
+ * connection that stays usable; a body that never arrives is `aborted`. No body: empty buffer.
+ */
+export function readBody(req: IncomingMessage, limit: number, declared: number | undefined, done: (outcome: BodyOutcome) => void): void {
+  let tooLarge = declared !== undefined && declared > limit;
+  let buffer = declared === undefined || tooLarge ? undefined : Buffer.allocUnsafe(declared);
+  let chunks: Buffer[] = [];
+  let received = 0;
+  const settle = (outcome: BodyOutcome) => {
+    req.off("data", onData);
+    req.off("end", onEnd);
+    req.off("aborted", onAborted);
+    req.off("error", onAborted);
+    done(outcome);
+  };
+  const onData = (chunk: Buffer) => {
+    received += chunk.length;
+    if (tooLarge) return;
+    if (received > limit || (buffer !== undefined && received > buffer.length)) {
+      tooLarge = true;
+      buffer = undefined;
+      chunks = [];
+    } else if (buffer !== undefined) {
+      chunk.copy(buffer, received - chunk.length);
+    } else {
+      chunks.push(chunk);
+    }
+  };
+  const onEnd = () => {
+    if (tooLarge) return settle({ error: "too_large" });
+    settle({ body: buffer === undefined ? Buffer.concat(chunks, received) : buffer.subarray(0, received) });
+  };
+  const onAborted = () => settle({ error: "aborted" });
+  // A large body may have waited for the budget while its client gave up.
+  if (req.destroyed) return onAborted();
+  req.on("data", onData);
+  req.on("end", onEnd);
+  req.on("aborted", onAborted);
+  req.on("error", onAborted);
+}
+
+/**
+ * A FIFO byte budget: `acquire(n, run)` runs `run` once `n` bytes fit (at once when nothing
+ * is held, so any single body proceeds); `release(n)` returns them. `n = 0` never waits.
+ */
+function createByteBudget(capacity: number) {
+  let held = 0;
+  const waiting: { bytes: number; run: () => void }[] = [];
+  const admit = () => {
+    while (waiting.length > 0 && (held === 0 || held + waiting[0]!.bytes <= capacity)) {
+      const next = waiting.shift()!;
+      held += next.bytes;
+      next.run();
+    }
+  };
+  return {
+    acquire(bytes: number, run: () => void): void {
+      if (bytes === 0) return run();
+      waiting.push({ bytes, run });
+      admit();
+    },
+    release(bytes: number): void {
+      if (bytes === 0) return;
+      held -= bytes;
+      admit();
+    },
+  };
 }
 
 /**
