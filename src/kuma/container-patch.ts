@@ -191,6 +191,19 @@ export function clip(text: string): string {
 
 /** True when no block has an error from patch-op, patch-path, patch-value or patch-from: patch-apply and patch-container may run. */
 export function isSpecSound(spec: unknown): boolean {
+  if (spec === null || typeof spec !== "object") return isSpecSoundUncached(spec);
+  let sound = soundness.get(spec);
+  if (sound === undefined) {
+    sound = isSpecSoundUncached(spec);
+    soundness.set(spec, sound);
+  }
+  return sound;
+}
+
+/** Catalog specs are shared, read-only objects: every workload request asks about the same few. */
+const soundness = new WeakMap<object, boolean>();
+
+function isSpecSoundUncached(spec: unknown): boolean {
   const reading = readPatchSpec(spec);
   if (reading.shapeProblems.length > 0) return false;
   return reading.blocks.every(isBlockSound);

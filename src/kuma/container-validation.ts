@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { Container } from "kubernetes-models/v1/Container";
-import { formatPointer } from "./json-pointer.js";
+import { escapeToken, formatPointer } from "./json-pointer.js";
 import { compareQuantities, parseQuantity } from "./quantity.js";
 
 // Is a patched container still a valid Kubernetes Container? Two layers:
@@ -64,19 +64,42 @@ function schemaErrors(data: unknown): SchemaError[] {
 }
 
 // Containers from the simulation are read-only, and the unpatched templates are the same
-// frozen objects on every request: cache per object.
+// frozen objects on every request: cache per object. Behind that, per content: a patched
+// container is a new object on every ContainerPatch request, yet GitOps re-applies and
+// edits of one patch produce the same few containers again. Both results are plain data
+// and a pure function of the JSON, so the JSON text (a few µs) is a sound key.
 const problemCache = new WeakMap<object, ContainerProblem[]>();
 const unknownCache = new WeakMap<object, UnknownField[]>();
+const problemsByContent = new Map<string, ContainerProblem[]>();
+const unknownByContent = new Map<string, UnknownField[]>();
+/** Distinct containers remembered per check (~2 KiB of JSON each). */
+const CONTENT_CACHE_SIZE = 256;
+
+/** Both checks run on each patched container: its JSON text is computed once. */
+const contentKeys = new WeakMap<object, string>();
+
+function cached<T>(container: object, byObject: WeakMap<object, T>, byContent: Map<string, T>, compute: () => T): T {
+  let result = byObject.get(container);
+  if (result !== undefined) return result;
+  let content = contentKeys.get(container);
+  if (content === undefined) {
+    content = JSON.stringify(container);
+    contentKeys.set(container, content);
+  }
+  result = byContent.get(content);
+  if (result === undefined) {
+    result = compute();
+    if (byContent.size >= CONTENT_CACHE_SIZE) byContent.clear();
+    byContent.set(content, result);
+  }
+  byObject.set(container, result);
+  return result;
+}
 
 /** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation (treat the result as read-only). */
 export function validateContainer(container: unknown): ContainerProblem[] {
   if (container === null || typeof container !== "object") return computeProblems(container);
-  let problems = problemCache.get(container);
-  if (!problems) {
-    problems = computeProblems(container);
-    problemCache.set(container, problems);
-  }
-  return problems;
+  return cached(container, problemCache, problemsByContent, () => computeProblems(container));
 }
 
 function computeProblems(container: unknown): ContainerProblem[] {
@@ -253,12 +276,7 @@ export interface UnknownField {
  */
 export function unknownFields(container: unknown): UnknownField[] {
   if (container === null || typeof container !== "object" || Array.isArray(container)) return [];
-  let fields = unknownCache.get(container);
-  if (!fields) {
-    fields = computeUnknownFields(container);
-    unknownCache.set(container, fields);
-  }
-  return fields;
+  return cached(container, unknownCache, unknownByContent, () => computeUnknownFields(container));
 }
 
 function computeUnknownFields(container: object): UnknownField[] {
@@ -271,23 +289,28 @@ function computeUnknownFields(container: object): UnknownField[] {
       path = path.slice(0, path.lastIndexOf("/"));
     }
   }
-  const isKnown = (pointer: string) => known.has(pointer);
   const found: UnknownField[] = [];
-  const walk = (value: unknown, tokens: string[]) => {
-    if (value === null || typeof value !== "object") return;
-    const entries: [string, unknown][] = Array.isArray(value) ? value.map((item, i) => [String(i), item]) : Object.entries(value);
-    for (const [key, child] of entries) {
-      const childTokens = [...tokens, key];
-      const pointer = formatPointer(childTokens);
-      if (!Array.isArray(value) && hasLeaf(child) && !isKnown(pointer)) {
-        const suggestion = suggest(container, tokens, key);
-        found.push({ pointer, key, ...(suggestion ? { suggestion } : {}) });
-        continue;
+  // Pointers are built as the walk descends (not re-formatted from all tokens at each node),
+  // and the leaf search runs only for keys the schema does not know.
+  const walk = (value: object, tokens: string[], pointer: string) => {
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        const child: unknown = value[i];
+        if (child !== null && typeof child === "object") walk(child, [...tokens, String(i)], `${pointer}/${i}`);
       }
-      walk(child, childTokens);
+      return;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      const childPointer = `${pointer}/${escapeToken(key)}`;
+      if (!known.has(childPointer) && hasLeaf(child)) {
+        const suggestion = suggest(container, tokens, key);
+        found.push({ pointer: childPointer, key, ...(suggestion ? { suggestion } : {}) });
+      } else if (child !== null && typeof child === "object") {
+        walk(child, [...tokens, key], childPointer);
+      }
     }
   };
-  walk(container, []);
+  walk(container, [], "");
   return found;
 }
 

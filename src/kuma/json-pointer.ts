@@ -26,11 +26,13 @@ export function formatPointer(tokens: readonly string[]): string {
 
 /** One reference token escaped for a pointer ("~" → "~0", "/" → "~1"). */
 export function escapeToken(token: string): string {
+  if (!token.includes("~") && !token.includes("/")) return token;
   return token.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 /** One reference token unescaped, "~1" before "~0" as RFC 6901 section 4 requires. */
 export function unescapeToken(token: string): string {
+  if (!token.includes("~")) return token;
   return token.replace(/~1/g, "/").replace(/~0/g, "~");
 }
 

@@ -94,7 +94,33 @@ export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: Rule
 
 /** Templates → default patches → the pod template's `kuma.io/container-patches`, missing names skipped. Memoized per (subject, ctx). */
 export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Simulation {
-  return memoized(subject, ctx, () => simulateChain(ctx, chainOf(subject, ctx)));
+  return memoized(subject, ctx, () => simulateCatalogChain(ctx, chainOf(subject, ctx)));
+}
+
+/**
+ * Chains of catalog patches across requests, per policy's templates: a cluster's workloads
+ * reference a handful of patch lists, and the catalog's specs are shared read-only objects
+ * (an update replaces them), so the same list with the same spec objects simulates the same.
+ * The result's containers are then the same objects too, which lets container-validation's
+ * per-object caches hit as well.
+ */
+const catalogChains = new WeakMap<object, Map<string, { specs: unknown[]; simulation: Simulation }>>();
+/** Distinct patch lists remembered per policy; a cluster has far fewer. */
+const CATALOG_CHAIN_CACHE_SIZE = 256;
+
+function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[]): Simulation {
+  let byNames = catalogChains.get(ctx.templates);
+  if (!byNames) {
+    byNames = new Map();
+    catalogChains.set(ctx.templates, byNames);
+  }
+  const names = entries.map((entry) => entry.name).join("\u0000");
+  const cached = byNames.get(names);
+  if (cached && cached.specs.length === entries.length && cached.specs.every((spec, i) => spec === entries[i]!.spec)) return cached.simulation;
+  const simulation = simulateChain(ctx, entries);
+  if (byNames.size >= CATALOG_CHAIN_CACHE_SIZE) byNames.clear();
+  byNames.set(names, { specs: entries.map((entry) => entry.spec), simulation });
+  return simulation;
 }
 
 /** The catalog entries a workload's chain applies, in order (missing names skipped). */
@@ -123,13 +149,13 @@ export function isInjected(subject: WorkloadSubject): boolean {
  */
 export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): Simulation {
   return memoized(subject, ctx, () => {
-    if (subject.target === "workload") return simulateChain(ctx, []);
+    if (subject.target === "workload") return simulateCatalogChain(ctx, []);
     const entries: ChainEntry[] = [];
     for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
       const stored = ctx.catalog.get(name);
       if (stored) entries.push({ name, spec: stored.spec });
     }
-    return simulateChain(ctx, entries);
+    return simulateCatalogChain(ctx, entries);
   }, baselineMemo);
 }
 
