@@ -63,43 +63,21 @@ function schemaErrors(data: unknown): SchemaError[] {
   return validateContainerSchema(data) ? [] : [...(validateContainerSchema.errors ?? [])];
 }
 
-// Containers from the simulation are read-only, and the unpatched templates are the same
-// frozen objects on every request: cache per object. Behind that, per content: a patched
-// container is a new object on every ContainerPatch request, yet GitOps re-applies and
-// edits of one patch produce the same few containers again. Both results are plain data
-// and a pure function of the JSON, so the JSON text (a few µs) is a sound key.
+// Containers from the simulation are read-only and shared across requests (see
+// patch-simulation's chain cache), and the unpatched templates are the same frozen objects
+// on every request: cache per object.
 const problemCache = new WeakMap<object, ContainerProblem[]>();
 const unknownCache = new WeakMap<object, UnknownField[]>();
-const problemsByContent = new Map<string, ContainerProblem[]>();
-const unknownByContent = new Map<string, UnknownField[]>();
-/** Distinct containers remembered per check (~2 KiB of JSON each). */
-const CONTENT_CACHE_SIZE = 256;
-
-/** Both checks run on each patched container: its JSON text is computed once. */
-const contentKeys = new WeakMap<object, string>();
-
-function cached<T>(container: object, byObject: WeakMap<object, T>, byContent: Map<string, T>, compute: () => T): T {
-  let result = byObject.get(container);
-  if (result !== undefined) return result;
-  let content = contentKeys.get(container);
-  if (content === undefined) {
-    content = JSON.stringify(container);
-    contentKeys.set(container, content);
-  }
-  result = byContent.get(content);
-  if (result === undefined) {
-    result = compute();
-    if (byContent.size >= CONTENT_CACHE_SIZE) byContent.clear();
-    byContent.set(content, result);
-  }
-  byObject.set(container, result);
-  return result;
-}
 
 /** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation (treat the result as read-only). */
 export function validateContainer(container: unknown): ContainerProblem[] {
   if (container === null || typeof container !== "object") return computeProblems(container);
-  return cached(container, problemCache, problemsByContent, () => computeProblems(container));
+  let problems = problemCache.get(container);
+  if (!problems) {
+    problems = computeProblems(container);
+    problemCache.set(container, problems);
+  }
+  return problems;
 }
 
 function computeProblems(container: unknown): ContainerProblem[] {
@@ -276,7 +254,12 @@ export interface UnknownField {
  */
 export function unknownFields(container: unknown): UnknownField[] {
   if (container === null || typeof container !== "object" || Array.isArray(container)) return [];
-  return cached(container, unknownCache, unknownByContent, () => computeUnknownFields(container));
+  let fields = unknownCache.get(container);
+  if (!fields) {
+    fields = computeUnknownFields(container);
+    unknownCache.set(container, fields);
+  }
+  return fields;
 }
 
 function computeUnknownFields(container: object): UnknownField[] {

@@ -88,7 +88,8 @@ export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: Rule
       if (stored) entries.push({ name, spec: stored.spec });
     }
     entries.push({ name: subject.meta.name, spec: subject.spec });
-    return simulateChain(ctx, entries);
+    // The patch under review is a new object on every request: its JSON text stands in for it.
+    return simulateCatalogChain(ctx, entries, String(JSON.stringify(subject.spec)));
   });
 }
 
@@ -98,28 +99,35 @@ export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Si
 }
 
 /**
- * Chains of catalog patches across requests, per policy's templates: a cluster's workloads
- * reference a handful of patch lists, and the catalog's specs are shared read-only objects
- * (an update replaces them), so the same list with the same spec objects simulates the same.
- * The result's containers are then the same objects too, which lets container-validation's
+ * Chains across requests, per policy's templates. A cluster's workloads reference a handful
+ * of patch lists, and the catalog's specs are shared read-only objects (an update replaces
+ * them), so the same names with the same spec objects simulate the same; a ContainerPatch
+ * under review is matched by its JSON text (GitOps tools re-apply the same patch over and
+ * over). The result's containers are then the same objects too, so container-validation's
  * per-object caches hit as well.
  */
-const catalogChains = new WeakMap<object, Map<string, { specs: unknown[]; simulation: Simulation }>>();
-/** Distinct patch lists remembered per policy; a cluster has far fewer. */
-const CATALOG_CHAIN_CACHE_SIZE = 256;
+const chains = new WeakMap<object, Map<string, { specs: unknown[]; simulation: Simulation }>>();
+/** Distinct chains remembered per policy; a cluster has far fewer. */
+const CHAIN_CACHE_SIZE = 256;
 
-function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[]): Simulation {
-  let byNames = catalogChains.get(ctx.templates);
-  if (!byNames) {
-    byNames = new Map();
-    catalogChains.set(ctx.templates, byNames);
+/**
+ * `simulateChain` through the cache. Every entry's spec is a catalog object, compared by
+ * identity, except with `reviewedContent`: then the last entry is the patch under review and
+ * that text (its spec's JSON) is part of the key.
+ */
+function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], reviewedContent?: string): Simulation {
+  let byKey = chains.get(ctx.templates);
+  if (!byKey) {
+    byKey = new Map();
+    chains.set(ctx.templates, byKey);
   }
-  const names = entries.map((entry) => entry.name).join("\u0000");
-  const cached = byNames.get(names);
-  if (cached && cached.specs.length === entries.length && cached.specs.every((spec, i) => spec === entries[i]!.spec)) return cached.simulation;
+  const stored = reviewedContent === undefined ? entries : entries.slice(0, -1);
+  const key = entries.map((entry) => entry.name).join("\u0000") + (reviewedContent === undefined ? "" : `\u0000\u0000${reviewedContent}`);
+  const cached = byKey.get(key);
+  if (cached && cached.specs.length === stored.length && cached.specs.every((spec, i) => spec === stored[i]!.spec)) return cached.simulation;
   const simulation = simulateChain(ctx, entries);
-  if (byNames.size >= CATALOG_CHAIN_CACHE_SIZE) byNames.clear();
-  byNames.set(names, { specs: entries.map((entry) => entry.spec), simulation });
+  if (byKey.size >= CHAIN_CACHE_SIZE) byKey.clear();
+  byKey.set(key, { specs: stored.map((entry) => entry.spec), simulation });
   return simulation;
 }
 
@@ -221,7 +229,7 @@ function applyChain(template: JsonObject, entries: readonly ChainEntry[], list: 
   for (const entry of entries) {
     for (const block of blocksOf(entry.spec, list)) {
       if (!owned) {
-        doc = jsonpatch.deepClone(doc);
+        doc = copyOf(doc);
         owned = true;
       }
       const result = applyInPlace(doc, toKumaOperation(block));
@@ -273,7 +281,7 @@ const INVALID_STATE = "invalid state detected";
 
 /** Applies `operation` to a copy of `doc` (never mutated); on failure, the library's message. */
 export function applyKumaOperation(doc: unknown, operation: KumaOperation): OperationResult {
-  return apply(doc, operation, (d) => jsonpatch.deepClone(d) as unknown);
+  return apply(doc, operation, copyOf);
 }
 
 /**
@@ -294,7 +302,22 @@ function apply(doc: unknown, operation: KumaOperation, own: (doc: unknown) => un
   }
 }
 
-const copyOf = (doc: unknown): unknown => jsonpatch.deepClone(doc) as unknown;
+/**
+ * A deep copy of a JSON document: what fast-json-patch's deepClone (a JSON round trip)
+ * yields for JSON data, at a fraction of its cost; the simulation copies the rendered
+ * container once per list and again before each add that creates parents.
+ */
+function copyOf(doc: unknown): unknown {
+  if (doc === null || typeof doc !== "object") return doc;
+  if (Array.isArray(doc)) return doc.map(copyOf);
+  const copy: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(doc)) {
+    // As JSON.parse does: an own "__proto__" key is data, not the prototype.
+    if (key === "__proto__") Object.defineProperty(copy, key, { value: copyOf(value), enumerable: true, writable: true, configurable: true });
+    else copy[key] = copyOf(value);
+  }
+  return copy;
+}
 
 function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unknown) => unknown): OperationResult {
   const { op, path } = operation;
@@ -362,8 +385,8 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
       if (typeof key !== "string") {
         return fail(op === "move" ? `error in move for path: '${path}': ${key.error}` : `error while adding value during copy: ${key.error}`);
       }
-      if (path === "") return { ok: true, doc: jsonpatch.deepClone(value) };
-      return run(current, { op: "add", path: formatPointer([...target.prefix, key]), value: jsonpatch.deepClone(value) });
+      if (path === "") return { ok: true, doc: copyOf(value) };
+      return run(current, { op: "add", path: formatPointer([...target.prefix, key]), value: copyOf(value) });
     }
     default:
       // Kuma's CRD only admits the five ops above; the library answers anything else so.
