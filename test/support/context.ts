@@ -10,10 +10,13 @@ import type { RuleContext, StoredContainerPatch, Subject, WorkloadSubject } from
 /** The repository root, from the compiled file in .test-build/test/support/. */
 export const REPO_ROOT = new URL("../../../", import.meta.url);
 
-/** Every document of a YAML fixture in test/fixtures/. */
+/** Every document of a YAML fixture in test/fixtures/; a fixture with a YAML error fails the test. */
 export function loadFixture(file: string): unknown[] {
   const text = readFileSync(new URL(`test/fixtures/${file}`, REPO_ROOT), "utf8");
-  return parseAllDocuments(text).map((doc) => doc.toJS());
+  return parseAllDocuments(text).map((doc) => {
+    if (doc.errors.length > 0) throw new Error(`test/fixtures/${file}: ${doc.errors[0]?.message}`);
+    return doc.toJS();
+  });
 }
 
 /** A catalog holding these patches (all assumed to be in their own namespace). */
