@@ -43,9 +43,12 @@ export class FakeKubeApi {
   }
 
   async stop(): Promise<void> {
+    // Stop accepting first: a client reconnecting between closing connections and closing
+    // the listener would otherwise hold close() open forever.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.streams) s.res.destroy();
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await closed;
   }
 
   kubeConfig(): KubeConfig {
