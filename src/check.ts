@@ -5,13 +5,12 @@ import { readFile, stat } from "node:fs/promises";
 import { review } from "./admission/review.js";
 import { routeOf } from "./admission/subjects.js";
 import type { AdmissionRequest } from "./admission/types.js";
-import { createDirectoryCatalog } from "./catalog/directory.js";
 import { listManifestFiles } from "./catalog/watch-files.js";
 import type { Logger } from "./catalog/watch-files.js";
-import { viewOf } from "./catalog/types.js";
+import { indexPatches, viewOf } from "./catalog/types.js";
 import type { CatalogView, StoredContainerPatch } from "./rules/types.js";
 import { readManifests, toStoredPatch } from "./manifests.js";
-import type { ManifestDocument } from "./manifests.js";
+import type { ManifestDocument, ManifestError } from "./manifests.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
 import { BUILT_IN_RULE_IDS } from "./rules/index.js";
@@ -62,10 +61,8 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
   for (const source of sources) {
     const read = readManifests(source.text, source.file);
     documents.push(...read.documents);
-    for (const e of read.errors) problems.push(`${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`);
+    problems.push(...read.errors.map(formatManifestError));
   }
-
-  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
 
   let baseCatalog: CatalogView | undefined;
   if (options.patches !== undefined) {
@@ -74,15 +71,11 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
       deps.stderr.write(`kuma-guard check: --patches ${options.patches}: ${unusable}\n`);
       return EXIT_USAGE;
     }
-    const catalog = createDirectoryCatalog({ dir: options.patches, logger: deps.logger, watch: false });
-    await catalog.ready;
-    await catalog.close();
-    if (!catalog.synced()) {
-      deps.stderr.write(`kuma-guard check: --patches ${options.patches}: cannot read the ContainerPatch directory\n`);
-      return EXIT_USAGE;
-    }
-    baseCatalog = catalog.view(deps.policy.settings.controlPlaneNamespaces);
+    const read = await readPatchCatalog(options.patches, deps.policy.settings.controlPlaneNamespaces, deps.readStdin);
+    problems.push(...read.problems);
+    baseCatalog = read.catalog;
   }
+  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
 
   const { report, failures } = checkDocuments(documents, {
     policy: deps.policy,
@@ -181,14 +174,11 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
  */
 export function catalogFor(documents: readonly ManifestDocument[], env: Pick<CheckEnv, "policy" | "baseCatalog" | "namespace">): CatalogView {
   const namespaces = env.policy.settings.controlPlaneNamespaces;
-  const index = new Map<string, Map<string, StoredContainerPatch>>();
-  for (const doc of documents) {
-    const patch = toStoredPatch(doc.object, env.namespace);
-    if (!patch || !namespaces.includes(patch.namespace)) continue;
-    const byName = index.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
-    byName.set(patch.name, patch);
-    index.set(patch.namespace, byName);
-  }
+  const index = indexPatches(
+    documents
+      .map((doc) => toStoredPatch(doc.object, env.namespace))
+      .filter((patch): patch is StoredContainerPatch => patch !== undefined && namespaces.includes(patch.namespace)),
+  );
   const input = viewOf(index, namespaces);
   const base = env.baseCatalog;
   return {
@@ -263,6 +253,32 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
   }
   return { sources, errors };
 }
+
+/**
+ * The --patches directory, read like the inputs so that a broken file is an input problem
+ * (exit 2). A patch without a namespace is taken to be in the first control-plane namespace,
+ * as the server's directory catalog does.
+ */
+async function readPatchCatalog(
+  dir: string,
+  namespaces: readonly string[],
+  readStdin: () => Promise<string>,
+): Promise<{ catalog: CatalogView; problems: string[] }> {
+  const { sources, errors } = await readInputs([dir], readStdin);
+  const problems = [...errors];
+  const patches: StoredContainerPatch[] = [];
+  for (const source of sources) {
+    const read = readManifests(source.text, source.file);
+    problems.push(...read.errors.map(formatManifestError));
+    for (const doc of read.documents) {
+      const patch = toStoredPatch(doc.object, namespaces[0] ?? "");
+      if (patch) patches.push(patch);
+    }
+  }
+  return { catalog: viewOf(indexPatches(patches), namespaces), problems };
+}
+
+const formatManifestError = (e: ManifestError): string => `${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`;
 
 /** Why `dir` cannot serve as a catalog directory, or undefined when it can. */
 async function directoryProblem(dir: string): Promise<string | undefined> {

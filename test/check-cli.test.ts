@@ -114,7 +114,7 @@ test("a policy that cannot be loaded exits 2 naming the file", () => {
 });
 
 test("--patches: a readable catalog is used, an unreadable one exits 2", () => {
-  assert.equal(check(["--patches", "test/fixtures/catalog", CLEAN]).code, 0);
+  assert.equal(check(["--patches", "test/fixtures/manifests/patches", CLEAN]).code, 0);
   const missing = check(["--patches", "test/fixtures/no-such-dir", CLEAN]);
   assert.equal(missing.code, 2);
   assert.equal(missing.stderr, "kuma-guard check: --patches test/fixtures/no-such-dir: cannot be read: no such file or directory\n");
@@ -123,11 +123,11 @@ test("--patches: a readable catalog is used, an unreadable one exits 2", () => {
   assert.match(file.stderr, /--patches .*shop\.yaml: not a directory/);
 });
 
-test("logs go to stderr only: with debug logging stdout is still exactly the report", () => {
+test("a --patches file that does not parse exits 2 naming file and line; stdout is still exactly the report", () => {
   const { code, stdout, stderr } = check([HELM, "--patches", "test/fixtures/catalog", "--log-level", "debug", "--format", "json"]);
-  assert.equal(code, 1);
+  assert.equal(code, 2);
   assert.doesNotThrow(() => JSON.parse(stdout));
-  assert.match(stderr, /"msg":"ContainerPatch directory loaded"/);
+  assert.match(stderr, /^kuma-guard check: test\/fixtures\/catalog\/broken\.yaml:\d+: /m);
 });
 
 test("flags can be set from KUMA_GUARD_* environment variables", () => {

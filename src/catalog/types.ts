@@ -16,6 +16,17 @@ export interface CatalogSource {
 /** Patches keyed by namespace, then name. */
 export type PatchIndex = ReadonlyMap<string, ReadonlyMap<string, StoredContainerPatch>>;
 
+/** Indexes patches by namespace and name; a later patch of the same name wins. */
+export function indexPatches(patches: Iterable<StoredContainerPatch>): PatchIndex {
+  const index = new Map<string, Map<string, StoredContainerPatch>>();
+  for (const patch of patches) {
+    const byName = index.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
+    byName.set(patch.name, patch);
+    index.set(patch.namespace, byName);
+  }
+  return index;
+}
+
 /** A view over an index restricted to the control-plane namespaces, first namespace wins. */
 export function viewOf(index: PatchIndex, controlPlaneNamespaces: readonly string[], configured = true): CatalogView {
   return {

@@ -1,8 +1,7 @@
 // Shared test helpers: a rule context with Kuma's defaults, fixtures read from test/fixtures.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
-import { viewOf } from "../../src/catalog/types.js";
-import type { PatchIndex } from "../../src/catalog/types.js";
+import { indexPatches, viewOf } from "../../src/catalog/types.js";
 import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import { toSubject } from "../../src/admission/subjects.js";
 import type { RuleContext, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
@@ -21,13 +20,7 @@ export function loadFixture(file: string): unknown[] {
 
 /** A catalog holding these patches (all assumed to be in their own namespace). */
 export function catalogOf(patches: readonly StoredContainerPatch[], namespaces: readonly string[] = ["kuma-system"]) {
-  const index = new Map<string, Map<string, StoredContainerPatch>>();
-  for (const patch of patches) {
-    const byName = index.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
-    byName.set(patch.name, patch);
-    index.set(patch.namespace, byName);
-  }
-  return viewOf(index as PatchIndex, namespaces);
+  return viewOf(indexPatches(patches), namespaces);
 }
 
 /** Kuma's defaults: control plane in kuma-system, no default patches, an empty but configured catalog. */
