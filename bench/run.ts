@@ -1,11 +1,13 @@
-// npm run bench [-- --quick | --soak SECONDS] [--node PATH]
+// npm run bench [-- --quick | --soak SECONDS | --kube-memory] [--node PATH] [--node-options="FLAGS"]
 // Measures kuma-guard over HTTPS against two baselines started in the same run with the
 // same TLS settings: a bare node:https server (the limit) and an express 5 app (the
 // framework floor). Every figure is reported absolutely and as a ratio to the baselines,
-// because these machines are shared and noisy.
+// because these machines are shared and noisy. kuma-guard runs with the NODE_OPTIONS of
+// deploy/base/deployment.yaml (V8 heap flags), unless --node-options says otherwise.
 import { spawn, execFileSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -15,11 +17,26 @@ import autocannon from "autocannon";
 import { containerPatch, patchName, scenarios } from "./scenarios.js";
 import type { Scenario } from "./scenarios.js";
 import { quantile, round, slope } from "./stats.js";
+import { FakeKubeApi } from "../test/support/fake-kube-api.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const { values: args } = parseArgs({
-  options: { quick: { type: "boolean", default: false }, soak: { type: "string" }, node: { type: "string", default: process.execPath } },
+  options: {
+    quick: { type: "boolean", default: false },
+    soak: { type: "string" },
+    "kube-memory": { type: "boolean", default: false },
+    node: { type: "string", default: process.execPath },
+    "node-options": { type: "string" },
+  },
 });
+
+/** The V8 flags kuma-guard is deployed with, so the benchmark measures what runs in the cluster. */
+function deployedNodeOptions(): string[] {
+  const deployment = readFileSync(new URL("deploy/base/deployment.yaml", ROOT), "utf8");
+  const value = /- name: NODE_OPTIONS\s+value: "?([^"\n]*)"?/.exec(deployment)?.[1] ?? "";
+  return value.split(/\s+/).filter((flag) => flag !== "");
+}
+const guardNodeOptions = args["node-options"] !== undefined ? args["node-options"].split(/\s+/).filter((flag) => flag !== "") : deployedNodeOptions();
 
 /** Connections for the saturation run: the figure the issue's 3,500 req/s reference used. */
 const CONNECTIONS = 20;
@@ -138,7 +155,7 @@ async function startAll(env: ReturnType<typeof setUp>, probe: string): Promise<T
     await start("express", [baseline, "express", "--port", String(expressPort), ...tls], expressPort, probe),
     await start(
       "kuma-guard",
-      [cli, "serve", "--host", "127.0.0.1", "--port", String(guardPort), "--tls-cert", env.cert, "--tls-key", env.key, "--patches", env.patches, "--log-level", "warn", "--shutdown-delay", "0"],
+      [...guardNodeOptions, cli, "serve", "--host", "127.0.0.1", "--port", String(guardPort), "--tls-cert", env.cert, "--tls-key", env.key, "--patches", env.patches, "--log-level", "warn", "--shutdown-delay", "0"],
       guardPort,
       probe,
     ),
@@ -176,10 +193,55 @@ async function soak(seconds: number, env: ReturnType<typeof setUp>): Promise<voi
   process.exitCode = errors === 0 && mbPerMinute < 1 ? 0 : 1;
 }
 
+/** Resolves once GET /readyz answers 200 over plain HTTP (the catalog has synced). */
+async function waitUntilReady(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const ready = await new Promise<boolean>((resolve) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path: "/readyz" }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode === 200));
+      });
+      req.on("error", () => resolve(false));
+      req.end();
+    });
+    if (ready) return;
+    await sleep(100);
+  }
+  throw new Error(`kuma-guard on port ${port} never became ready`);
+}
+
+/**
+ * Idle RSS with --kube, which the throughput runs leave out: the Kubernetes client loads and
+ * the catalog is listed and watched from a fake API server holding the same 200 patches.
+ */
+async function kubeMemory(env: ReturnType<typeof setUp>): Promise<void> {
+  const api = new FakeKubeApi();
+  await api.start();
+  for (let i = 0; i < 200; i++) api.put("kuma-system", patchName(i), `${100 + i}m`, { silently: true });
+  const kubeconfig = join(env.dir, "kubeconfig");
+  writeFileSync(kubeconfig, api.kubeConfig().exportConfig());
+  const port = await freePort();
+  const cli = new URL("dist/cli.js", ROOT).pathname;
+  const child = spawn(args.node ?? process.execPath, [...guardNodeOptions, cli, "serve", "--insecure-http", "--kube", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", "--shutdown-delay", "0"], {
+    stdio: ["ignore", "ignore", "inherit"],
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+  });
+  try {
+    await waitUntilReady(port);
+    await sleep(500);
+    const idle = rssMb(child.pid ?? 0);
+    process.stdout.write(`kube-memory: idle rss ${round(idle, 1)} MB with --kube (200 ContainerPatches listed and watched from a fake API server), node ${args.node}\n`);
+  } finally {
+    await stop([{ name: "kuma-guard", child, port, idleRssMb: NaN }]);
+    await api.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const env = setUp();
   try {
     if (args.soak) return await soak(Number(args.soak), env);
+    if (args["kube-memory"]) return await kubeMemory(env);
     const all = scenarios();
     const targets = await startAll(env, all[0]!.body);
     const results: Record<string, Record<string, Measurement>> = {};

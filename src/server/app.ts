@@ -47,7 +47,7 @@ const ENDPOINTS: Readonly<Record<string, string>> = {
  */
 const LARGE_BODY = 64 * 1024;
 /** Large-body bytes read and reviewed at once; one body is always admitted, whatever its size. */
-const LARGE_BODY_BUDGET = 4 * 1024 * 1024;
+const LARGE_BODY_BUDGET = 2 * 1024 * 1024;
 
 /**
  * The HTTP layer: decodes, asks `review`, answers. All decisions live in admission/.
