@@ -1,0 +1,130 @@
+// The /validate body reader that bypasses express: framing the API server never uses
+// (chunked, compressed, a query string, a client that gives up) answers as body-parser did.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { request as httpRequest, createServer } from "node:http";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gzipSync } from "node:zlib";
+import { admissionReview, createTestApp } from "./support/app.js";
+import type { TestApp } from "./support/app.js";
+
+const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "shop" } };
+const REVIEW = JSON.stringify(admissionReview(configMap, { uid: "body-1" }));
+
+async function listen(testApp: TestApp): Promise<{ server: Server; port: number }> {
+  const server = createServer(testApp.app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+/** POSTs `chunks` one write at a time; without a content-length header Node sends them chunked. */
+function post(port: number, path: string, chunks: (string | Buffer)[], headers: Record<string, string | number> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port, path, method: "POST", headers }, (res) => {
+      const parts: Buffer[] = [];
+      res.on("data", (part: Buffer) => parts.push(part));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString("utf8")) as Record<string, unknown> }));
+    });
+    req.on("error", reject);
+    for (const chunk of chunks) req.write(chunk);
+    req.end();
+  });
+}
+
+async function rejected(testApp: TestApp, reason: string): Promise<number | undefined> {
+  return (await testApp.metrics.rejectedRequests.get()).values.find((v) => v.labels.reason === reason)?.value;
+}
+
+test("a chunked body without content-length is reviewed", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    const res = await post(port, "/validate", [REVIEW.slice(0, 50), REVIEW.slice(50)]);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.response, { uid: "body-1", allowed: true });
+  } finally {
+    server.close();
+  }
+});
+
+test("a chunked body growing over --max-body gets 413 and the connection's next request is answered", async () => {
+  const testApp = createTestApp({ maxBody: 2048 });
+  const { server, port } = await listen(testApp);
+  try {
+    const res = await post(port, "/validate", ["{\"pad\":\"", "x".repeat(1500), "x".repeat(1500), "\"}"]);
+    assert.equal(res.status, 413);
+    assert.match(String(res.body.error), /2048 bytes/);
+    assert.equal(await rejected(testApp, "body_too_large"), 1);
+    assert.equal((await post(port, "/validate", [REVIEW])).status, 200);
+  } finally {
+    server.close();
+  }
+});
+
+test("a declared content-length over --max-body gets 413", async () => {
+  const testApp = createTestApp({ maxBody: 2048 });
+  const { server, port } = await listen(testApp);
+  try {
+    const body = JSON.stringify({ pad: "x".repeat(4096) });
+    const res = await post(port, "/validate", [body], { "content-length": Buffer.byteLength(body) });
+    assert.equal(res.status, 413);
+    assert.equal(await rejected(testApp, "body_too_large"), 1);
+  } finally {
+    server.close();
+  }
+});
+
+test("an empty body gets 400 as not JSON", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    const res = await post(port, "/validate", [], { "content-length": 0 });
+    assert.equal(res.status, 400);
+    assert.match(String(res.body.error), /^body is not JSON/);
+    assert.equal(await rejected(testApp, "malformed"), 1);
+  } finally {
+    server.close();
+  }
+});
+
+test("a query string (the API server's ?timeout=10s) and a gzip-encoded body are reviewed", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    assert.equal((await post(port, "/validate?timeout=10s", [REVIEW], { "content-length": Buffer.byteLength(REVIEW) })).status, 200);
+    const gzipped = gzipSync(REVIEW);
+    const res = await post(port, "/validate", [gzipped], { "content-encoding": "gzip", "content-length": gzipped.length });
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body.response, { uid: "body-1", allowed: true });
+  } finally {
+    server.close();
+  }
+});
+
+test("a client that disconnects mid-body leaves the server answering", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path: "/validate", method: "POST", headers: { "content-length": 10_000 } });
+      req.on("error", () => resolve());
+      req.write("{\"apiVersion\":", () => setTimeout(() => (req.destroy(), resolve()), 50));
+    });
+    assert.equal((await post(port, "/validate", [REVIEW])).status, 200);
+  } finally {
+    server.close();
+  }
+});
+
+test("large bodies waiting for one another are all answered", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    const large = JSON.stringify({ ...admissionReview(configMap, { uid: "large" }), pad: "x".repeat(1024 * 1024) });
+    const answers = await Promise.all(Array.from({ length: 4 }, () => post(port, "/validate", [large], { "content-length": Buffer.byteLength(large) })));
+    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+  } finally {
+    server.close();
+  }
+});
