@@ -23,7 +23,6 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
   targets: ["containerpatch", "workload"],
   check(subject, ctx) {
     if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
-    if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
     if (!isChainSound(subject, ctx)) return []; // patch-op/path/value/from already speak
     if (subject.target === "workload") {
       const simulation = simulateWorkload(subject, ctx);
