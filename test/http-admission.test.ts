@@ -81,6 +81,9 @@ for (const kind of WORKLOAD_KINDS) {
       assert.equal(answer.status?.code, 403);
       assert.equal(answer.status?.reason, "Forbidden");
       assert.deepEqual(deniedIds(answer), BAD_DENIED);
+      // A multi-document apply prints the message without the object: the message names it.
+      const checked = kind === "Pod" ? "Pod shop/web" : `${kind} shop/web \\(pod template\\)`;
+      assert.match(answer.status?.message ?? "", new RegExp(`^[a-z-]+: ${checked}: `));
       const expectedWarnings = kind === "Deployment" ? [...BAD_WARNED, "annotation-placement"].sort() : BAD_WARNED;
       assert.deepEqual(warnedIds(answer), expectedWarnings);
     });

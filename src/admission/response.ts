@@ -10,6 +10,12 @@ const MAX_WARNING_LENGTH = 255;
 
 export const formatFinding = (finding: Finding): string => `${finding.ruleId}: ${finding.message}`;
 
+/** "<rule-id>: <object>: <text>" when that fits a warning; the text is what must not be cut. */
+function formatNaming(finding: Finding, checked: string | undefined, limit = Infinity): string {
+  const named = checked === undefined ? undefined : `${finding.ruleId}: ${checked}: ${finding.message}`;
+  return named !== undefined && named.length <= limit ? named : formatFinding(finding);
+}
+
 export function formatFailure(failure: RuleFailure): string {
   const text = failure.error instanceof Error ? failure.error.message : String(failure.error);
   return `internal-error: ${failure.ruleId} failed: ${text}`;
@@ -21,10 +27,14 @@ function truncate(text: string): string {
 
 /** The AdmissionReview answering `uid` with this verdict, in the request's apiVersion. */
 export function toAdmissionReview(apiVersion: AdmissionApiVersion, uid: string, verdict: Verdict): AdmissionReviewResponse {
-  const warnings = [...verdict.warnings.map(formatFinding), ...verdict.failures.map(formatFailure)].map(truncate);
+  const warnings = [
+    ...verdict.warnings.map((finding) => formatNaming(finding, verdict.checked, MAX_WARNING_LENGTH)),
+    ...verdict.failures.map(formatFailure),
+  ].map(truncate);
   const response: AdmissionReviewResponse["response"] = { uid, allowed: verdict.allowed };
   if (!verdict.allowed) {
-    const reasons = verdict.denials.length > 0 ? verdict.denials.map(formatFinding) : verdict.failures.map(formatFailure);
+    const reasons =
+      verdict.denials.length > 0 ? verdict.denials.map((finding) => formatNaming(finding, verdict.checked)) : verdict.failures.map(formatFailure);
     response.status = { code: 403, reason: "Forbidden", message: reasons.join("; ") };
   }
   if (warnings.length > 0) response.warnings = warnings;

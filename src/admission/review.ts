@@ -3,6 +3,7 @@ import { routeOf, toSubject } from "./subjects.js";
 import type { RoutedKind } from "./subjects.js";
 import type { AdmissionRequest } from "./types.js";
 import type { Policy } from "../policy/types.js";
+import { describeSubject } from "../rules/types.js";
 import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from "../rules/types.js";
 
 // The decision, without HTTP: subject → rule findings → policy actions → verdict.
@@ -36,6 +37,9 @@ export interface Verdict {
   allowed: boolean;
   /** The routed kind, or undefined when the request was not checked. */
   kind: RoutedKind | undefined;
+  /** For workloads, what was checked ("Deployment shop/web (pod template)"): a multi-document
+   *  `kubectl apply` prints warnings and denials without saying which object they are about. */
+  checked?: string;
   denials: Finding[];
   warnings: Finding[];
   audits: Finding[];
@@ -92,6 +96,7 @@ export function review(request: AdmissionRequest, env: ReviewEnv): Verdict {
   const subject = toSubject(kind, isDelete ? request.oldObject : request.object, request.namespace);
   if (!subject) return verdict;
 
+  if (subject.target === "workload") verdict.checked = describeSubject(subject);
   const ctx = ruleContextOf(env);
   const { decisions, failures } = evaluate(subject, env, ctx);
   const preexisting = request.operation === "UPDATE" ? findingKeysOf(kind, request, env) : undefined;
