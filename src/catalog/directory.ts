@@ -5,7 +5,8 @@ import { readManifests, toStoredPatch } from "../manifests.js";
 import type { CatalogView, StoredContainerPatch } from "../rules/types.js";
 import { viewOf } from "./types.js";
 import type { CatalogSource, PatchIndex } from "./types.js";
-import { createChangeWatcher, fingerprintOf, listManifestFiles } from "./watch-files.js";
+import { createChangeWatcher } from "../watch.js";
+import { fingerprintOf, listManifestFiles } from "./watch-files.js";
 import type { Logger, TreeFile } from "./watch-files.js";
 
 export type { Logger } from "./watch-files.js";
@@ -142,7 +143,9 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
     options.watch === false
       ? undefined
       : createChangeWatcher({
-          dir,
+          dirs: [dir],
+          recursive: true,
+          what: "the ContainerPatch directory",
           logger,
           onChange: reload,
           isStale: async () => {
@@ -188,7 +191,7 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
       return counts;
     },
     async close() {
-      watcher?.close();
+      await watcher?.close();
       await chain;
     },
   };

@@ -1,20 +1,9 @@
-// Noticing that a directory tree changed, including a Kubernetes ConfigMap/Secret update.
-// Kubernetes updates a mounted volume by writing `..2026_xx/`, then renaming a new `..data`
-// symlink over the old one; fs.watch does not report that everywhere (inotify on the mount
-// root does, overlay and network filesystems and macOS may not), so a cheap periodic
-// comparison backs it up.
-import { watch } from "node:fs";
-import type { FSWatcher } from "node:fs";
+// The manifest files of a directory tree and a fingerprint of them: what the directory catalog
+// loads and what its watcher (../watch.ts) compares to notice a change.
 import { readdir, realpath, stat } from "node:fs/promises";
 import { extname, join, relative } from "node:path";
 
-/** The part of a pino logger the catalogs use; pass the application's logger in. */
-export interface Logger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type { Logger } from "../watch.js";
 
 /** A manifest file found under the directory. */
 export interface TreeFile {
@@ -73,100 +62,4 @@ export async function listManifestFiles(dir: string): Promise<TreeFile[]> {
 /** One string that changes whenever a listed file is added, removed, replaced or modified. */
 export function fingerprintOf(files: readonly TreeFile[]): string {
   return files.map((f) => `${f.name}\0${f.version}`).join("\n");
-}
-
-export interface ChangeWatcherOptions {
-  dir: string;
-  logger: Logger;
-  /** Called (debounced) when something may have changed; may run long, never concurrently. */
-  onChange: () => Promise<void>;
-  /** Polled every pollIntervalMs: true when the tree differs from what was last loaded. */
-  isStale: () => Promise<boolean>;
-  pollIntervalMs: number;
-  debounceMs: number;
-}
-
-/** fs.watch plus a periodic isStale() poll, debounced into serialized onChange() calls. Timers are unref()'d. */
-export function createChangeWatcher(options: ChangeWatcherOptions): { trigger(): void; close(): void } {
-  const { dir, logger, pollIntervalMs, debounceMs } = options;
-  let closed = false;
-  let watcher: FSWatcher | undefined;
-  let debounce: NodeJS.Timeout | undefined;
-  let running = false;
-  let again = false;
-
-  const run = async (): Promise<void> => {
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    try {
-      do {
-        again = false;
-        await options.onChange().catch((e: unknown) => logger.error({ err: e, dir }, "reloading the directory failed"));
-      } while (again && !closed);
-    } finally {
-      running = false;
-    }
-    ensureWatcher();
-  };
-
-  const trigger = (): void => {
-    if (closed) return;
-    if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      debounce = undefined;
-      void run();
-    }, debounceMs);
-    debounce.unref();
-  };
-
-  const ensureWatcher = (): void => {
-    if (closed || watcher) return;
-    const start = (recursive: boolean): FSWatcher => watch(dir, { recursive, persistent: false }, trigger);
-    try {
-      try {
-        watcher = start(true);
-      } catch {
-        watcher = start(false); // recursive watching is not available on every platform
-      }
-      watcher.on("error", (e) => {
-        // e.g. the directory was removed; the poll keeps going and a later reload re-creates the watch
-        logger.warn({ err: e, dir }, "watching the directory failed; polling only");
-        watcher?.close();
-        watcher = undefined;
-      });
-    } catch (e) {
-      logger.debug({ err: e, dir }, "cannot watch the directory yet; polling only");
-    }
-  };
-
-  let polling = false;
-  const poll = setInterval(() => {
-    if (closed || polling || running) return;
-    polling = true;
-    options
-      .isStale()
-      .then((stale) => {
-        if (stale) trigger();
-      })
-      .catch((e: unknown) => logger.debug({ err: e, dir }, "checking the directory for changes failed"))
-      .finally(() => {
-        polling = false;
-      });
-  }, pollIntervalMs);
-  poll.unref();
-  ensureWatcher();
-
-  return {
-    trigger,
-    close() {
-      closed = true;
-      clearInterval(poll);
-      if (debounce) clearTimeout(debounce);
-      watcher?.close();
-      watcher = undefined;
-    },
-  };
 }

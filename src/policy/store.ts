@@ -1,7 +1,6 @@
-import { watch } from "node:fs";
-import type { FSWatcher } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
 import { dirname } from "node:path";
+import { createChangeWatcher } from "../watch.js";
 import { describeFsError, loadPolicy, parsePolicy, bundledPolicyPath } from "./load.js";
 import { PolicyLoadError } from "./errors.js";
 import type { Policy } from "./types.js";
@@ -110,85 +109,24 @@ export async function createPolicyStore(options: PolicyStoreOptions): Promise<Po
     }
   };
 
-  // Reloads never overlap: a change during a reload schedules one more.
-  let running: Promise<boolean> | undefined;
-  let again = false;
-  const reload = async (): Promise<boolean> => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let changed = false;
-      do {
-        again = false;
-        changed = (await reloadOnce()) || changed;
-      } while (again && !closed);
-      return changed;
-    })();
-    try {
-      return await running;
-    } finally {
-      running = undefined;
-    }
-  };
-
-  let closed = false;
-  let debounce: NodeJS.Timeout | undefined;
-  const trigger = (): void => {
-    if (closed) return;
-    if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      debounce = undefined;
-      void reload();
-    }, options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
-    debounce.unref();
-  };
-
-  const dir = dirname(file);
-  let watcher: FSWatcher | undefined;
-  const ensureWatcher = (): void => {
-    if (closed || watcher) return;
-    try {
-      // Any event in the directory (the file, `..data`, an editor's temp file): reload dedupes by content.
-      watcher = watch(dir, { persistent: false }, trigger);
-      watcher.on("error", () => {
-        watcher?.close();
-        watcher = undefined; // the poll keeps going and re-creates the watch
-      });
-    } catch {
-      watcher = undefined; // directory missing for now: polling only
-    }
-  };
-  ensureWatcher();
-
-  let polling = false;
-  const poll = setInterval(() => {
-    if (closed || polling) return;
-    polling = true;
-    ensureWatcher();
-    void fingerprintOf(file)
-      .then((fingerprint) => {
-        if (fingerprint !== lastFingerprint) {
-          lastFingerprint = fingerprint;
-          trigger();
-        }
-      })
-      .finally(() => {
-        polling = false;
-      });
-  }, options.pollIntervalMs ?? DEFAULT_POLL_MS);
-  poll.unref();
-
-  store.reload = reload;
-  store.close = async () => {
-    closed = true;
-    clearInterval(poll);
-    if (debounce) clearTimeout(debounce);
-    watcher?.close();
-    watcher = undefined;
-    await running;
-  };
+  // Reloads never overlap: a change during a reload schedules one more (the watcher's run()).
+  const watcher = createChangeWatcher({
+    // Any event in the directory (the file, `..data`, an editor's temp file): reloadOnce dedupes by content.
+    dirs: [dirname(file)],
+    what: "the policy file",
+    logger,
+    onChange: reloadOnce,
+    isStale: async () => {
+      const fingerprint = await fingerprintOf(file);
+      if (fingerprint === lastFingerprint) return false;
+      lastFingerprint = fingerprint;
+      return true;
+    },
+    pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_MS,
+    debounceMs: options.debounceMs ?? DEFAULT_DEBOUNCE_MS,
+  });
+  store.reload = watcher.run;
+  store.close = watcher.close;
   return store;
 }
 

@@ -6,22 +6,17 @@
 // symlink over the old one (`tls.crt -> ..data/tls.crt`). fs.watch on the files' directories
 // sees that on most filesystems but not all (overlay, network filesystems), and an in-place
 // rewrite may be reported per file, so a cheap periodic stat of both paths backs it up.
-import { watch } from "node:fs";
-import type { FSWatcher } from "node:fs";
 import { readFile, realpath, stat } from "node:fs/promises";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import { dirname } from "node:path";
 import { failed, parsed } from "../kuma/parse-result.js";
 import type { Parsed } from "../kuma/parse-result.js";
+import { createChangeWatcher } from "../watch.js";
+import type { Logger } from "../watch.js";
 
 /** The part of a pino logger the reloader uses. */
-export interface TlsLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type TlsLogger = Logger;
 
 export interface TlsFiles {
   cert: string;
@@ -170,62 +165,23 @@ export async function createCertificateReloader(options: CertificateReloaderOpti
     return chain;
   };
 
-  let debounce: NodeJS.Timeout | undefined;
-  const trigger = (): void => {
-    if (closed) return;
-    if (debounce) clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      debounce = undefined;
-      enqueue(false).catch((error: unknown) => logger.error({ ...files, err: error }, "TLS certificate reload failed"));
-    }, debounceMs);
-    debounce.unref();
-  };
-
   // One watcher per directory: the files' own inodes change on every rotation, their directories do not.
-  const watchers = new Map<string, FSWatcher | undefined>();
-  const ensureWatchers = (): void => {
-    for (const dir of new Set([dirname(files.cert), dirname(files.key)])) {
-      if (closed || watchers.get(dir)) continue;
-      try {
-        const watcher = watch(dir, { persistent: false }, trigger);
-        watcher.on("error", (error) => {
-          logger.warn({ dir, err: error }, "watching the TLS directory failed; polling only");
-          watcher.close();
-          watchers.set(dir, undefined);
-        });
-        watchers.set(dir, watcher);
-      } catch (error) {
-        logger.debug({ dir, err: error }, "cannot watch the TLS directory; polling only");
-      }
-    }
-  };
-  ensureWatchers();
-
-  let polling = false;
-  const poll = setInterval(() => {
-    if (closed || polling) return;
-    polling = true;
-    versionOf(files)
-      .then((version) => {
-        if (version !== seen) trigger();
-        ensureWatchers(); // a directory that vanished and came back is watched again
-      })
-      .catch((error: unknown) => logger.debug({ err: error }, "checking the TLS files failed"))
-      .finally(() => {
-        polling = false;
-      });
-  }, pollIntervalMs);
-  poll.unref();
+  const watcher = createChangeWatcher({
+    dirs: [dirname(files.cert), dirname(files.key)],
+    what: "the TLS files",
+    logger,
+    onChange: () => enqueue(false),
+    isStale: async () => (await versionOf(files)) !== seen,
+    pollIntervalMs,
+    debounceMs,
+  });
 
   return {
     current: () => current,
     reload: () => enqueue(true),
     close() {
       closed = true;
-      clearInterval(poll);
-      if (debounce) clearTimeout(debounce);
-      for (const watcher of watchers.values()) watcher?.close();
-      watchers.clear();
+      void watcher.close();
     },
   };
 }
