@@ -168,8 +168,9 @@ async function stop(targets: Target[]): Promise<void> {
 
 async function soak(seconds: number, env: ReturnType<typeof setUp>): Promise<void> {
   const all = scenarios().filter((s) => s.rate >= 1000);
-  const [guard] = (await startAll(env, all[0]!.body)).filter((t) => t.name === "kuma-guard");
-  const target = guard!;
+  // The baselines start too (startAll is shared) and must be stopped with it, or the run never exits.
+  const targets = await startAll(env, all[0]!.body);
+  const target = targets.find((t) => t.name === "kuma-guard")!;
   const samples: { x: number; y: number }[] = [];
   const started = Date.now();
   const sampler = setInterval(() => samples.push({ x: (Date.now() - started) / 60000, y: rssMb(target.child.pid ?? 0) }), 5000);
@@ -189,7 +190,7 @@ async function soak(seconds: number, env: ReturnType<typeof setUp>): Promise<voi
     `soak: ${seconds} s at 500 req/s, ${result.requests.total} requests, ${errors} errors, ` +
       `rss ${round(steady[0]?.y ?? NaN, 1)} → ${round(steady.at(-1)?.y ?? NaN, 1)} MB, slope ${round(mbPerMinute, 3)} MB/min after 60 s\n`,
   );
-  await stop(await Promise.resolve([target]));
+  await stop(targets);
   process.exitCode = errors === 0 && mbPerMinute < 1 ? 0 : 1;
 }
 
