@@ -6,25 +6,14 @@ import { join } from "node:path";
 import { catalogFor, checkDocuments, readInputs, toCreateRequest } from "../src/check.js";
 import type { CheckEnv } from "../src/check.js";
 import { readManifests } from "../src/manifests.js";
-import { error, advisory } from "../src/rules/types.js";
+import { advisory } from "../src/rules/types.js";
 import type { Rule, Subject, WorkloadSubject } from "../src/rules/types.js";
 import { catalogOf } from "./support/context.js";
-import { policyWith } from "./support/policy.js";
+import { fakeAnnotationRule, policyWith } from "./support/policy.js";
 
 // check's logic apart from the process: documents → report through review(), with fake rules so
 // the mechanics (actions, onError, skipped kinds, the catalog overlay) do not depend on real rules.
 
-/** Flags template annotations whose value is "bad" (error) or "meh" (advisory). */
-const fakeRule: Rule<WorkloadSubject> = {
-  id: "fake-annotation",
-  summary: "fake",
-  defaultAction: "deny",
-  targets: ["workload"],
-  check: (subject) =>
-    Object.entries(subject.template.annotations).flatMap(([key, value]) =>
-      value === "bad" ? [error(`${key} is bad`)] : value === "meh" ? [advisory(`${key} is meh`)] : [],
-    ),
-};
 /** Reports whether the catalog is configured and holds "p1", so the overlay is observable. */
 const catalogProbe: Rule<WorkloadSubject> = {
   id: "fake-catalog",
@@ -70,7 +59,7 @@ metadata:
 `;
 
 function env(overrides: Partial<CheckEnv> = {}): CheckEnv {
-  return { policy: policyWith([fakeRule]), baseCatalog: undefined, namespace: "staging", files: ["app.yaml"], version: "0.0.0-test", ...overrides };
+  return { policy: policyWith([fakeAnnotationRule]), baseCatalog: undefined, namespace: "staging", files: ["app.yaml"], version: "0.0.0-test", ...overrides };
 }
 
 const docsOf = (text: string) => readManifests(text, "app.yaml").documents;
@@ -96,9 +85,9 @@ test("CREATE semantics of the server: errors deny, advisories warn, a controller
 });
 
 test("policy actions apply: audit and off", () => {
-  const audited = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeRule], { actions: { "fake-annotation": "audit" } }) }));
+  const audited = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "audit" } }) }));
   assert.deepEqual(audited.report.objects[0]!.findings.map((f) => f.action), ["audit", "audit"]);
-  const off = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeRule], { actions: { "fake-annotation": "off" } }) }));
+  const off = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "off" } }) }));
   assert.deepEqual(off.report.objects.flatMap((o) => o.findings), []);
 });
 

@@ -2,24 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { review } from "../src/admission/review.js";
 import type { AdmissionRequest } from "../src/admission/types.js";
-import { advisory, error } from "../src/rules/types.js";
-import type { Rule, Subject, WorkloadSubject } from "../src/rules/types.js";
+import { error } from "../src/rules/types.js";
+import type { Rule, Subject } from "../src/rules/types.js";
 import { catalogOf } from "./support/context.js";
-import { policyWith } from "./support/policy.js";
+import { fakeAnnotationRule, policyWith } from "./support/policy.js";
 
 // The engine's mechanics with fake rules: which findings deny, warn or audit, and when.
 
-/** Flags every annotation whose value is "bad" (error) or "meh" (advisory). */
-const annotationRule: Rule<WorkloadSubject> = {
-  id: "fake-annotation",
-  summary: "test rule",
-  defaultAction: "deny",
-  targets: ["workload"],
-  check: (subject) =>
-    Object.entries(subject.template.annotations).flatMap(([key, value]) =>
-      value === "bad" ? [error(`${key} is bad`)] : value === "meh" ? [advisory(`${key} is meh`)] : [],
-    ),
-};
 const labelRule: Rule<Subject> = {
   id: "sidecar-injection",
   summary: "test rule standing in for the label rule",
@@ -59,7 +48,7 @@ function requestFor(object: unknown, operation: AdmissionRequest["operation"] = 
   };
 }
 
-const env = (policy = policyWith([annotationRule, labelRule])) => ({ policy, catalog: catalogOf([]) });
+const env = (policy = policyWith([fakeAnnotationRule, labelRule])) => ({ policy, catalog: catalogOf([]) });
 const ids = (findings: { ruleId: string; message: string }[]) => findings.map((f) => f.message);
 
 const cases: {
@@ -77,34 +66,34 @@ const cases: {
   {
     name: "explicit deny applies to advisories too",
     request: requestFor(pod({ a: "meh" })),
-    policy: policyWith([annotationRule], { actions: { "fake-annotation": "deny" } }),
+    policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "deny" } }),
     allowed: false,
     denials: ["a is meh"],
   },
   {
     name: "explicit warn downgrades errors",
     request: requestFor(pod({ a: "bad" })),
-    policy: policyWith([annotationRule], { actions: { "fake-annotation": "warn" } }),
+    policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "warn" } }),
     allowed: true,
     warnings: ["a is bad"],
   },
   {
     name: "audit allows silently but records",
     request: requestFor(pod({ a: "bad", b: "meh" })),
-    policy: policyWith([annotationRule], { actions: { "fake-annotation": "audit" } }),
+    policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "audit" } }),
     allowed: true,
     audits: ["a is bad", "b is meh"],
   },
   {
     name: "off is not evaluated",
     request: requestFor(pod({ a: "bad" })),
-    policy: policyWith([annotationRule, throwingRule], { actions: { "fake-annotation": "off", "fake-throws": "off" } }),
+    policy: policyWith([fakeAnnotationRule, throwingRule], { actions: { "fake-annotation": "off", "fake-throws": "off" } }),
     allowed: true,
   },
   {
     name: "an exempt rule is not evaluated",
     request: requestFor(pod({ a: "bad" })),
-    policy: policyWith([annotationRule], { exempt: (id, subject) => id === "fake-annotation" && subject.meta.namespace === "shop" }),
+    policy: policyWith([fakeAnnotationRule], { exempt: (id, subject) => id === "fake-annotation" && subject.meta.namespace === "shop" }),
     allowed: true,
   },
   {
@@ -162,7 +151,7 @@ for (const c of cases) {
 }
 
 test("a failing rule is reported with its id and error, and other rules still run", () => {
-  const verdict = review(requestFor(pod({ a: "bad" })), env(policyWith([throwingRule, annotationRule])));
+  const verdict = review(requestFor(pod({ a: "bad" })), env(policyWith([throwingRule, fakeAnnotationRule])));
   assert.deepEqual(verdict.failures.map((f) => [f.ruleId, (f.error as Error).message]), [["fake-throws", "boom"]]);
   assert.deepEqual(ids(verdict.denials), ["a is bad"]);
 });

@@ -1,7 +1,8 @@
 // A policy built from given rules, for testing the engine's mechanics apart from real rules.
 import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import type { Policy } from "../../src/policy/types.js";
-import type { Action, AnyRule, Subject } from "../../src/rules/types.js";
+import { advisory, error } from "../../src/rules/types.js";
+import type { Action, AnyRule, Rule, Subject, WorkloadSubject } from "../../src/rules/types.js";
 
 export function policyWith(
   rules: readonly AnyRule[],
@@ -23,3 +24,15 @@ export function policyWith(
     isExempt: options.exempt ?? (() => false),
   };
 }
+
+/** Flags every template annotation whose value is "bad" (error) or "meh" (advisory). */
+export const fakeAnnotationRule: Rule<WorkloadSubject> = {
+  id: "fake-annotation",
+  summary: "flags annotation values bad and meh",
+  defaultAction: "deny",
+  targets: ["workload"],
+  check: (subject) =>
+    Object.entries(subject.template.annotations).flatMap(([key, value]) =>
+      value === "bad" ? [error(`${key} is bad`)] : value === "meh" ? [advisory(`${key} is meh`)] : [],
+    ),
+};
