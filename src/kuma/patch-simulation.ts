@@ -1,7 +1,7 @@
 import jsonpatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
 import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
-import { blocksOf, isSpecSound, PATCH_LISTS } from "./container-patch.js";
+import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-patch.js";
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
 import type { ContainerPatchSubject, JsonObject, RuleContext, Subject, WorkloadSubject } from "../rules/types.js";
@@ -165,6 +165,27 @@ export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubjec
     }
     return simulateCatalogChain(ctx, entries);
   }, baselineMemo);
+}
+
+/** One of Kuma's containers with the ContainerPatch under review applied, and without it. */
+export interface PatchEffect {
+  list: PatchList;
+  after: ContainerOutcome;
+  before: ContainerOutcome;
+}
+
+/**
+ * What a ContainerPatch changes in each of Kuma's containers, for the advisories that compare
+ * before and after; none when a block is unsound (other rules speak) or the patch is empty.
+ */
+export function effectsOf(subject: ContainerPatchSubject, ctx: RuleContext): PatchEffect[] {
+  if (!isChainSound(subject, ctx) || readPatchSpec(subject.spec).blocks.length === 0) return [];
+  const simulation = simulateContainerPatch(subject, ctx);
+  const baseline = simulateBaseline(subject, ctx);
+  return [
+    { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },
+    { list: "initPatch", after: simulation.init, before: baseline.init },
+  ];
 }
 
 /**

@@ -1,7 +1,5 @@
-import { containerOf, readPatchSpec } from "../kuma/container-patch.js";
-import type { PatchList } from "../kuma/container-patch.js";
-import { isChainSound, simulateBaseline, simulateContainerPatch } from "../kuma/patch-simulation.js";
-import type { ContainerOutcome } from "../kuma/patch-simulation.js";
+import { containerOf } from "../kuma/container-patch.js";
+import { effectsOf } from "../kuma/patch-simulation.js";
 import { advisory } from "./types.js";
 import type { JsonObject, Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
 
@@ -14,14 +12,8 @@ export const patchPrivilege: Rule<ContainerPatchSubject> = {
   defaultAction: "warn",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    if (!isChainSound(subject, ctx) || readPatchSpec(subject.spec).blocks.length === 0) return [];
-    const simulation = simulateContainerPatch(subject, ctx);
-    const baseline = simulateBaseline(subject, ctx);
     const findings: RuleFinding[] = [];
-    for (const [list, after, before] of [
-      ["sidecarPatch", simulation.sidecar, baseline.sidecar],
-      ["initPatch", simulation.init, baseline.init],
-    ] as [PatchList, ContainerOutcome, ContainerOutcome][]) {
+    for (const { list, after, before } of effectsOf(subject, ctx)) {
       if (after.failure) continue;
       const raised = raisedPrivileges(after.container, before.container, list === "sidecarPatch");
       if (raised.length === 0) continue;

@@ -1,7 +1,7 @@
-import { containerOf, fitMessage, readPatchSpec } from "../kuma/container-patch.js";
+import { containerOf, fitMessage } from "../kuma/container-patch.js";
 import type { PatchList } from "../kuma/container-patch.js";
 import { unknownFields } from "../kuma/container-validation.js";
-import { blockWriting, chainBlocks, isChainSound, simulateBaseline, simulateContainerPatch } from "../kuma/patch-simulation.js";
+import { blockWriting, chainBlocks, effectsOf } from "../kuma/patch-simulation.js";
 import { advisory } from "./types.js";
 import type { Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
 
@@ -14,15 +14,9 @@ export const patchUnknownField: Rule<ContainerPatchSubject> = {
   defaultAction: "warn",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    if (!isChainSound(subject, ctx) || readPatchSpec(subject.spec).blocks.length === 0) return [];
-    const simulation = simulateContainerPatch(subject, ctx);
-    const baseline = simulateBaseline(subject, ctx);
     const own = (list: PatchList) => chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list);
     const findings: RuleFinding[] = [];
-    for (const [list, after, before] of [
-      ["sidecarPatch", simulation.sidecar, baseline.sidecar],
-      ["initPatch", simulation.init, baseline.init],
-    ] as const) {
+    for (const { list, after, before } of effectsOf(subject, ctx)) {
       if (own(list).length === 0) continue;
       const existing = new Set(unknownFields(before.container).map((field) => field.pointer));
       for (const field of unknownFields(after.container)) {
