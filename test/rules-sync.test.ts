@@ -21,14 +21,18 @@ test("every rule lives in src/rules/<id>.ts and every rule file is listed", () =
   assert.deepEqual([...files].sort(), [...BUILT_IN_RULE_IDS].sort());
 });
 
-test("docs/rules.md lists every rule, in order, with its default action", () => {
-  const rows = read("docs/rules.md")
-    .split("\n")
-    .map((line) => /^\| \[`([a-z0-9-]+)`\]\(rules\/\1\.md\) \| [^|]+ \| (deny|warn) \|/.exec(line))
-    .filter((match) => match !== null);
-  assert.deepEqual(rows.map((m) => m[1]), BUILT_IN_RULE_IDS);
-  assert.deepEqual(rows.map((m) => m[2]), BUILT_IN_RULES.map((rule) => rule.defaultAction));
-});
+for (const [file, prefix] of [["docs/rules.md", "rules/"], ["README.md", "docs/rules/"]] as const) {
+  test(`${file} lists every rule, in order, with its default action and summary`, () => {
+    const row = new RegExp(`^\\| \\[\`([a-z0-9-]+)\`\\]\\(${prefix}\\1\\.md\\) \\| [^|]+ \\| (deny|warn) \\| (.*) \\|$`);
+    const rows = read(file)
+      .split("\n")
+      .map((line) => row.exec(line))
+      .filter((match) => match !== null);
+    assert.deepEqual(rows.map((m) => m[1]), BUILT_IN_RULE_IDS);
+    assert.deepEqual(rows.map((m) => m[2]), BUILT_IN_RULES.map((rule) => rule.defaultAction));
+    assert.deepEqual(rows.map((m) => m[3]), BUILT_IN_RULES.map((rule) => rule.summary));
+  });
+}
 
 for (const id of BUILT_IN_RULE_IDS) {
   test(`docs/rules/${id}.md explains what, why and how to fix`, () => {
