@@ -91,3 +91,21 @@ test("an add that fails after creating parents leaves no trace in the last good 
   assert.equal(sidecar.failure?.message, 'add operation does not apply: doc is missing path: "/a/-/b": missing value');
   assert.equal("a" in sidecar.container, false);
 });
+
+test("a ContainerPatch too large to cache is simulated all the same", () => {
+  // 40 env values of 1 KiB: over the 16 KiB of JSON below which simulations are cached.
+  const env = Array.from({ length: 40 }, (_, i) => ({ op: "add", path: "/env/-", value: JSON.stringify({ name: `BIG_${i}`, value: "x".repeat(1024) }) }));
+  const patch = (last: { op: string; path: string; value?: string }) =>
+    subjectOf({
+      apiVersion: "kuma.io/v1alpha1",
+      kind: "ContainerPatch",
+      metadata: { name: "big", namespace: "kuma-system" },
+      spec: { sidecarPatch: [...env, last] },
+    }) as ContainerPatchSubject;
+  const applied = simulateContainerPatch(patch({ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }), ruleContext());
+  assert.equal(applied.sidecar.failure, undefined);
+  assert.equal((applied.sidecar.container.env as unknown[]).length, (KUMA_TEMPLATES.sidecar.env as unknown[]).length + 40);
+  const failing = simulateContainerPatch(patch({ op: "replace", path: "/securityContext/privileged", value: "true" }), ruleContext());
+  assert.equal(failing.sidecar.failure?.blockIndex, 40);
+  assert.match(failing.sidecar.failure?.message ?? "", /replace operation does not apply/);
+});

@@ -89,7 +89,9 @@ export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: Rule
     }
     entries.push({ name: subject.meta.name, spec: subject.spec });
     // The patch under review is a new object on every request: its JSON text stands in for it.
-    return simulateCatalogChain(ctx, entries, String(JSON.stringify(subject.spec)));
+    // A huge one is simulated uncached, so distinct huge patches cannot fill memory.
+    const content = String(JSON.stringify(subject.spec));
+    return content.length <= MAX_CACHED_PATCH_CHARS ? simulateCatalogChain(ctx, entries, content) : simulateChain(ctx, entries);
   });
 }
 
@@ -109,6 +111,9 @@ export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Si
 const chains = new WeakMap<object, Map<string, { specs: unknown[]; simulation: Simulation }>>();
 /** Distinct chains remembered per policy; a cluster has far fewer. */
 const CHAIN_CACHE_SIZE = 256;
+/** Reviewed patches whose JSON is longer are not cached: 256 × 16 KiB bounds the keys at 4 MiB
+ *  (a typical ContainerPatch is well under 2 KiB). */
+const MAX_CACHED_PATCH_CHARS = 16 * 1024;
 
 /**
  * `simulateChain` through the cache. Every entry's spec is a catalog object, compared by
