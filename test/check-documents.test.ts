@@ -7,9 +7,9 @@ import { catalogFor, checkDocuments, readInputs, toCreateRequest } from "../src/
 import type { CheckEnv } from "../src/check.js";
 import { readManifests } from "../src/manifests.js";
 import { advisory } from "../src/rules/types.js";
-import type { Rule, Subject, WorkloadSubject } from "../src/rules/types.js";
+import type { Rule, WorkloadSubject } from "../src/rules/types.js";
 import { catalogOf } from "./support/context.js";
-import { fakeAnnotationRule, policyWith } from "./support/policy.js";
+import { fakeAnnotationRule, fakeThrowingRule, policyWith } from "./support/policy.js";
 
 // check's logic apart from the process: documents → report through review(), with fake rules so
 // the mechanics (actions, onError, skipped kinds, the catalog overlay) do not depend on real rules.
@@ -21,15 +21,6 @@ const catalogProbe: Rule<WorkloadSubject> = {
   defaultAction: "warn",
   targets: ["workload"],
   check: (_subject, ctx) => [advisory(`configured=${ctx.catalog.configured} p1=${ctx.catalog.get("p1")?.namespace ?? "none"}`)],
-};
-const throwingRule: Rule<Subject> = {
-  id: "fake-throws",
-  summary: "a bug",
-  defaultAction: "deny",
-  targets: ["workload"],
-  check: () => {
-    throw new Error("boom");
-  },
 };
 
 const MANIFESTS = `# helm template output
@@ -93,7 +84,7 @@ test("policy actions apply: audit and off", () => {
 
 test("a rule that throws is an internal-error finding that denies only when onError is deny", () => {
   for (const onError of ["allow", "deny"] as const) {
-    const { report, failures } = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([throwingRule], { onError }) }));
+    const { report, failures } = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeThrowingRule], { onError }) }));
     const finding = report.objects[0]!.findings[0]!;
     assert.equal(finding.ruleId, "internal-error");
     assert.equal(finding.action, onError === "deny" ? "deny" : "warn");

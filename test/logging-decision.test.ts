@@ -8,43 +8,16 @@ import { Writable } from "node:stream";
 import { pino } from "pino";
 import request from "supertest";
 import { admissionReview, createTestApp } from "./support/app.js";
+import { ASK, askingPolicy } from "./support/policy.js";
 import { createApp, DEFAULT_MAX_BODY } from "../src/server/app.js";
 import { createMetrics } from "../src/metrics.js";
-import { createDefaultPolicy } from "../src/policy/compile.js";
 import { createNoCatalog } from "../src/catalog/types.js";
-import type { Policy } from "../src/policy/types.js";
-import type { Action, Rule, Subject } from "../src/rules/types.js";
 
-/** The label a test object carries to ask for findings: `deny`, `warn`, `audit`, `throw`, joined by `_`. */
-const ASK = "test.kuma-guard.io/findings";
-const ACTIONS: Readonly<Record<string, Action>> = { "fake-deny": "deny", "fake-warn": "warn", "fake-audit": "audit", "fake-throw": "deny" };
 /** What a real rule does too: quote the offending annotation value in its message. */
 const SECRET = "token=s3cr3t-do-not-log";
 
-function fakeRule(id: string, trigger: string, severity: "error" | "advisory"): Rule<Subject> {
-  return {
-    id,
-    summary: `finds "${trigger}" in the ${ASK} label`,
-    defaultAction: "deny",
-    targets: ["containerpatch", "workload", "namespace"],
-    check(subject) {
-      if (!(subject.meta.labels[ASK] ?? "").split("_").includes(trigger)) return [];
-      if (trigger === "throw") throw new Error("boom");
-      return [{ severity, message: `${trigger}: kuma.io/sidecar-env-vars is "${subject.meta.annotations["kuma.io/sidecar-env-vars"] ?? ""}"`, path: "metadata.labels" }];
-    },
-  };
-}
-
-function fakePolicy(): Policy {
-  return {
-    ...createDefaultPolicy(),
-    name: "fake",
-    onError: "allow",
-    rules: [fakeRule("fake-deny", "deny", "error"), fakeRule("fake-warn", "warn", "advisory"), fakeRule("fake-audit", "audit", "error"), fakeRule("fake-throw", "throw", "error")],
-    actionFor: (ruleId) => ACTIONS[ruleId] ?? "off",
-    isExempt: () => false,
-  };
-}
+/** Fake rules that, as real rules do, quote the offending annotation value in their message. */
+const fakePolicy = () => askingPolicy((trigger, subject) => `${trigger}: kuma.io/sidecar-env-vars is "${subject.meta.annotations["kuma.io/sidecar-env-vars"] ?? ""}"`);
 
 function deployment(name: string, ask?: string) {
   return {

@@ -4,11 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import request from "supertest";
 import { admissionReview, createTestApp } from "./support/app.js";
+import { ASK, ASKING_ACTIONS, askingPolicy } from "./support/policy.js";
 import { DURATION_BUCKETS } from "../src/metrics.js";
 import { ROUTED_KINDS } from "../src/admission/subjects.js";
-import { createDefaultPolicy } from "../src/policy/compile.js";
-import type { Policy } from "../src/policy/types.js";
-import type { Action, Rule, Subject } from "../src/rules/types.js";
 
 // --- a small Prometheus text-format (0.0.4) parser --------------------------------------------
 
@@ -193,35 +191,6 @@ test("the parser rejects what Prometheus would", () => {
 
 // --- a policy of fake rules: deterministic findings whatever the real rules do ---------------
 
-/** The label a test object carries to ask for findings: `deny`, `warn`, `audit`, `throw`, joined by `_`. */
-const ASK = "test.kuma-guard.io/findings";
-const FAKE_ACTIONS: Readonly<Record<string, Action>> = { "fake-deny": "deny", "fake-warn": "warn", "fake-audit": "audit", "fake-throw": "deny" };
-
-function fakeRule(id: string, trigger: string, severity: "error" | "advisory"): Rule<Subject> {
-  return {
-    id,
-    summary: `finds "${trigger}" in the ${ASK} label`,
-    defaultAction: "deny",
-    targets: ["containerpatch", "workload", "namespace"],
-    check(subject) {
-      if (!(subject.meta.labels[ASK] ?? "").split("_").includes(trigger)) return [];
-      if (trigger === "throw") throw new Error("boom");
-      return [{ severity, message: `${trigger} asked for`, path: "metadata.labels" }];
-    },
-  };
-}
-
-function fakePolicy(): Policy {
-  return {
-    ...createDefaultPolicy(),
-    name: "fake",
-    onError: "allow",
-    rules: [fakeRule("fake-deny", "deny", "error"), fakeRule("fake-warn", "warn", "advisory"), fakeRule("fake-audit", "audit", "error"), fakeRule("fake-throw", "throw", "error")],
-    actionFor: (ruleId) => FAKE_ACTIONS[ruleId] ?? "off",
-    isExempt: () => false,
-  };
-}
-
 function object(apiVersion: string, kind: string, name: string, ask?: string, extra: Record<string, unknown> = {}) {
   const namespace = kind === "Namespace" ? undefined : kind === "ContainerPatch" ? "kuma-system" : "shop";
   return {
@@ -308,7 +277,7 @@ const DESIGN_METRICS: Readonly<Record<string, MetricType>> = {
 const DEFAULT_METRICS = ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_p99_seconds"];
 
 test("after a scripted set of requests, /metrics counts exactly what was sent", async () => {
-  const { app } = createTestApp({ policy: fakePolicy(), maxBody: MAX_BODY });
+  const { app } = createTestApp({ policy: askingPolicy(), maxBody: MAX_BODY });
 
   const requests = new Tally();
   const durations = new Tally();
@@ -325,7 +294,7 @@ test("after a scripted set of requests, /metrics counts exactly what was sent", 
     durations.add({ kind: s.kind, operation });
     for (const [rule, action] of s.findings) findings.add({ rule, action });
     // Every fake rule runs once on each routed object (the ratchet's look at oldObject is not timed).
-    if (s.kind !== "other") for (const rule of Object.keys(FAKE_ACTIONS)) ruleRuns.add({ rule });
+    if (s.kind !== "other") for (const rule of Object.keys(ASKING_ACTIONS)) ruleRuns.add({ rule });
   }
   for (const r of REJECTS) {
     const res = await r.send(app);
@@ -361,7 +330,7 @@ const dropLe = (key: string): Record<string, string> => {
 };
 
 test("/metrics has every DESIGN.md metric, the default process metrics, and bounded labels", async () => {
-  const { app } = createTestApp({ policy: fakePolicy() });
+  const { app } = createTestApp({ policy: askingPolicy() });
   for (const s of STEPS) await request(app).post("/validate").send(s.review);
   const families = parsePrometheusText((await request(app).get("/metrics")).text);
 
@@ -383,7 +352,7 @@ test("/metrics has every DESIGN.md metric, the default process metrics, and boun
     decision: new Set(["allowed", "denied", "error"]),
     dry_run: new Set(["true", "false"]),
     action: new Set(["deny", "warn", "audit"]),
-    rule: new Set(Object.keys(FAKE_ACTIONS)),
+    rule: new Set(Object.keys(ASKING_ACTIONS)),
     reason: new Set(["body_too_large", "malformed", "method"]),
   };
   for (const family of families.values()) {

@@ -5,7 +5,7 @@ import type { AdmissionRequest } from "../src/admission/types.js";
 import { error } from "../src/rules/types.js";
 import type { Rule, Subject } from "../src/rules/types.js";
 import { catalogOf } from "./support/context.js";
-import { fakeAnnotationRule, policyWith } from "./support/policy.js";
+import { fakeAnnotationRule, fakeThrowingRule, policyWith } from "./support/policy.js";
 
 // The engine's mechanics with fake rules: which findings deny, warn or audit, and when.
 
@@ -15,15 +15,6 @@ const labelRule: Rule<Subject> = {
   defaultAction: "deny",
   targets: ["workload", "namespace"],
   check: (subject) => (subject.target === "workload" && subject.template.labels["kuma.io/sidecar-injection"] === "off" ? [error("off")] : []),
-};
-const throwingRule: Rule<Subject> = {
-  id: "fake-throws",
-  summary: "a bug",
-  defaultAction: "deny",
-  targets: ["workload"],
-  check: () => {
-    throw new Error("boom");
-  },
 };
 
 function pod(annotations: Record<string, string>, extra: { labels?: Record<string, string>; ownerReferences?: unknown[] } = {}) {
@@ -87,7 +78,7 @@ const cases: {
   {
     name: "off is not evaluated",
     request: requestFor(pod({ a: "bad" })),
-    policy: policyWith([fakeAnnotationRule, throwingRule], { actions: { "fake-annotation": "off", "fake-throws": "off" } }),
+    policy: policyWith([fakeAnnotationRule, fakeThrowingRule], { actions: { "fake-annotation": "off", "fake-throws": "off" } }),
     allowed: true,
   },
   {
@@ -129,13 +120,13 @@ const cases: {
   {
     name: "a rule that throws is allowed with onError allow",
     request: requestFor(pod({ a: "ok" })),
-    policy: policyWith([throwingRule]),
+    policy: policyWith([fakeThrowingRule]),
     allowed: true,
   },
   {
     name: "a rule that throws is denied with onError deny",
     request: requestFor(pod({ a: "ok" })),
-    policy: policyWith([throwingRule], { onError: "deny" }),
+    policy: policyWith([fakeThrowingRule], { onError: "deny" }),
     allowed: false,
   },
 ];
@@ -151,7 +142,7 @@ for (const c of cases) {
 }
 
 test("a failing rule is reported with its id and error, and other rules still run", () => {
-  const verdict = review(requestFor(pod({ a: "bad" })), env(policyWith([throwingRule, fakeAnnotationRule])));
+  const verdict = review(requestFor(pod({ a: "bad" })), env(policyWith([fakeThrowingRule, fakeAnnotationRule])));
   assert.deepEqual(verdict.failures.map((f) => [f.ruleId, (f.error as Error).message]), [["fake-throws", "boom"]]);
   assert.deepEqual(ids(verdict.denials), ["a is bad"]);
 });

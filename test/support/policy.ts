@@ -2,6 +2,7 @@
 import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import type { Policy } from "../../src/policy/types.js";
 import { advisory, error } from "../../src/rules/types.js";
+import { createDefaultPolicy } from "../../src/policy/compile.js";
 import type { Action, AnyRule, Rule, Subject, WorkloadSubject } from "../../src/rules/types.js";
 
 export function policyWith(
@@ -36,3 +37,45 @@ export const fakeAnnotationRule: Rule<WorkloadSubject> = {
       value === "bad" ? [error(`${key} is bad`)] : value === "meh" ? [advisory(`${key} is meh`)] : [],
     ),
 };
+
+/** A rule with a bug: it throws on every workload. */
+export const fakeThrowingRule: Rule<Subject> = {
+  id: "fake-throws",
+  summary: "a bug",
+  defaultAction: "deny",
+  targets: ["workload"],
+  check: () => {
+    throw new Error("boom");
+  },
+};
+
+/** The label a test object carries to ask for findings: `deny`, `warn`, `audit`, `throw`, joined by `_`. */
+export const ASK = "test.kuma-guard.io/findings";
+/** The fake rules of askingPolicy() and their actions. */
+export const ASKING_ACTIONS: Readonly<Record<string, Action>> = { "fake-deny": "deny", "fake-warn": "warn", "fake-audit": "audit", "fake-throw": "deny" };
+
+/**
+ * The bundled policy with only fake rules, which find what an object's ASK label asks for,
+ * on every kind: deterministic findings whatever the real rules do. `message` words each finding.
+ */
+export function askingPolicy(message: (trigger: string, subject: Subject) => string = (trigger) => `${trigger} asked for`): Policy {
+  const askingRule = (id: string, trigger: string, severity: "error" | "advisory"): Rule<Subject> => ({
+    id,
+    summary: `finds "${trigger}" in the ${ASK} label`,
+    defaultAction: "deny",
+    targets: ["containerpatch", "workload", "namespace"],
+    check(subject) {
+      if (!(subject.meta.labels[ASK] ?? "").split("_").includes(trigger)) return [];
+      if (trigger === "throw") throw new Error("boom");
+      return [{ severity, message: message(trigger, subject), path: "metadata.labels" }];
+    },
+  });
+  return {
+    ...createDefaultPolicy(),
+    name: "fake",
+    onError: "allow",
+    rules: [askingRule("fake-deny", "deny", "error"), askingRule("fake-warn", "warn", "advisory"), askingRule("fake-audit", "audit", "error"), askingRule("fake-throw", "throw", "error")],
+    actionFor: (ruleId) => ASKING_ACTIONS[ruleId] ?? "off",
+    isExempt: () => false,
+  };
+}
