@@ -180,12 +180,15 @@ export interface PatchEffect {
 }
 
 /**
- * What a ContainerPatch changes in each of Kuma's containers, for the advisories that compare
- * before and after; none when a block is unsound (other rules speak) or the patch is empty.
+ * What the patches under review change in each of Kuma's containers (a ContainerPatch: itself
+ * over the default patches; a workload: its whole chain over the bare templates), for the
+ * rules that compare before and after. None when a block is unsound (other rules speak), a
+ * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain).
  */
-export function effectsOf(subject: ContainerPatchSubject, ctx: RuleContext): PatchEffect[] {
-  if (!isChainSound(subject, ctx) || readPatchSpec(subject.spec).blocks.length === 0) return [];
-  const simulation = simulateContainerPatch(subject, ctx);
+export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): PatchEffect[] {
+  if (subject.target === "workload" ? isInjected(subject) : readPatchSpec(subject.spec).blocks.length === 0) return [];
+  if (!isChainSound(subject, ctx)) return [];
+  const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
   const baseline = simulateBaseline(subject, ctx);
   return [
     { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },

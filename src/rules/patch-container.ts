@@ -3,7 +3,7 @@ import { containerOf, fitMessage } from "../kuma/container-patch.js";
 import type { PatchList } from "../kuma/container-patch.js";
 import { validateContainer } from "../kuma/container-validation.js";
 import type { ContainerProblem } from "../kuma/container-validation.js";
-import { blockWriting, chainBlocks, chainOf, isChainSound, isInjected, simulateBaseline, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
+import { blockWriting, chainBlocks, chainOf, effectsOf } from "../kuma/patch-simulation.js";
 import type { ChainBlock, ContainerOutcome } from "../kuma/patch-simulation.js";
 import { error } from "./types.js";
 import type { Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
@@ -19,16 +19,8 @@ export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject> = {
   defaultAction: "deny",
   targets: ["containerpatch", "workload"],
   check(subject, ctx) {
-    if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
-    if (!isChainSound(subject, ctx)) return [];
-    const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
-    const baseline = simulateBaseline(subject, ctx);
-    const lists: [PatchList, ContainerOutcome, ContainerOutcome][] = [
-      ["sidecarPatch", simulation.sidecar, baseline.sidecar],
-      ["initPatch", simulation.init, baseline.init],
-    ];
     const findings: RuleFinding[] = [];
-    for (const [list, outcome, before] of lists) {
+    for (const { list, after: outcome, before } of effectsOf(subject, ctx)) {
       if (outcome.failure) continue; // patch-apply's finding
       const known = new Set(validateContainer(before.container).map((problem) => problem.message));
       const problems = validateContainer(outcome.container).filter((problem) => !known.has(problem.message));
