@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { parsePointer } from "./json-pointer.js";
+import { memoizeByText } from "./memo.js";
 import type { RuleFinding } from "../rules/types.js";
 
 // Reading ContainerPatch blocks out of an untrusted spec (anything: null, a string, blocks
@@ -171,18 +172,24 @@ export function checkValue(block: PatchBlock): RuleFinding[] {
     return [err(`${where} is ${describe(block.value)}, but Kuma's CRD wants a string holding JSON; quote it: value: '${fix}'`, path)];
   }
   if (block.value.trim() === "") return [err(`${where} is empty: write the JSON to ${block.op}, e.g. '"100m"', "true" or '{"type":"RuntimeDefault"}'`, path)];
-  try {
-    JSON.parse(block.value);
-    return [];
-  } catch (cause) {
-    const text = block.value.trim();
-    if (/^[[{"]/.test(text)) {
-      const reason = cause instanceof Error ? cause.message.slice(0, 80) : "invalid JSON";
-      return [err(`${where} ${clip(text)} is not valid JSON (${reason}); Kuma hands value to its patch library as JSON and injection fails`, path)];
-    }
-    return [err(`${where} ${clip(block.value)} is not JSON: Kuma parses value as a JSON document, so a string needs its own quotes: ${clip(block.value)} → '${clip(JSON.stringify(block.value))}'`, path)];
+  const syntaxError = jsonSyntaxError(block.value);
+  if (syntaxError === undefined) return [];
+  const text = block.value.trim();
+  if (/^[[{"]/.test(text)) {
+    return [err(`${where} ${clip(text)} is not valid JSON (${syntaxError.slice(0, 80)}); Kuma hands value to its patch library as JSON and injection fails`, path)];
   }
+  return [err(`${where} ${clip(block.value)} is not JSON: Kuma parses value as a JSON document, so a string needs its own quotes: ${clip(block.value)} → '${clip(JSON.stringify(block.value))}'`, path)];
 }
+
+/** JSON.parse's complaint about `text`, undefined for valid JSON. Memoized: patches re-send the same values. */
+const jsonSyntaxError = memoizeByText((text: string): string | undefined => {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (cause) {
+    return cause instanceof Error ? cause.message : "invalid JSON";
+  }
+});
 
 /** A value shortened for a message (warnings are cut at 256 characters). */
 export function clip(text: string): string {

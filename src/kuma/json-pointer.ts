@@ -1,11 +1,15 @@
 import { failed, parsed } from "./parse-result.js";
 import type { Parsed } from "./parse-result.js";
+import { memoizeByText } from "./memo.js";
 
 // JSON Pointers (RFC 6901) as written in ContainerPatch `path`/`from`, and as Kuma's
 // patch library (evanphx/json-patch v5, patch.go findObject/decodePatchKey) reads them.
 
+/** {@link readPointer}, memoized by text (memo.ts): the tokens are shared, read-only. */
+export const parsePointer = memoizeByText(readPointer);
+
 /** The reference tokens of an RFC 6901 pointer ("" = the whole document); an error says what breaks the grammar. */
-export function parsePointer(text: string): Parsed<string[]> {
+function readPointer(text: string): Parsed<readonly string[]> {
   if (text === "") return parsed([]);
   if (!text.startsWith("/")) {
     const guess = "/" + text.replace(/^\.+/, "").replace(/\./g, "/");
@@ -39,9 +43,11 @@ export function unescapeToken(token: string): string {
 /**
  * The tokens Kuma's library walks for `path`: it splits on "/" and drops the first piece
  * without checking it is empty, so "securityContext/privileged" means "/privileged".
- * Evanphx: v5/patch.go findObject, decodePatchKey.
+ * Evanphx: v5/patch.go findObject, decodePatchKey. Memoized by path (memo.ts): the tokens are shared, read-only.
  */
-export function toLibraryTokens(path: string): string[] {
+export const toLibraryTokens = memoizeByText(readLibraryTokens);
+
+function readLibraryTokens(path: string): readonly string[] {
   if (path === "") return [];
   return path.split("/").slice(1).map(unescapeToken);
 }

@@ -4,6 +4,7 @@ import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
 import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-patch.js";
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
+import { memoizeByText } from "./memo.js";
 import type { ContainerPatchSubject, JsonObject, RuleContext, Subject, WorkloadSubject } from "../rules/types.js";
 
 // What Kuma's injector makes of the containers it renders once the ContainerPatches are
@@ -45,29 +46,33 @@ export interface ChainEntry {
   spec: unknown;
 }
 
-const memo = new WeakMap<Subject, WeakMap<RuleContext, Simulation>>();
-const baselineMemo = new WeakMap<Subject, WeakMap<RuleContext, Simulation>>();
+/** What several rules ask about one subject under one request's context, computed once. */
+type PerReview<T> = WeakMap<Subject, WeakMap<RuleContext, T>>;
+const simulations: PerReview<Simulation> = new WeakMap();
+const baselines: PerReview<Simulation> = new WeakMap();
+const chainEntries: PerReview<ChainEntry[]> = new WeakMap();
 
-function memoized(subject: Subject, ctx: RuleContext, compute: () => Simulation, cache = memo): Simulation {
+function memoized<T>(cache: PerReview<T>, subject: Subject, ctx: RuleContext, compute: () => T): T {
   let byContext = cache.get(subject);
   if (!byContext) {
     byContext = new WeakMap();
     cache.set(subject, byContext);
   }
-  let simulation = byContext.get(ctx);
-  if (!simulation) {
-    simulation = compute();
-    byContext.set(ctx, simulation);
+  let value = byContext.get(ctx);
+  if (value === undefined) {
+    value = compute();
+    byContext.set(ctx, value);
   }
-  return simulation;
+  return value;
 }
 
-/** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). */
-export function annotationPatchNames(annotations: Readonly<Record<string, string>>): string[] {
+/** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). Shared, read-only. */
+export function annotationPatchNames(annotations: Readonly<Record<string, string>>): readonly string[] {
   const value = annotations[CONTAINER_PATCHES];
-  if (value === undefined) return [];
-  return value.split(",").map((name) => name.trim()).filter((name) => name !== "");
+  return value === undefined ? [] : trimmedNames(value);
 }
+
+const trimmedNames = memoizeByText((value: string): readonly string[] => value.split(",").map((name) => name.trim()).filter((name) => name !== ""));
 
 /** The patch names Kuma applies, in order: the default patches, then (workloads) the annotation's or (ContainerPatch) the patch itself. */
 export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): string[] {
@@ -81,7 +86,7 @@ export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSu
  * same name is replaced by the version being admitted). Memoized per (subject, ctx).
  */
 export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: RuleContext): Simulation {
-  return memoized(subject, ctx, () => {
+  return memoized(simulations, subject, ctx, () => {
     const entries: ChainEntry[] = [];
     for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
       const stored = ctx.catalog.get(name);
@@ -97,7 +102,7 @@ export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: Rule
 
 /** Templates → default patches → the pod template's `kuma.io/container-patches`, missing names skipped. Memoized per (subject, ctx). */
 export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Simulation {
-  return memoized(subject, ctx, () => simulateCatalogChain(ctx, chainOf(subject, ctx)));
+  return memoized(simulations, subject, ctx, () => simulateCatalogChain(ctx, chainOf(subject, ctx)));
 }
 
 /**
@@ -136,14 +141,16 @@ function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], 
   return simulation;
 }
 
-/** The catalog entries a workload's chain applies, in order (missing names skipped). */
-export function chainOf(subject: WorkloadSubject, ctx: RuleContext): ChainEntry[] {
-  const entries: ChainEntry[] = [];
-  for (const name of referencedPatchNames(subject, ctx)) {
-    const stored = ctx.catalog.get(name);
-    if (stored) entries.push({ name, spec: stored.spec });
-  }
-  return entries;
+/** The catalog entries a workload's chain applies, in order (missing names skipped). Memoized per (subject, ctx). */
+export function chainOf(subject: WorkloadSubject, ctx: RuleContext): readonly ChainEntry[] {
+  return memoized(chainEntries, subject, ctx, () => {
+    const entries: ChainEntry[] = [];
+    for (const name of referencedPatchNames(subject, ctx)) {
+      const stored = ctx.catalog.get(name);
+      if (stored) entries.push({ name, spec: stored.spec });
+    }
+    return entries;
+  });
 }
 
 /**
@@ -161,7 +168,7 @@ export function isInjected(subject: WorkloadSubject): boolean {
  * workload, the bare templates. Memoized per (subject, ctx).
  */
 export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): Simulation {
-  return memoized(subject, ctx, () => {
+  return memoized(baselines, subject, ctx, () => {
     if (subject.target === "workload") return simulateCatalogChain(ctx, []);
     const entries: ChainEntry[] = [];
     for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
@@ -169,7 +176,7 @@ export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubjec
       if (stored) entries.push({ name, spec: stored.spec });
     }
     return simulateCatalogChain(ctx, entries);
-  }, baselineMemo);
+  });
 }
 
 /** One of Kuma's containers with the ContainerPatch under review applied, and without it. */

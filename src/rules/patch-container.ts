@@ -6,7 +6,7 @@ import type { ContainerProblem } from "../kuma/container-validation.js";
 import { blockWriting, chainBlocks, chainOf, effectsOf } from "../kuma/patch-simulation.js";
 import type { ChainBlock, ContainerOutcome } from "../kuma/patch-simulation.js";
 import { error } from "./types.js";
-import type { Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+import type { JsonObject, Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
 // Kuma unmarshals the patched JSON into corev1.Container (a string where a boolean belongs
 // fails injection) and the API server then validates the pod: privileged: true next to the
@@ -22,14 +22,34 @@ export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject> = {
     const findings: RuleFinding[] = [];
     for (const { list, after: outcome, before } of effectsOf(subject, ctx)) {
       if (outcome.failure) continue; // patch-apply's finding
-      const known = new Set(validateContainer(before.container).map((problem) => problem.message));
-      const problems = validateContainer(outcome.container).filter((problem) => !known.has(problem.message));
+      const problems = addedProblems(outcome.container, before.container);
       if (problems.length === 0) continue;
       findings.push(...problems.map((problem) => toFinding(subject, ctx, list, problem, outcome)));
     }
     return findings;
   },
 };
+
+const added = new WeakMap<JsonObject, WeakMap<JsonObject, readonly ContainerProblem[]>>();
+
+/**
+ * The problems `after` has and `before` lacks. Both are simulation outputs, which the chain
+ * cache shares across requests, so the answer is kept per pair.
+ */
+function addedProblems(after: JsonObject, before: JsonObject): readonly ContainerProblem[] {
+  let byBefore = added.get(after);
+  if (!byBefore) {
+    byBefore = new WeakMap();
+    added.set(after, byBefore);
+  }
+  let problems = byBefore.get(before);
+  if (!problems) {
+    const known = new Set(validateContainer(before).map((problem) => problem.message));
+    problems = validateContainer(after).filter((problem) => !known.has(problem.message));
+    byBefore.set(before, problems);
+  }
+  return problems;
+}
 
 function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext, list: PatchList, problem: ContainerProblem, outcome: ContainerOutcome): RuleFinding {
   const container = containerOf(list);

@@ -10,6 +10,7 @@ import { toSubject, routeOf } from "../admission/subjects.js";
 import type { AdmissionRequest } from "../admission/types.js";
 import type { CatalogSource } from "../catalog/types.js";
 import { isParsed } from "../kuma/parse-result.js";
+import { annotationPatchNames } from "../kuma/patch-simulation.js";
 import type { Logger } from "../logger.js";
 import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
@@ -269,9 +270,7 @@ async function resolveMissingPatches(request: AdmissionRequest, state: AppState)
   const { settings } = state.policy;
   const view = state.catalog.view(settings.controlPlaneNamespaces);
   if (!view.configured) return;
-  const annotated = (subject.template.annotations["kuma.io/container-patches"] ?? "").split(",");
-  const missing = [...settings.defaultContainerPatches, ...annotated]
-    .map((name) => name.trim())
+  const missing = [...settings.defaultContainerPatches.map((name) => name.trim()), ...annotationPatchNames(subject.template.annotations)]
     .filter((name) => name !== "" && view.get(name) === undefined);
   if (missing.length > 0) await state.catalog.resolve(settings.controlPlaneNamespaces, missing);
 }

@@ -1,5 +1,6 @@
 import { parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
+import { memoizeByText } from "../memo.js";
 
 /** An item of a comma list as Kuma keeps it (`index` counts the items written, empty ones too). */
 export interface ListItem {
@@ -19,11 +20,14 @@ export interface KumaList {
 
 const PADDED = /^\s|\s$/;
 
+/** {@link readList}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
+export const parseList = memoizeByText(readList);
+
 /**
  * Kuma's GetList: split on `,`, drop items that are exactly "", no trimming. Total: every
  * string is a list. Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go::GetList.
  */
-export function parseList(value: string): Parsed<KumaList> {
+function readList(value: string): Parsed<KumaList> {
   const items: string[] = [];
   const padded: ListItem[] = [];
   let dropped = 0;
@@ -38,8 +42,11 @@ export function parseList(value: string): Parsed<KumaList> {
   return parsed({ items, dropped, padded });
 }
 
+/** {@link readTrimmedList}, memoized by value (kuma/memo.ts). */
+export const toTrimmedList = memoizeByText(readTrimmedList);
+
 /** The value Kuma would read as intended: items trimmed, empty ones removed. */
-export function toTrimmedList(value: string): string {
+function readTrimmedList(value: string): string {
   return value
     .split(",")
     .map((item) => item.trim())
