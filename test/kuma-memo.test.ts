@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { memoizeByText } from "../src/kuma/memo.js";
+import { memoizeByText, ReviewMemo } from "../src/kuma/memo.js";
 import { parseExcludePorts } from "../src/kuma/parsers/ports.js";
 
 /** A parser that counts its calls. */
@@ -51,4 +51,25 @@ test("a memoized parser answers a repeated annotation value exactly as the first
   const first = parseExcludePorts(value);
   assert.deepEqual(parseExcludePorts(value), first);
   assert.deepEqual(first, { value: { ports: [8080, 9090], padded: [" 8080"], empty: 1 } });
+});
+
+test("ReviewMemo computes a slot's value once per key, undefined included, and keeps slots apart", () => {
+  const memo = new ReviewMemo();
+  const subject = {};
+  let computed = 0;
+  const compute = () => {
+    computed++;
+    return undefined;
+  };
+  assert.equal(memo.get("chain", subject, compute), undefined);
+  assert.equal(memo.get("chain", subject, compute), undefined);
+  assert.equal(computed, 1);
+  assert.equal(memo.get("simulation", subject, () => "other slot"), "other slot");
+  assert.equal(memo.get("chain", {}, () => "another object"), "another object");
+});
+
+test("each review gets its own memo: a new one recomputes", () => {
+  const subject = {};
+  assert.equal(new ReviewMemo().get("chain", subject, () => 1), 1);
+  assert.equal(new ReviewMemo().get("chain", subject, () => 2), 2);
 });

@@ -3,6 +3,7 @@ import { routeOf, toSubject } from "./subjects.js";
 import type { RoutedKind } from "./subjects.js";
 import type { AdmissionRequest } from "./types.js";
 import type { Policy } from "../policy/types.js";
+import { ReviewMemo } from "../kuma/memo.js";
 import { describeSubject } from "../rules/types.js";
 import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from "../rules/types.js";
 
@@ -50,9 +51,9 @@ export interface Verdict {
 const NOT_INJECTED: ReadonlySet<string> = new Set(["disabled", "false", "no"]);
 const INJECTION_RULE = "sidecar-injection";
 
-/** The rule context for a policy and catalog state. */
+/** The rule context for one review of a policy and catalog state. */
 export function ruleContextOf(env: ReviewEnv): RuleContext {
-  return { settings: env.policy.settings, templates: env.policy.templates, catalog: env.catalog };
+  return { settings: env.policy.settings, templates: env.policy.templates, catalog: env.catalog, memo: new ReviewMemo() };
 }
 
 /** Runs every applicable rule of the policy on one subject. Never throws. */

@@ -5,6 +5,7 @@ import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { parsePointer } from "./json-pointer.js";
 import { memoizeByText } from "./memo.js";
+import type { ReviewMemo } from "./memo.js";
 import type { RuleFinding } from "../rules/types.js";
 
 // Reading ContainerPatch blocks out of an untrusted spec (anything: null, a string, blocks
@@ -49,18 +50,26 @@ export interface PatchSpecReading {
 /** The ContainerPatch schema, compiled once at module load; the structural first pass. */
 const validateStructure = createStructureValidator();
 
-const readings = new WeakMap<object, PatchSpecReading>();
+/**
+ * Readings and soundness of catalog specs: shared, read-only objects that live as long as the
+ * catalog holds them, so every workload review asks about the same few. Specs of a request
+ * (the ContainerPatch under review) are kept in the review's memo instead (memo.ts says why).
+ */
+const catalogReadings = new WeakMap<object, PatchSpecReading>();
+const catalogSoundness = new WeakMap<object, boolean>();
 
-/** The blocks of a ContainerPatch spec, read totally; memoized per spec object. */
-export function readPatchSpec(spec: unknown): PatchSpecReading {
-  if (spec !== null && typeof spec === "object") {
-    const cached = readings.get(spec);
-    if (cached) return cached;
-    const reading = read(spec);
-    readings.set(spec, reading);
-    return reading;
-  }
-  return read(spec);
+/** Reads a catalog spec ahead, once, when the catalog is indexed. */
+export function rememberCatalogSpec(spec: unknown): void {
+  if (spec === null || typeof spec !== "object" || catalogSoundness.has(spec)) return;
+  catalogReadings.set(spec, read(spec));
+  catalogSoundness.set(spec, isSpecSoundUncached(spec));
+}
+
+/** The blocks of a ContainerPatch spec, read totally; remembered for catalog specs, and for the review with `memo`. */
+export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReading {
+  const known = spec !== null && typeof spec === "object" ? catalogReadings.get(spec) : undefined;
+  if (known) return known;
+  return memo ? memo.get("spec-reading", spec, () => read(spec)) : read(spec);
 }
 
 function read(spec: unknown): PatchSpecReading {
@@ -197,21 +206,14 @@ export function clip(text: string): string {
 }
 
 /** True when no block has an error from patch-op, patch-path, patch-value or patch-from: patch-apply and patch-container may run. */
-export function isSpecSound(spec: unknown): boolean {
-  if (spec === null || typeof spec !== "object") return isSpecSoundUncached(spec);
-  let sound = soundness.get(spec);
-  if (sound === undefined) {
-    sound = isSpecSoundUncached(spec);
-    soundness.set(spec, sound);
-  }
-  return sound;
+export function isSpecSound(spec: unknown, memo?: ReviewMemo): boolean {
+  const known = spec !== null && typeof spec === "object" ? catalogSoundness.get(spec) : undefined;
+  if (known !== undefined) return known;
+  return memo ? memo.get("spec-sound", spec, () => isSpecSoundUncached(spec, memo)) : isSpecSoundUncached(spec);
 }
 
-/** Catalog specs are shared, read-only objects: every workload request asks about the same few. */
-const soundness = new WeakMap<object, boolean>();
-
-function isSpecSoundUncached(spec: unknown): boolean {
-  const reading = readPatchSpec(spec);
+function isSpecSoundUncached(spec: unknown, memo?: ReviewMemo): boolean {
+  const reading = readPatchSpec(spec, memo);
   if (reading.shapeProblems.length > 0) return false;
   return reading.blocks.every(isBlockSound);
 }

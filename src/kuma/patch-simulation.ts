@@ -5,7 +5,7 @@ import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-p
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
 import { memoizeByText } from "./memo.js";
-import type { ContainerPatchSubject, JsonObject, RuleContext, Subject, WorkloadSubject } from "../rules/types.js";
+import type { ContainerPatchSubject, JsonObject, RuleContext, WorkloadSubject } from "../rules/types.js";
 
 // What Kuma's injector makes of the containers it renders once the ContainerPatches are
 // applied, exported for rules (patch-apply, patch-container, patch-unknown-field,
@@ -46,26 +46,6 @@ export interface ChainEntry {
   spec: unknown;
 }
 
-/** What several rules ask about one subject under one request's context, computed once. */
-type PerReview<T> = WeakMap<Subject, WeakMap<RuleContext, T>>;
-const simulations: PerReview<Simulation> = new WeakMap();
-const baselines: PerReview<Simulation> = new WeakMap();
-const chainEntries: PerReview<ChainEntry[]> = new WeakMap();
-
-function memoized<T>(cache: PerReview<T>, subject: Subject, ctx: RuleContext, compute: () => T): T {
-  let byContext = cache.get(subject);
-  if (!byContext) {
-    byContext = new WeakMap();
-    cache.set(subject, byContext);
-  }
-  let value = byContext.get(ctx);
-  if (value === undefined) {
-    value = compute();
-    byContext.set(ctx, value);
-  }
-  return value;
-}
-
 /** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). Shared, read-only. */
 export function annotationPatchNames(annotations: Readonly<Record<string, string>>): readonly string[] {
   const value = annotations[CONTAINER_PATCHES];
@@ -83,10 +63,10 @@ export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSu
 
 /**
  * Templates → the default patches found in the catalog → this patch (a default of the
- * same name is replaced by the version being admitted). Memoized per (subject, ctx).
+ * same name is replaced by the version being admitted). Once per review (ctx.memo).
  */
 export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: RuleContext): Simulation {
-  return memoized(simulations, subject, ctx, () => {
+  return ctx.memo.get("simulation", subject, () => {
     const entries: ChainEntry[] = [];
     for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
       const stored = ctx.catalog.get(name);
@@ -100,9 +80,9 @@ export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: Rule
   });
 }
 
-/** Templates → default patches → the pod template's `kuma.io/container-patches`, missing names skipped. Memoized per (subject, ctx). */
+/** Templates → default patches → the pod template's `kuma.io/container-patches`, missing names skipped. Once per review (ctx.memo). */
 export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Simulation {
-  return memoized(simulations, subject, ctx, () => simulateCatalogChain(ctx, chainOf(subject, ctx)));
+  return ctx.memo.get("simulation", subject, () => simulateCatalogChain(ctx, chainOf(subject, ctx)));
 }
 
 /**
@@ -141,9 +121,9 @@ function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], 
   return simulation;
 }
 
-/** The catalog entries a workload's chain applies, in order (missing names skipped). Memoized per (subject, ctx). */
+/** The catalog entries a workload's chain applies, in order (missing names skipped). Once per review (ctx.memo). */
 export function chainOf(subject: WorkloadSubject, ctx: RuleContext): readonly ChainEntry[] {
-  return memoized(chainEntries, subject, ctx, () => {
+  return ctx.memo.get("chain", subject, () => {
     const entries: ChainEntry[] = [];
     for (const name of referencedPatchNames(subject, ctx)) {
       const stored = ctx.catalog.get(name);
@@ -165,10 +145,10 @@ export function isInjected(subject: WorkloadSubject): boolean {
 /**
  * What the containers look like without the patches under review, so findings name only
  * what they add: for a ContainerPatch, the templates with the default patches; for a
- * workload, the bare templates. Memoized per (subject, ctx).
+ * workload, the bare templates. Once per review (ctx.memo).
  */
 export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): Simulation {
-  return memoized(baselines, subject, ctx, () => {
+  return ctx.memo.get("baseline", subject, () => {
     if (subject.target === "workload") return simulateCatalogChain(ctx, []);
     const entries: ChainEntry[] = [];
     for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
@@ -193,7 +173,7 @@ export interface PatchEffect {
  * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain).
  */
 export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): PatchEffect[] {
-  if (subject.target === "workload" ? isInjected(subject) : readPatchSpec(subject.spec).blocks.length === 0) return [];
+  if (subject.target === "workload" ? isInjected(subject) : readPatchSpec(subject.spec, ctx.memo).blocks.length === 0) return [];
   if (!isChainSound(subject, ctx)) return [];
   const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
   const baseline = simulateBaseline(subject, ctx);
@@ -208,8 +188,8 @@ export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx:
  * patch-apply and patch-container may speak (one root cause, one finding).
  */
 export function isChainSound(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): boolean {
-  if (subject.target === "containerpatch") return isSpecSound(subject.spec);
-  return chainOf(subject, ctx).every((entry) => isSpecSound(entry.spec));
+  if (subject.target === "containerpatch") return isSpecSound(subject.spec, ctx.memo);
+  return chainOf(subject, ctx).every((entry) => isSpecSound(entry.spec, ctx.memo));
 }
 
 /** A block of the chain with the patch it belongs to. */

@@ -6,6 +6,7 @@ import type { ContainerPatchSubject, JsonObject, Rule, RuleContext, RuleFinding,
 import { error } from "../rules/types.js";
 import { describeAjvError, toFieldPath } from "./errors.js";
 import { QUANTITY_KEYWORDS } from "./quantity-keywords.js";
+import type { ReviewMemo } from "../kuma/memo.js";
 
 // Custom rules: a JSON Schema the target must satisfy. Schemas are compiled once per policy
 // load (one ajv instance per load, so a reload never sees a previous policy's $ids); a
@@ -74,7 +75,7 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
       return {
         ...base,
         targets: ["containerpatch"],
-        check: (subject) => check(containerPatchTarget(subject as ContainerPatchSubject), (field) => field.replace(/\.valueParsed\b/, ".value")),
+        check: (subject, ctx) => check(containerPatchTarget(subject as ContainerPatchSubject, ctx.memo), (field) => field.replace(/\.valueParsed\b/, ".value")),
       };
     case "workload":
       return {
@@ -108,12 +109,12 @@ function simulationOf(subject: Subject, ctx: RuleContext) {
   return undefined;
 }
 
-const containerPatchTargets = new WeakMap<Subject, JsonObject>();
+/** The ContainerPatch as custom rules see it: each block carries `valueParsed`, its `value` parsed as JSON when it parses. Once per review. */
+function containerPatchTarget(subject: ContainerPatchSubject, memo: ReviewMemo): JsonObject {
+  return memo.get("custom-rule-target", subject, () => readContainerPatchTarget(subject));
+}
 
-/** The ContainerPatch as custom rules see it: each block carries `valueParsed`, its `value` parsed as JSON when it parses. Memoized per subject. */
-export function containerPatchTarget(subject: ContainerPatchSubject): JsonObject {
-  const cached = containerPatchTargets.get(subject);
-  if (cached) return cached;
+function readContainerPatchTarget(subject: ContainerPatchSubject): JsonObject {
   const { name, namespace, labels, annotations } = subject.meta;
   let spec = subject.spec;
   if (spec !== null && typeof spec === "object" && !Array.isArray(spec)) {
@@ -124,9 +125,7 @@ export function containerPatchTarget(subject: ContainerPatchSubject): JsonObject
     }
     spec = withParsed;
   }
-  const target: JsonObject = { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace, labels, annotations }, spec };
-  containerPatchTargets.set(subject, target);
-  return target;
+  return { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace, labels, annotations }, spec };
 }
 
 function withValueParsed(block: unknown): unknown {

@@ -36,11 +36,11 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
     for (const outcome of [simulation.sidecar, simulation.init]) {
       const failure = outcome.failure;
       if (!failure || failure.patch !== subject.meta.name) continue;
-      const block = readPatchSpec(subject.spec).blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
+      const block = readPatchSpec(subject.spec, ctx.memo).blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
       const label = block ? blockLabel(block) : `${failure.list}[${failure.blockIndex}]`;
       findings.push(error(fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), `spec.${failure.list}[${failure.blockIndex}].path`));
     }
-    if (isSpecSound(subject.spec)) findings.push(...readPatchSpec(subject.spec).blocks.flatMap(podDependentIndex));
+    if (isSpecSound(subject.spec, ctx.memo)) findings.push(...readPatchSpec(subject.spec, ctx.memo).blocks.flatMap(podDependentIndex));
     return findings;
   },
 };

@@ -9,8 +9,8 @@ export const patchEmpty: Rule<ContainerPatchSubject> = {
   summary: "A ContainerPatch has at least one sidecarPatch or initPatch block",
   defaultAction: "warn",
   targets: ["containerpatch"],
-  check(subject) {
-    const reading = readPatchSpec(subject.spec);
+  check(subject, ctx) {
+    const reading = readPatchSpec(subject.spec, ctx.memo);
     if (reading.blocks.length > 0 || reading.shapeProblems.length > 0) return [];
     return [advisory("this ContainerPatch has no sidecarPatch and no initPatch blocks, so it changes nothing; add blocks or delete it (and its references)", "spec")];
   },

@@ -8,8 +8,8 @@ export const patchFrom: Rule<ContainerPatchSubject> = {
   summary: "move and copy blocks name a valid JSON Pointer in from",
   defaultAction: "deny",
   targets: ["containerpatch"],
-  check(subject) {
-    const reading = readPatchSpec(subject.spec);
+  check(subject, ctx) {
+    const reading = readPatchSpec(subject.spec, ctx.memo);
     if (reading.schemaValid) return [];
     return reading.blocks.flatMap(checkFrom);
   },

@@ -10,8 +10,8 @@ export const patchOp: Rule<ContainerPatchSubject> = {
   summary: "Every patch block has an op Kuma's CRD accepts: add, remove, replace, move or copy",
   defaultAction: "deny",
   targets: ["containerpatch"],
-  check(subject) {
-    const reading = readPatchSpec(subject.spec);
+  check(subject, ctx) {
+    const reading = readPatchSpec(subject.spec, ctx.memo);
     if (reading.schemaValid) return []; // the schema's op enum and shapes already hold
     return [
       ...reading.shapeProblems.map((problem) => error(problem.message, problem.path)),

@@ -9,8 +9,8 @@ export const patchPath: Rule<ContainerPatchSubject> = {
   summary: "Every patch block has a path that is an RFC 6901 JSON Pointer",
   defaultAction: "deny",
   targets: ["containerpatch"],
-  check(subject) {
-    const reading = readPatchSpec(subject.spec);
+  check(subject, ctx) {
+    const reading = readPatchSpec(subject.spec, ctx.memo);
     if (reading.schemaValid) return [];
     return reading.blocks.flatMap(checkPath);
   },

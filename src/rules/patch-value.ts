@@ -9,8 +9,8 @@ export const patchValue: Rule<ContainerPatchSubject> = {
   summary: "add and replace blocks carry a value that is a string holding JSON",
   defaultAction: "deny",
   targets: ["containerpatch"],
-  check(subject) {
+  check(subject, ctx) {
     // No schema shortcut: the schema cannot tell whether a string is JSON.
-    return readPatchSpec(subject.spec).blocks.flatMap(checkValue);
+    return readPatchSpec(subject.spec, ctx.memo).blocks.flatMap(checkValue);
   },
 };

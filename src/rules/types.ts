@@ -2,6 +2,8 @@
 // Rules are pure: subject + read-only context in, findings out. They never decide
 // whether a finding denies or warns; the policy maps (rule id, severity) to an action.
 
+import type { ReviewMemo } from "../kuma/memo.js";
+
 /** error: Kuma or Kubernetes fails on the object, or silently does something else than written.
  *  advisory: it works as written but is deprecated, ignored, costly or probably not meant. */
 export type Severity = "error" | "advisory";
@@ -98,6 +100,8 @@ export interface RuleContext {
   readonly settings: KumaSettings;
   readonly templates: ContainerTemplates;
   readonly catalog: CatalogView;
+  /** This review's scratch space (kuma/memo.ts): a fresh one per review. */
+  readonly memo: ReviewMemo;
 }
 
 /** Action the policy assigns to a finding. */

@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { indexPatches, viewOf } from "../../src/catalog/types.js";
+import { ReviewMemo } from "../../src/kuma/memo.js";
 import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import { toSubject } from "../../src/admission/subjects.js";
 import type { RuleContext, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
@@ -23,12 +24,13 @@ export function catalogOf(patches: readonly StoredContainerPatch[], namespaces: 
   return viewOf(indexPatches(patches), namespaces);
 }
 
-/** Kuma's defaults: control plane in kuma-system, no default patches, an empty but configured catalog. */
+/** Kuma's defaults: control plane in kuma-system, no default patches, an empty but configured catalog; one review's memo. */
 export function ruleContext(overrides: Partial<RuleContext> = {}): RuleContext {
   return {
     settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] },
     templates: KUMA_TEMPLATES,
     catalog: catalogOf([]),
+    memo: new ReviewMemo(),
     ...overrides,
   };
 }
