@@ -88,8 +88,13 @@ export function asRecord(value: unknown): Record<string, unknown> {
  */
 function toLabels(value: unknown): Labels {
   const record = asRecord(value);
-  if (Object.values(record).every((item) => typeof item === "string") && !Object.hasOwn(record, "__proto__")) return record as Labels;
+  if (isStringMap(record)) return record as Labels;
   const out: Record<string, string> = {};
   for (const [key, item] of Object.entries(record)) if (typeof item === "string") out[key] = item;
   return out;
+}
+
+function isStringMap(record: Record<string, unknown>): boolean {
+  for (const key in record) if (!Object.hasOwn(record, key) || typeof record[key] !== "string") return false;
+  return !Object.hasOwn(record, "__proto__");
 }

@@ -1,4 +1,3 @@
-import { rememberCatalogSpec } from "../kuma/container-patch.js";
 import type { CatalogView, StoredContainerPatch } from "../rules/types.js";
 
 /** Where ContainerPatches come from: a directory, the Kubernetes API, or nothing. */
@@ -17,11 +16,10 @@ export interface CatalogSource {
 /** Patches keyed by namespace, then name. */
 export type PatchIndex = ReadonlyMap<string, ReadonlyMap<string, StoredContainerPatch>>;
 
-/** Indexes patches by namespace and name (a later patch of the same name wins), reading each spec ahead once. */
+/** Indexes patches by namespace and name; a later patch of the same name wins. */
 export function indexPatches(patches: Iterable<StoredContainerPatch>): PatchIndex {
   const index = new Map<string, Map<string, StoredContainerPatch>>();
   for (const patch of patches) {
-    rememberCatalogSpec(patch.spec);
     const byName = index.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
     byName.set(patch.name, patch);
     index.set(patch.namespace, byName);

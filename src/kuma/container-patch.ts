@@ -58,7 +58,7 @@ const validateStructure = createStructureValidator();
 const catalogReadings = new WeakMap<object, PatchSpecReading>();
 const catalogSoundness = new WeakMap<object, boolean>();
 
-/** Reads a catalog spec ahead, once, when the catalog is indexed. */
+/** Reads a catalog spec ahead, once, as the catalog loads it (manifests.ts toStoredPatch). */
 export function rememberCatalogSpec(spec: unknown): void {
   if (spec === null || typeof spec !== "object" || catalogSoundness.has(spec)) return;
   catalogReadings.set(spec, read(spec));
