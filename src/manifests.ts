@@ -5,7 +5,6 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
 import type { StoredContainerPatch } from "./rules/types.js";
-import { rememberCatalogSpec } from "./kuma/container-patch.js";
 
 /** One Kubernetes object read from a file; List items come out as separate documents. */
 export interface ManifestDocument {
@@ -152,7 +151,7 @@ function collect(result: ManifestReadResult, file: string, value: unknown, line:
   });
 }
 
-/** The catalog's copy of a kuma.io ContainerPatch (name, namespace, the two patch lists; the spec read ahead once), else undefined. */
+/** The catalog's copy of a kuma.io ContainerPatch (name, namespace, the two patch lists), else undefined. */
 export function toStoredPatch(object: Record<string, unknown>, defaultNamespace: string): StoredContainerPatch | undefined {
   if (!isContainerPatch(object)) return undefined;
   const metadata = object["metadata"];
@@ -166,7 +165,6 @@ export function toStoredPatch(object: Record<string, unknown>, defaultNamespace:
     if (rawSpec["sidecarPatch"] !== undefined) spec.sidecarPatch = rawSpec["sidecarPatch"];
     if (rawSpec["initPatch"] !== undefined) spec.initPatch = rawSpec["initPatch"];
   }
-  rememberCatalogSpec(spec);
   return { name, namespace, spec };
 }
 

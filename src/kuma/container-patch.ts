@@ -52,24 +52,30 @@ const validateStructure = createStructureValidator();
 
 /**
  * Readings and soundness of catalog specs: shared, read-only objects that live as long as the
- * catalog holds them, so every workload review asks about the same few. Specs of a request
- * (the ContainerPatch under review) are kept in the review's memo instead (memo.ts says why).
+ * catalog holds them, so every workload review asks about the same few. The spec of the
+ * ContainerPatch under review is a request's object: it goes through the review's memo and
+ * never near these maps (memo.ts says why).
  */
 const catalogReadings = new WeakMap<object, PatchSpecReading>();
 const catalogSoundness = new WeakMap<object, boolean>();
 
-/** Reads a catalog spec ahead, once, as the catalog loads it (manifests.ts toStoredPatch). */
-export function rememberCatalogSpec(spec: unknown): void {
-  if (spec === null || typeof spec !== "object" || catalogSoundness.has(spec)) return;
-  catalogReadings.set(spec, read(spec));
-  catalogSoundness.set(spec, isSpecSoundUncached(spec));
+/**
+ * The blocks of a ContainerPatch spec, read totally. With `memo`: a spec of the request under
+ * review, read once per review. Without: a catalog spec, read once for as long as it lives.
+ */
+export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReading {
+  if (memo) return memo.get("spec-reading", spec, () => read(spec));
+  return cachedForCatalog(catalogReadings, spec, () => read(spec));
 }
 
-/** The blocks of a ContainerPatch spec, read totally; remembered for catalog specs, and for the review with `memo`. */
-export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReading {
-  const known = spec !== null && typeof spec === "object" ? catalogReadings.get(spec) : undefined;
-  if (known) return known;
-  return memo ? memo.get("spec-reading", spec, () => read(spec)) : read(spec);
+function cachedForCatalog<V>(cache: WeakMap<object, V>, spec: unknown, compute: () => V): V {
+  if (spec === null || typeof spec !== "object") return compute();
+  let value = cache.get(spec);
+  if (value === undefined) {
+    value = compute();
+    cache.set(spec, value);
+  }
+  return value;
 }
 
 function read(spec: unknown): PatchSpecReading {
@@ -97,9 +103,9 @@ function read(spec: unknown): PatchSpecReading {
   return { blocks, shapeProblems, schemaValid };
 }
 
-/** Reads the blocks of one list from a stored patch's spec (catalog entries), skipping what is not a block. */
-export function blocksOf(spec: unknown, list: PatchList): readonly PatchBlock[] {
-  return readPatchSpec(spec).blocks.filter((block) => block.list === list);
+/** The blocks of one list of a spec; `memo` as for readPatchSpec. */
+export function blocksOf(spec: unknown, list: PatchList, memo?: ReviewMemo): readonly PatchBlock[] {
+  return readPatchSpec(spec, memo).blocks.filter((block) => block.list === list);
 }
 
 /** "YAML boolean true", "the number 5": how a non-string value looks to the user. */
@@ -205,11 +211,13 @@ export function clip(text: string): string {
   return text.length > 40 ? text.slice(0, 37) + "..." : text;
 }
 
-/** True when no block has an error from patch-op, patch-path, patch-value or patch-from: patch-apply and patch-container may run. */
+/**
+ * True when no block has an error from patch-op, patch-path, patch-value or patch-from:
+ * patch-apply and patch-container may run. `memo` as for readPatchSpec.
+ */
 export function isSpecSound(spec: unknown, memo?: ReviewMemo): boolean {
-  const known = spec !== null && typeof spec === "object" ? catalogSoundness.get(spec) : undefined;
-  if (known !== undefined) return known;
-  return memo ? memo.get("spec-sound", spec, () => isSpecSoundUncached(spec, memo)) : isSpecSoundUncached(spec);
+  if (memo) return memo.get("spec-sound", spec, () => isSpecSoundUncached(spec, memo));
+  return cachedForCatalog(catalogSoundness, spec, () => isSpecSoundUncached(spec));
 }
 
 function isSpecSoundUncached(spec: unknown, memo?: ReviewMemo): boolean {

@@ -26,9 +26,9 @@ export function memoizeByText<T>(parse: (text: string) => T): (text: string) => 
  * What several rules compute about the same short-lived objects during one review (a
  * subject's patch chain and simulation, the blocks of the ContainerPatch under review),
  * computed once and dropped with the review's context. A module-level WeakMap keyed by such
- * objects looks equivalent, but V8's scavenger keeps young WeakMap entries alive and promotes
- * them: 2.3 KB per ContainerPatch review, a mark-compact every half second at saturation
- * (docs/performance.md). One memo per review: never share it between contexts.
+ * objects looks equivalent, but V8 then promotes them to the old generation, even when they
+ * are only looked up: 2.3 KB per ContainerPatch review, a mark-compact every half second at
+ * saturation (docs/performance.md). One memo per review: never share it between contexts.
  */
 export class ReviewMemo {
   private readonly slots = new Map<string, Map<unknown, unknown>>();

@@ -5,6 +5,7 @@ import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-p
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
 import { memoizeByText } from "./memo.js";
+import type { ReviewMemo } from "./memo.js";
 import type { ContainerPatchSubject, JsonObject, RuleContext, WorkloadSubject } from "../rules/types.js";
 
 // What Kuma's injector makes of the containers it renders once the ContainerPatches are
@@ -189,7 +190,7 @@ export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx:
  */
 export function isChainSound(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): boolean {
   if (subject.target === "containerpatch") return isSpecSound(subject.spec, ctx.memo);
-  return chainOf(subject, ctx).every((entry) => isSpecSound(entry.spec, ctx.memo));
+  return chainOf(subject, ctx).every((entry) => isSpecSound(entry.spec));
 }
 
 /** A block of the chain with the patch it belongs to. */
@@ -199,8 +200,8 @@ export interface ChainBlock {
 }
 
 /** The blocks of `list` in the order Kuma applies them. */
-export function chainBlocks(entries: readonly ChainEntry[], list: PatchList): ChainBlock[] {
-  return entries.flatMap((entry) => blocksOf(entry.spec, list).map((block) => ({ patch: entry.name, block })));
+export function chainBlocks(entries: readonly ChainEntry[], list: PatchList, memo?: ReviewMemo): ChainBlock[] {
+  return entries.flatMap((entry) => blocksOf(entry.spec, list, memo).map((block) => ({ patch: entry.name, block })));
 }
 
 /**

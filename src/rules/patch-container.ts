@@ -59,7 +59,7 @@ function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleCo
     const by = writer ? `ContainerPatch ${JSON.stringify(writer.patch)} ${list}[${writer.block.index}]` : "the container patches";
     return error(fitMessage(`${by} makes ${container} invalid: ${explained}`), annotationPath(subject.templatePath, CONTAINER_PATCHES));
   }
-  const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list);
+  const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list, ctx.memo);
   const writer: ChainBlock | undefined = blockWriting(own, problem.pointer);
   if (!writer) return error(fitMessage(`${list} makes ${container} invalid: ${explained}`), `spec.${list}`);
   return error(fitMessage(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`), `${writer.block.fieldPath}.value`);

@@ -14,7 +14,7 @@ export const patchUnknownField: Rule<ContainerPatchSubject> = {
   defaultAction: "warn",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    const own = (list: PatchList) => chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list);
+    const own = (list: PatchList) => chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list, ctx.memo);
     const findings: RuleFinding[] = [];
     for (const { list, after, before } of effectsOf(subject, ctx)) {
       if (own(list).length === 0) continue;
