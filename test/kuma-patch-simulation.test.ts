@@ -93,7 +93,7 @@ test("an add that fails after creating parents leaves no trace in the last good 
 });
 
 test("a ContainerPatch too large to cache is simulated all the same", () => {
-  // 40 env values of 1 KiB: over the 16 KiB of JSON below which simulations are cached.
+  // 40 env values of 1 KiB: over the 4 KiB of JSON below which simulations are cached.
   const env = Array.from({ length: 40 }, (_, i) => ({ op: "add", path: "/env/-", value: JSON.stringify({ name: `BIG_${i}`, value: "x".repeat(1024) }) }));
   const patch = (last: { op: string; path: string; value?: string }) =>
     subjectOf({
@@ -108,4 +108,16 @@ test("a ContainerPatch too large to cache is simulated all the same", () => {
   const failing = simulateContainerPatch(patch({ op: "replace", path: "/securityContext/privileged", value: "true" }), ruleContext());
   assert.equal(failing.sidecar.failure?.blockIndex, 40);
   assert.match(failing.sidecar.failure?.message ?? "", /replace operation does not apply/);
+});
+
+test("a ContainerPatch re-applied with the same content reuses its simulation; changed content is simulated anew", () => {
+  const limits = (cpu: string) => ({ sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: JSON.stringify(cpu) }] });
+  const first = simulateContainerPatch(patch("cache-check", limits("2")), ruleContext());
+  // A new request: equal content, new objects, keys in another order.
+  const again = simulateContainerPatch(patch("cache-check", JSON.parse('{"sidecarPatch":[{"value":"\\"2\\"","path":"/resources/limits/cpu","op":"add"}]}')), ruleContext());
+  assert.equal(again.sidecar.container, first.sidecar.container);
+  const changed = simulateContainerPatch(patch("cache-check", limits("3")), ruleContext());
+  assert.notEqual(changed.sidecar.container, first.sidecar.container);
+  assert.equal((changed.sidecar.container.resources as { limits: { cpu: unknown } }).limits.cpu, "3");
+  assert.equal((first.sidecar.container.resources as { limits: { cpu: unknown } }).limits.cpu, "2");
 });

@@ -228,9 +228,11 @@ function isSpecSoundUncached(spec: unknown, memo?: ReviewMemo): boolean {
 
 /** True when the block passes patch-op, patch-path, patch-value and patch-from (advisories allowed). */
 export function isBlockSound(block: PatchBlock): boolean {
-  const checks = [checkOp, checkPath, checkValue, checkFrom];
-  return checks.every((check) => check(block).every((finding) => finding.severity !== "error"));
+  for (const check of BLOCK_CHECKS) for (const finding of check(block)) if (finding.severity === "error") return false;
+  return true;
 }
+
+const BLOCK_CHECKS = [checkOp, checkPath, checkValue, checkFrom] as const;
 
 function createStructureValidator(): (data: unknown) => boolean {
   const ajv = new Ajv({ allErrors: false, strict: false });

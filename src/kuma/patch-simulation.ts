@@ -74,10 +74,7 @@ export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: Rule
       if (stored) entries.push({ name, spec: stored.spec });
     }
     entries.push({ name: subject.meta.name, spec: subject.spec });
-    // The patch under review is a new object on every request: its JSON text stands in for it.
-    // A huge one is simulated uncached, so distinct huge patches cannot fill memory.
-    const content = String(JSON.stringify(subject.spec));
-    return content.length <= MAX_CACHED_PATCH_CHARS ? simulateCatalogChain(ctx, entries, content) : simulateChain(ctx, entries);
+    return simulateCatalogChain(ctx, entries, true);
   });
 }
 
@@ -90,36 +87,75 @@ export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Si
  * Chains across requests, per policy's templates. A cluster's workloads reference a handful
  * of patch lists, and the catalog's specs are shared read-only objects (an update replaces
  * them), so the same names with the same spec objects simulate the same; a ContainerPatch
- * under review is matched by its JSON text (GitOps tools re-apply the same patch over and
- * over). The result's containers are then the same objects too, so container-validation's
- * per-object caches hit as well.
+ * under review is a new object on every request, matched by content against the last one of
+ * its name (GitOps tools re-apply the same patch over and over). The result's containers are
+ * then the same objects too, so container-validation's per-object caches hit as well.
  */
-const chains = new WeakMap<object, Map<string, { specs: unknown[]; simulation: Simulation }>>();
+const chains = new WeakMap<object, Map<string, CachedChain>>();
+
+interface CachedChain {
+  /** The catalog specs of the chain, compared by identity. */
+  specs: unknown[];
+  /** The spec of the patch under review, compared by content (reviewed chains only). */
+  reviewed?: unknown;
+  simulation: Simulation;
+}
+
 /** Distinct chains remembered per policy; a cluster has far fewer. */
 const CHAIN_CACHE_SIZE = 256;
-/** Reviewed patches whose JSON is longer are not cached: 256 × 16 KiB bounds the keys at 4 MiB
+/** Reviewed patches with more JSON are not kept, so the cache stays under a few MiB
  *  (a typical ContainerPatch is well under 2 KiB). */
-const MAX_CACHED_PATCH_CHARS = 16 * 1024;
+const MAX_CACHED_PATCH_CHARS = 4 * 1024;
 
 /**
- * `simulateChain` through the cache. Every entry's spec is a catalog object, compared by
- * identity, except with `reviewedContent`: then the last entry is the patch under review and
- * that text (its spec's JSON) is part of the key.
+ * `simulateChain` through the cache. Every entry's spec is a catalog object, except with
+ * `reviewed`: then the last entry is the patch under review.
  */
-function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], reviewedContent?: string): Simulation {
+function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], reviewed = false): Simulation {
   let byKey = chains.get(ctx.templates);
   if (!byKey) {
     byKey = new Map();
     chains.set(ctx.templates, byKey);
   }
-  const stored = reviewedContent === undefined ? entries : entries.slice(0, -1);
-  const key = entries.map((entry) => entry.name).join("\u0000") + (reviewedContent === undefined ? "" : `\u0000\u0000${reviewedContent}`);
+  const stored = reviewed ? entries.slice(0, -1) : entries;
+  const reviewedSpec = reviewed ? entries[entries.length - 1]!.spec : undefined;
+  const key = entries.map((entry) => entry.name).join("\u0000") + (reviewed ? "\u0000\u0000" : "");
   const cached = byKey.get(key);
-  if (cached && cached.specs.length === stored.length && cached.specs.every((spec, i) => spec === stored[i]!.spec)) return cached.simulation;
+  if (
+    cached &&
+    cached.specs.length === stored.length &&
+    cached.specs.every((spec, i) => spec === stored[i]!.spec) &&
+    (!reviewed || sameJson(cached.reviewed, reviewedSpec))
+  ) {
+    return cached.simulation;
+  }
   const simulation = simulateChain(ctx, entries);
+  // A huge patch under review is simulated uncached, so distinct huge patches cannot fill memory.
+  if (reviewed && String(JSON.stringify(reviewedSpec)).length > MAX_CACHED_PATCH_CHARS) return simulation;
   if (byKey.size >= CHAIN_CACHE_SIZE) byKey.clear();
-  byKey.set(key, { specs: stored.map((entry) => entry.spec), simulation });
+  byKey.set(key, { specs: stored.map((entry) => entry.spec), ...(reviewed ? { reviewed: reviewedSpec } : {}), simulation });
   return simulation;
+}
+
+/** Equality of two JSON values (object key order aside), without building anything. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    if (a.length !== other.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], other[i])) return false;
+    return true;
+  }
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let keys = 0;
+  for (const key in x) {
+    if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false;
+    keys++;
+  }
+  for (const key in y) if (Object.hasOwn(y, key)) keys--;
+  return keys === 0;
 }
 
 /** The catalog entries a workload's chain applies, in order (missing names skipped). Once per review (ctx.memo). */
@@ -171,17 +207,19 @@ export interface PatchEffect {
  * What the patches under review change in each of Kuma's containers (a ContainerPatch: itself
  * over the default patches; a workload: its whole chain over the bare templates), for the
  * rules that compare before and after. None when a block is unsound (other rules speak), a
- * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain).
+ * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain). Once per review.
  */
-export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): PatchEffect[] {
-  if (subject.target === "workload" ? isInjected(subject) : readPatchSpec(subject.spec, ctx.memo).blocks.length === 0) return [];
-  if (!isChainSound(subject, ctx)) return [];
-  const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
-  const baseline = simulateBaseline(subject, ctx);
-  return [
-    { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },
-    { list: "initPatch", after: simulation.init, before: baseline.init },
-  ];
+export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): readonly PatchEffect[] {
+  return ctx.memo.get("effects", subject, () => {
+    if (subject.target === "workload" ? isInjected(subject) : readPatchSpec(subject.spec, ctx.memo).blocks.length === 0) return [];
+    if (!isChainSound(subject, ctx)) return [];
+    const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
+    const baseline = simulateBaseline(subject, ctx);
+    return [
+      { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },
+      { list: "initPatch", after: simulation.init, before: baseline.init },
+    ];
+  });
 }
 
 /**

@@ -53,10 +53,12 @@ function hint(failure: PatchFailure, container: string): string {
   return "";
 }
 
+const POINTER_FIELDS = ["path", "from"] as const;
+
 /** A: the block indexes into an array whose content depends on the pod (append with "-" instead). */
 function podDependentIndex(block: PatchBlock): RuleFinding[] {
-  const pointers: [string, unknown][] = [["path", block.path], ["from", block.from]];
-  for (const [field, pointer] of pointers) {
+  for (const field of POINTER_FIELDS) {
+    const pointer = block[field];
     if (typeof pointer !== "string") continue;
     const tokens = toLibraryTokens(pointer);
     if (tokens.length < 2 || !POD_DEPENDENT_ARRAYS.has(tokens[0]!) || toArrayIndex(tokens[1]!) === undefined) continue;

@@ -1,5 +1,4 @@
 import { containerOf, fitMessage } from "../kuma/container-patch.js";
-import type { PatchList } from "../kuma/container-patch.js";
 import { unknownFields } from "../kuma/container-validation.js";
 import { blockWriting, chainBlocks, effectsOf } from "../kuma/patch-simulation.js";
 import { advisory } from "./types.js";
@@ -14,14 +13,16 @@ export const patchUnknownField: Rule<ContainerPatchSubject> = {
   defaultAction: "warn",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    const own = (list: PatchList) => chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list, ctx.memo);
     const findings: RuleFinding[] = [];
     for (const { list, after, before } of effectsOf(subject, ctx)) {
-      if (own(list).length === 0) continue;
+      const unknown = unknownFields(after.container);
+      if (unknown.length === 0) continue; // the usual case: nothing to attribute
+      const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list, ctx.memo);
+      if (own.length === 0) continue;
       const existing = new Set(unknownFields(before.container).map((field) => field.pointer));
-      for (const field of unknownFields(after.container)) {
+      for (const field of unknown) {
         if (existing.has(field.pointer)) continue;
-        const writer = blockWriting(own(list), field.pointer);
+        const writer = blockWriting(own, field.pointer);
         const by = writer ? `${list}[${writer.block.index}]` : list;
         const mean = field.suggestion ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?` : "";
         findings.push(
