@@ -73,19 +73,35 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
   const closing = new AbortController();
   const inFlight = new Map<string, Promise<boolean>>();
 
-  /** Request options that abort the call after `ms` or on close(). */
-  const withTimeout = (ms: number): ConfigurationOptions<ObservableMiddleware> => ({
-    middleware: [
-      {
-        pre: (context: RequestContext) => {
-          context.setSignal(AbortSignal.any([closing.signal, AbortSignal.timeout(ms)]));
-          return new k8s.Observable(Promise.resolve(context));
-        },
-        post: (context: ResponseContext) => new k8s.Observable(Promise.resolve(context)),
-      },
-    ],
-    middlewareMergeStrategy: "append",
-  });
+  /**
+   * Runs an API call that is aborted after `ms` or on close(). The deadline is a timer that
+   * holds its controller until the call settles: a signal from AbortSignal.any() is only
+   * weakly held, and once collected it never aborts (a live GET then hung for good).
+   */
+  const withDeadline = async <T>(ms: number, call: (options: ConfigurationOptions<ObservableMiddleware>) => Promise<T>): Promise<T> => {
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new Error(`no answer from the Kubernetes API within ${ms} ms`)), ms);
+    const onClose = (): void => deadline.abort();
+    closing.signal.addEventListener("abort", onClose, { once: true });
+    if (closing.signal.aborted) deadline.abort();
+    try {
+      return await call({
+        middleware: [
+          {
+            pre: (context: RequestContext) => {
+              context.setSignal(deadline.signal);
+              return new k8s.Observable(Promise.resolve(context));
+            },
+            post: (context: ResponseContext) => new k8s.Observable(Promise.resolve(context)),
+          },
+        ],
+        middlewareMergeStrategy: "append",
+      });
+    } finally {
+      clearTimeout(timer);
+      closing.signal.removeEventListener("abort", onClose);
+    }
+  };
 
   const backoffMs = (failures: number): number => {
     const capped = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30));
@@ -106,9 +122,8 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
     let resourceVersion = "";
     let token: string | undefined;
     do {
-      const page: unknown = await api.listNamespacedCustomObject(
-        { group: GROUP, version: VERSION, namespace, plural: PLURAL, limit: LIST_PAGE_SIZE, _continue: token },
-        withTimeout(listTimeoutMs),
+      const page: unknown = await withDeadline(listTimeoutMs, (options) =>
+        api.listNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, limit: LIST_PAGE_SIZE, _continue: token }, options),
       );
       const body = isPlainObject(page) ? page : {};
       const metadata = isPlainObject(body["metadata"]) ? body["metadata"] : {};
@@ -252,7 +267,9 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
     if (pending) return pending;
     const request = (async () => {
       try {
-        const object: unknown = await api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }, withTimeout(getTimeoutMs));
+        const object: unknown = await withDeadline(getTimeoutMs, (options) =>
+          api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }, options),
+        );
         if (!index.get(namespace)?.has(name)) store(namespace, object);
         return index.get(namespace)?.has(name) ?? false;
       } catch (e) {
