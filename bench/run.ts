@@ -326,7 +326,8 @@ function serversNodeVersion(): string {
 function report(all: Scenario[], targets: Target[], results: Record<string, Record<string, Measurement>>): void {
   const lines: string[] = [];
   const pad = (s: string | number, n: number) => String(s).padStart(n);
-  lines.push(`node ${process.version} (servers: ${serversNodeVersion()} ${args.node}), ${CONNECTIONS} connections, ${args.quick ? "quick" : "full"} run`);
+  const serversNode = serversNodeVersion();
+  lines.push(`node ${process.version} (servers: ${serversNode} ${args.node}), ${CONNECTIONS} connections, ${args.quick ? "quick" : "full"} run`);
   lines.push(`idle RSS MB: ${targets.map((t) => `${t.name} ${round(t.idleRssMb, 1)}`).join(", ")}`);
   lines.push(`${"scenario".padEnd(26)}${"server".padEnd(12)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("max ms", 9)}${pad("errors", 8)}${pad("peakMB", 8)}${pad("cpu µs", 8)}${pad("rps/expr", 10)}${pad("rps/bare", 10)}${pad("p99/expr", 10)}`);
   const worst = { vsExpress: Infinity, vsBare: Infinity, p99VsExpress: 0, rss: 0 };
@@ -352,12 +353,12 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
   const summary = `bench: throughput ratio ${round(worst.vsExpress)} vs express, ${round(worst.vsBare)} vs bare, p99 ratio ${round(worst.p99VsExpress)} vs express at 1000 req/s, rss ${round(worst.rss, 1)} MB peak (worst scenario each)`;
   const date = new Date().toISOString().slice(0, 10);
   // Runs with --node keep their own file, so a day's Node 20 and Node 24 figures sit side by side.
-  const file = args.node === process.execPath ? `${date}.json` : `${date}-node${serversNodeVersion().replace(/^v/, "").split(".")[0]}.json`;
+  const file = args.node === process.execPath ? `${date}.json` : `${date}-node${serversNode.replace(/^v/, "").split(".")[0]}.json`;
   const resultsDir = new URL("bench/results/", ROOT);
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
     new URL(file, resultsDir),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, serversNode: serversNodeVersion(), serversNodePath: args.node, quick: args.quick, timing, connections: CONNECTIONS, idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])), results, summary }, null, 2) + "\n",
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, serversNode, serversNodePath: args.node, quick: args.quick, timing, connections: CONNECTIONS, idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])), results, summary }, null, 2) + "\n",
   );
   process.stdout.write(`${args.quick ? lines.slice(0, 2).join("\n") : lines.join("\n")}\n${summary}\n`);
 }
