@@ -40,7 +40,8 @@ export class ReviewMemo {
       values = new Map();
       this.slots.set(slot, values);
     }
-    if (values.has(key)) return values.get(key) as V;
+    const known = values.get(key);
+    if (known !== undefined || values.has(key)) return known as V;
     const value = compute();
     values.set(key, value);
     return value;
