@@ -4,7 +4,7 @@ import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
 import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-patch.js";
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
-import { memoizeByText } from "./memo.js";
+import { trimmedItems } from "./parsers/list.js";
 import type { ReviewMemo } from "./memo.js";
 import type { ContainerPatchSubject, JsonObject, RuleContext, WorkloadSubject } from "../rules/types.js";
 
@@ -50,10 +50,8 @@ export interface ChainEntry {
 /** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). Shared, read-only. */
 export function annotationPatchNames(annotations: Readonly<Record<string, string>>): readonly string[] {
   const value = annotations[CONTAINER_PATCHES];
-  return value === undefined ? [] : trimmedNames(value);
+  return value === undefined ? [] : trimmedItems(value);
 }
-
-const trimmedNames = memoizeByText((value: string): readonly string[] => value.split(",").map((name) => name.trim()).filter((name) => name !== ""));
 
 /** The patch names Kuma applies, in order: the default patches, then (workloads) the annotation's or (ContainerPatch) the patch itself. */
 export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): string[] {

@@ -42,14 +42,13 @@ function readList(value: string): Parsed<KumaList> {
   return parsed({ items, dropped, padded });
 }
 
-/** {@link readTrimmedList}, memoized by value (kuma/memo.ts). */
-export const toTrimmedList = memoizeByText(readTrimmedList);
-
-/** The value Kuma would read as intended: items trimmed, empty ones removed. */
-function readTrimmedList(value: string): string {
-  return value
+/** The items a user meant: trimmed, empty ones removed. Memoized by value (kuma/memo.ts): shared, read-only. */
+export const trimmedItems = memoizeByText((value: string): readonly string[] =>
+  value
     .split(",")
     .map((item) => item.trim())
-    .filter((item) => item !== "")
-    .join(",");
-}
+    .filter((item) => item !== ""),
+);
+
+/** The value Kuma would read as intended: items trimmed, empty ones removed. Memoized by value. */
+export const toTrimmedList = memoizeByText((value: string): string => trimmedItems(value).join(","));
