@@ -1,4 +1,3 @@
-import { createServer as createHttpServer, STATUS_CODES } from "node:http";
 import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Server as HttpsServer } from "node:https";
@@ -13,6 +12,11 @@ import type { Metrics } from "../metrics.js";
 import type { Logger } from "../logger.js";
 import type { CatalogSource } from "../catalog/types.js";
 import type { Policy } from "../policy/types.js";
+
+// Not `import … from "node:http"`: on Node 22+ an ESM import of node:http reads every export,
+// and its WebSocket getter loads undici and web streams (~2 MB of heap, ~10 MB of RSS) that a
+// webhook never uses. getBuiltinModule returns the module without touching its lazy getters.
+const { createServer: createHttpServer, STATUS_CODES } = process.getBuiltinModule("node:http");
 
 export interface ServeOptions {
   port: number;

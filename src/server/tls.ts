@@ -7,13 +7,16 @@
 // sees that on most filesystems but not all (overlay, network filesystems), and an in-place
 // rewrite may be reported per file, so a cheap periodic stat of both paths backs it up.
 import { readFile, realpath, stat } from "node:fs/promises";
-import { X509Certificate, createPrivateKey } from "node:crypto";
 import { createSecureContext } from "node:tls";
 import { dirname } from "node:path";
 import { failed, parsed } from "../kuma/parse-result.js";
 import type { Parsed } from "../kuma/parse-result.js";
 import { createChangeWatcher } from "../watch.js";
 import type { Logger } from "../watch.js";
+
+// Not an ESM import: that reads every export of node:crypto, and its webcrypto getter loads
+// Web Crypto, which the reloader never uses (see serve.ts for node:http).
+const { X509Certificate, createPrivateKey } = process.getBuiltinModule("node:crypto");
 
 /** The part of a pino logger the reloader uses. */
 export type TlsLogger = Logger;
@@ -46,7 +49,7 @@ export async function loadCertificatePair(files: TlsFiles): Promise<Parsed<Certi
   } catch (error) {
     return failed(`cannot read the certificate or key: ${(error as Error).message}`);
   }
-  let x509: X509Certificate;
+  let x509: InstanceType<typeof X509Certificate>;
   try {
     x509 = new X509Certificate(cert);
   } catch (error) {
