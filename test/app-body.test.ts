@@ -128,3 +128,19 @@ test("large bodies waiting for one another are all answered", async () => {
     server.close();
   }
 });
+
+test("large bodies read into a reused buffer are each decoded whole, shorter after longer", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    // A shorter body after a longer one: stale bytes past its length would make it invalid JSON.
+    for (const [uid, padding] of [["long", 300_000], ["short", 100_000], ["longest", 500_000]] as const) {
+      const large = JSON.stringify({ ...admissionReview(configMap, { uid }), pad: "é".repeat(padding) });
+      const answer = await post(port, "/validate", [large], { "content-length": Buffer.byteLength(large) });
+      assert.equal(answer.status, 200, `${uid}: ${JSON.stringify(answer.body)}`);
+      assert.deepEqual(answer.body.response, { uid, allowed: true });
+    }
+  } finally {
+    server.close();
+  }
+});

@@ -60,6 +60,7 @@ const LARGE_BODY_BUDGET = 2 * 1024 * 1024;
 export function createApp(deps: AppDeps): RequestListener {
   const { logger, metrics } = deps;
   const largeBodies = createByteBudget(LARGE_BODY_BUDGET);
+  const largeBuffers = createBufferPool(LARGE_BODY_BUDGET);
 
   const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: RejectReason | undefined, message: string) => {
     if (reason) metrics.rejectedRequests.inc({ reason });
@@ -68,11 +69,11 @@ export function createApp(deps: AppDeps): RequestListener {
     sendJson(res, status, { error: message });
   };
 
-  /** Answers one AdmissionReview body (undefined: the request had none). */
-  const validate = async (req: IncomingMessage, res: ServerResponse, body: Buffer | undefined) => {
+  /** Answers one AdmissionReview body, decoded as UTF-8 ("" when the request had none). */
+  const validate = async (req: IncomingMessage, res: ServerResponse, text: string) => {
     let json: unknown;
     try {
-      json = JSON.parse(body === undefined ? "" : body.toString("utf8"));
+      json = JSON.parse(text);
     } catch (error) {
       return reject(req, res, 400, "malformed", `body is not JSON: ${(error as Error).message}`);
     }
@@ -101,9 +102,11 @@ export function createApp(deps: AppDeps): RequestListener {
     const declared = declaredLength(req);
     const reserved = declared === undefined || declared >= LARGE_BODY ? Math.min(declared ?? deps.maxBody, deps.maxBody) : 0;
     largeBodies.acquire(reserved, () => {
-      readBody(req, deps.maxBody, declared, (outcome) => {
+      const scratch = reserved > 0 && declared !== undefined && declared <= deps.maxBody ? largeBuffers.take(declared) : undefined;
+      readBody(req, deps.maxBody, declared, scratch, (outcome) => {
+        if (scratch) largeBuffers.give(scratch); // the body is decoded: its buffer is free before the review
         const done = () => largeBodies.release(reserved);
-        if ("body" in outcome) return void validate(req, res, outcome.body).catch((error: unknown) => internalError(res, error)).finally(done);
+        if ("text" in outcome) return void validate(req, res, outcome.text).catch((error: unknown) => internalError(res, error)).finally(done);
         done();
         if (outcome.error === "too_large") reject(req, res, 413, "body_too_large", `body exceeds ${deps.maxBody} bytes (--max-body)`);
         else reject(req, res, 400, "malformed", "unreadable body: request aborted");
@@ -135,7 +138,7 @@ export function createApp(deps: AppDeps): RequestListener {
   });
 
   app.post("/validate", express.raw({ type: () => true, limit: deps.maxBody }), (req, res) =>
-    validate(req, res, Buffer.isBuffer(req.body) ? req.body : undefined),
+    validate(req, res, Buffer.isBuffer(req.body) ? req.body.toString("utf8") : ""),
   );
 
   app.use((req, res) => reject(req, res, 404, undefined, `no endpoint ${req.path}: kuma-guard serves POST /validate, GET /healthz, /readyz, /metrics`));
@@ -184,17 +187,18 @@ function declaredLength(req: IncomingMessage): number | undefined {
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-type BodyOutcome = { body: Buffer } | { error: "too_large" | "aborted" };
+type BodyOutcome = { text: string } | { error: "too_large" | "aborted" };
 
 /**
- * Reads a request body into one buffer, as body-parser's raw() would with the same limit:
- * preallocated from Content-Length (no chunk list, no concat), collected for chunked bodies.
+ * Reads a request body, as body-parser's raw() would with the same limit, and decodes it as
+ * UTF-8. The bytes go into one buffer preallocated from Content-Length (`into` when given, at
+ * least `declared` bytes long), or are collected and concatenated once for chunked bodies.
  * Over the limit (declared or counted) the rest is still read off, so the 413 goes out on a
- * connection that stays usable; a body that never arrives is `aborted`. No body: empty buffer.
+ * connection that stays usable; a body that never arrives is `aborted`. No body: "".
  */
-export function readBody(req: IncomingMessage, limit: number, declared: number | undefined, done: (outcome: BodyOutcome) => void): void {
+export function readBody(req: IncomingMessage, limit: number, declared: number | undefined, into: Buffer | undefined, done: (outcome: BodyOutcome) => void): void {
   let tooLarge = declared !== undefined && declared > limit;
-  let buffer = declared === undefined || tooLarge ? undefined : Buffer.allocUnsafe(declared);
+  let buffer = declared === undefined || tooLarge ? undefined : (into ?? Buffer.allocUnsafe(declared));
   let chunks: Buffer[] = [];
   let received = 0;
   const settle = (outcome: BodyOutcome) => {
@@ -219,7 +223,7 @@ export function readBody(req: IncomingMessage, limit: number, declared: number |
   };
   const onEnd = () => {
     if (tooLarge) return settle({ error: "too_large" });
-    settle({ body: buffer === undefined ? Buffer.concat(chunks, received) : buffer.subarray(0, received) });
+    settle({ text: (buffer === undefined ? Buffer.concat(chunks, received) : buffer.subarray(0, received)).toString("utf8") });
   };
   const onAborted = () => settle({ error: "aborted" });
   // A large body may have waited for the budget while its client gave up.
@@ -228,6 +232,34 @@ export function readBody(req: IncomingMessage, limit: number, declared: number |
   req.on("end", onEnd);
   req.on("aborted", onAborted);
   req.on("error", onAborted);
+}
+
+/**
+ * Buffers for large bodies, reused from one body to the next. On Node 24 a body that is
+ * decoded lives on as an external string until the next mark-compact; a fresh 1 MiB buffer
+ * per body doubled that garbage and the malloc heap it grows (docs/performance.md). Holds
+ * at most `capacity` bytes (the large-body budget, so what is in flight at once); on
+ * overflow the smallest buffers are dropped, as the next large body is likely as large.
+ */
+function createBufferPool(capacity: number) {
+  const free: Buffer[] = [];
+  let pooled = 0;
+  return {
+    /** A buffer of at least `size` bytes, owned by the caller until `give`. */
+    take(size: number): Buffer {
+      const fit = free.findIndex((buffer) => buffer.length >= size);
+      if (fit === -1) return Buffer.allocUnsafeSlow(size);
+      const [buffer] = free.splice(fit, 1);
+      pooled -= buffer!.length;
+      return buffer!;
+    },
+    give(buffer: Buffer): void {
+      free.push(buffer);
+      pooled += buffer.length;
+      free.sort((a, b) => b.length - a.length);
+      while (pooled > capacity) pooled -= free.pop()!.length;
+    },
+  };
 }
 
 /**
