@@ -55,10 +55,10 @@ export const annotationValue: Rule<WorkloadSubject> = {
     const annotations = subject.template.annotations;
     const at = (key: string) => K.annotationPath(subject.templatePath, key);
     const findings: RuleFinding[] = [];
-    for (const [key, value] of Object.entries(annotations)) {
+    for (const key in annotations) {
       const kind = TYPED.get(key);
       if (kind === undefined) continue;
-      const problem = checkValue(key, value, kind);
+      const problem = checkValue(key, annotations[key]!, kind);
       if (problem) findings.push(error(problem, at(key)));
     }
     findings.push(...checkGateway(annotations, at));

@@ -3,10 +3,9 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import type { NextFunction, Request, Response } from "express";
 import { performance } from "node:perf_hooks";
 import { parseAdmissionReview } from "../admission/decode.js";
-import { review } from "../admission/review.js";
+import { review, subjectOf } from "../admission/review.js";
 import type { Verdict } from "../admission/review.js";
 import { toAdmissionReview } from "../admission/response.js";
-import { toSubject, routeOf } from "../admission/subjects.js";
 import type { AdmissionRequest } from "../admission/types.js";
 import type { CatalogSource } from "../catalog/types.js";
 import { isParsed } from "../kuma/parse-result.js";
@@ -14,6 +13,7 @@ import { annotationPatchNames } from "../kuma/patch-simulation.js";
 import type { Logger } from "../logger.js";
 import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
+import type { CatalogView, WorkloadSubject } from "../rules/types.js";
 
 /** What the server reads on each request; swapped atomically on policy reload. */
 export interface AppState {
@@ -83,12 +83,11 @@ export function createApp(deps: AppDeps): RequestListener {
 
     const started = performance.now();
     const state = deps.state();
-    await resolveMissingPatches(request, state);
-    const verdict = review(request, {
-      policy: state.policy,
-      catalog: state.catalog.view(state.policy.settings.controlPlaneNamespaces),
-      onRuleTimed: (rule, seconds) => metrics.ruleDuration.observe({ rule }, seconds),
-    });
+    const subject = subjectOf(request);
+    const catalog = state.catalog.view(state.policy.settings.controlPlaneNamespaces);
+    const missing = subject?.target === "workload" && request.operation !== "DELETE" ? missingPatches(subject, catalog, state.policy) : undefined;
+    if (missing) await state.catalog.resolve(state.policy.settings.controlPlaneNamespaces, missing);
+    const verdict = review(request, { policy: state.policy, catalog, onRuleTimed: (rule, seconds) => metrics.ruleDuration.observe({ rule }, seconds) }, subject);
     sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
     record(deps, request, verdict, (performance.now() - started) / 1000);
   };
@@ -292,19 +291,20 @@ function createByteBudget(capacity: number) {
 
 /**
  * With --kube, a patch and its first user are often applied together: the watch may not
- * have delivered the patch yet. Names the cached view lacks are fetched live once.
+ * have delivered the patch yet. The names a workload needs that the cached view lacks are
+ * fetched live once; undefined when none is missing (the hot path: nothing allocated).
  */
-async function resolveMissingPatches(request: AdmissionRequest, state: AppState): Promise<void> {
-  const kind = routeOf(request.kind.group, request.kind.kind);
-  if (!kind || kind === "ContainerPatch" || kind === "Namespace" || request.operation === "DELETE") return;
-  const subject = toSubject(kind, request.object, request.namespace);
-  if (subject?.target !== "workload") return;
-  const { settings } = state.policy;
-  const view = state.catalog.view(settings.controlPlaneNamespaces);
-  if (!view.configured) return;
-  const missing = [...settings.defaultContainerPatches.map((name) => name.trim()), ...annotationPatchNames(subject.template.annotations)]
-    .filter((name) => name !== "" && view.get(name) === undefined);
-  if (missing.length > 0) await state.catalog.resolve(settings.controlPlaneNamespaces, missing);
+function missingPatches(subject: WorkloadSubject, view: CatalogView, policy: Policy): string[] | undefined {
+  if (!view.configured) return undefined;
+  let missing: string[] | undefined;
+  const defaults = policy.settings.defaultContainerPatches;
+  for (let i = 0; i < defaults.length; i++) {
+    const name = defaults[i]!.trim();
+    if (name !== "" && view.get(name) === undefined) (missing ??= []).push(name);
+  }
+  const named = annotationPatchNames(subject.template.annotations);
+  for (let i = 0; i < named.length; i++) if (view.get(named[i]!) === undefined) (missing ??= []).push(named[i]!);
+  return missing;
 }
 
 /**
@@ -318,6 +318,9 @@ function record(deps: AppDeps, request: AdmissionRequest, verdict: Verdict, seco
   const decision: Decision = verdict.failures.length > 0 ? "error" : verdict.allowed ? "allowed" : "denied";
   metrics.admissionRequests.inc({ kind, operation: request.operation, decision, dry_run: String(request.dryRun) });
   metrics.admissionDuration.observe({ kind, operation: request.operation }, seconds);
+  const silent = verdict.denials.length + verdict.warnings.length + verdict.audits.length + verdict.failures.length === 0;
+  // Allowed without a word, the bulk of traffic, is logged at debug: build nothing unless that is on.
+  if (silent && !logger.isLevelEnabled("debug")) return;
   const decided = [
     ...verdict.denials.map((finding) => ({ finding, action: "deny" })),
     ...verdict.warnings.map((finding) => ({ finding, action: "warn" })),
@@ -339,7 +342,7 @@ function record(deps: AppDeps, request: AdmissionRequest, verdict: Verdict, seco
     ...verdict.failures.map((failure) => ({ rule: failure.ruleId, action: "error" })),
   ];
   const entry = { ...subject, dryRun: request.dryRun, decision, findings, durationMs: Math.round(seconds * 1e6) / 1e3 };
-  // Allowed without a word: debug (the bulk of traffic). Denied, warned, audited or failed: info.
-  if (findings.length === 0) logger.debug(entry, "admission");
+  // Denied, warned, audited or failed: info.
+  if (silent) logger.debug(entry, "admission");
   else logger.info(entry, "admission");
 }
