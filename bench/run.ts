@@ -47,6 +47,12 @@ const CONNECTIONS = 20;
  * every server the same chance of a quiet moment.
  */
 const timing = args.quick ? { warmup: 1, rounds: 2, saturation: 1, fixed: 1 } : { warmup: 3, rounds: 3, saturation: 4, fixed: 4 };
+/**
+ * Latency samples a full run's fixed-rate run collects at least: at 20 req/s (1 MiB) 4 s
+ * gave 80, whose p99 is their maximum, and the ratio moved 0.65–3.3 between runs.
+ */
+const MIN_LATENCY_SAMPLES = 200;
+const fixedSeconds = (scenario: Scenario): number => (args.quick ? timing.fixed : Math.max(timing.fixed, Math.ceil(MIN_LATENCY_SAMPLES / scenario.rate)));
 
 interface Target {
   name: "bare" | "express" | "kuma-guard";
@@ -305,7 +311,7 @@ async function measure(targets: Target[], scenario: Scenario): Promise<Record<st
       if (!entry.saturated || m.rps > entry.saturated.rps) entry.saturated = m;
     }
     for (const target of order) {
-      const m = await load(target, scenario, timing.fixed, scenario.rate);
+      const m = await load(target, scenario, fixedSeconds(scenario), scenario.rate);
       const entry = note(target, m);
       if (!entry.fixed || m.p99 < entry.fixed.p99) entry.fixed = m;
     }
