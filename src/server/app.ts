@@ -342,7 +342,7 @@ function record(deps: AppDeps, request: AdmissionRequest, verdict: Verdict, seco
     ...verdict.failures.map((failure) => ({ rule: failure.ruleId, action: "error" })),
   ];
   const entry = { ...subject, dryRun: request.dryRun, decision, findings, durationMs: Math.round(seconds * 1e6) / 1e3 };
-  // Denied, warned, audited or failed: info.
+  // Allowed without a word: debug. Denied, warned, audited or failed: info.
   if (silent) logger.debug(entry, "admission");
   else logger.info(entry, "admission");
 }
