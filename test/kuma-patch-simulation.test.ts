@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { applyKumaOperation, referencedPatchNames, simulateContainerPatch, simulateWorkload } from "../src/kuma/patch-simulation.js";
 import type { KumaOperation } from "../src/kuma/patch-simulation.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
+import { isSpecSound, readPatchSpec } from "../src/kuma/container-patch.js";
 import type { ContainerPatchSubject } from "../src/rules/types.js";
 import { catalogOf, deploymentWith, ruleContext, subjectOf } from "./support/context.js";
 
@@ -121,3 +122,18 @@ test("a ContainerPatch re-applied with the same content reuses its simulation; c
   assert.equal((changed.sidecar.container.resources as { limits: { cpu: unknown } }).limits.cpu, "3");
   assert.equal((first.sidecar.container.resources as { limits: { cpu: unknown } }).limits.cpu, "2");
 });
+
+test("a reviewed spec equal in content to a recent one reuses its reading; a changed one is read and judged anew", () => {
+  const spec = (op: string) => ({ sidecarPatch: [{ op, path: "/securityContext/runAsNonRoot", value: "true" }] });
+  // Each call stands for a new request: a new review memo, new objects.
+  const first = readPatchSpec(spec("add"), ruleContext().memo);
+  const again = readPatchSpec(JSON.parse('{"sidecarPatch":[{"value":"true","path":"/securityContext/runAsNonRoot","op":"add"}]}'), ruleContext().memo);
+  assert.equal(again, first);
+  assert.equal(isSpecSound(spec("add"), ruleContext().memo), true);
+  const changed = readPatchSpec(spec("bogus"), ruleContext().memo);
+  assert.notEqual(changed, first);
+  assert.equal(changed.blocks[0]?.op, "bogus");
+  assert.equal(isSpecSound(spec("bogus"), ruleContext().memo), false);
+  assert.equal(readPatchSpec(spec("add"), ruleContext().memo).blocks[0]?.op, "add");
+});
+

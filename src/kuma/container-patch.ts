@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { parsePointer } from "./json-pointer.js";
-import { memoizeByText } from "./memo.js";
+import { isSmallSpec, memoizeByText, sameJson } from "./memo.js";
 import type { ReviewMemo } from "./memo.js";
 import type { RuleFinding } from "../rules/types.js";
 
@@ -54,7 +54,8 @@ const validateStructure = createStructureValidator();
  * Readings and soundness of catalog specs: shared, read-only objects that live as long as the
  * catalog holds them, so every workload review asks about the same few. The spec of the
  * ContainerPatch under review is a request's object: it goes through the review's memo and
- * never near these maps (memo.ts says why).
+ * never near these maps (memo.ts says why), unless it is kept as a recent reviewed spec
+ * (below), which then lives on as a catalog spec does.
  */
 const catalogReadings = new WeakMap<object, PatchSpecReading>();
 const catalogSoundness = new WeakMap<object, boolean>();
@@ -64,8 +65,34 @@ const catalogSoundness = new WeakMap<object, boolean>();
  * review, read once per review. Without: a catalog spec, read once for as long as it lives.
  */
 export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReading {
-  if (memo) return memo.get("spec-reading", spec, () => read(spec));
+  if (memo) {
+    return memo.get("spec-reading", spec, () => {
+      const shared = sharedSpec(spec, memo);
+      return shared === undefined ? read(spec) : cachedForCatalog(catalogReadings, shared, () => read(shared));
+    });
+  }
   return cachedForCatalog(catalogReadings, spec, () => read(spec));
+}
+
+/**
+ * Specs of ContainerPatches reviewed lately. GitOps tools re-apply the same patch over and
+ * over: a spec equal in content to one of these is read and judged as that one, whose
+ * results the catalog's maps keep (it lives on here, so they may hold it). Small specs
+ * only; the oldest goes first.
+ */
+const recentReviewedSpecs: unknown[] = [];
+const RECENT_REVIEWED_SPECS = 8;
+
+/** The kept spec equal to `spec` (kept now if new and small), or undefined. Once per review. */
+function sharedSpec(spec: unknown, memo: ReviewMemo): unknown {
+  return memo.get("shared-spec", spec, () => {
+    if (spec === null || typeof spec !== "object") return undefined;
+    const kept = recentReviewedSpecs.find((candidate) => sameJson(candidate, spec));
+    if (kept !== undefined) return kept;
+    if (!isSmallSpec(spec)) return undefined;
+    if (recentReviewedSpecs.unshift(spec) > RECENT_REVIEWED_SPECS) recentReviewedSpecs.pop();
+    return spec;
+  });
 }
 
 function cachedForCatalog<V>(cache: WeakMap<object, V>, spec: unknown, compute: () => V): V {
@@ -216,7 +243,12 @@ export function clip(text: string): string {
  * patch-apply and patch-container may run. `memo` as for readPatchSpec.
  */
 export function isSpecSound(spec: unknown, memo?: ReviewMemo): boolean {
-  if (memo) return memo.get("spec-sound", spec, () => isSpecSoundUncached(spec, memo));
+  if (memo) {
+    return memo.get("spec-sound", spec, () => {
+      const shared = sharedSpec(spec, memo);
+      return shared === undefined ? isSpecSoundUncached(spec, memo) : cachedForCatalog(catalogSoundness, shared, () => isSpecSoundUncached(shared));
+    });
+  }
   return cachedForCatalog(catalogSoundness, spec, () => isSpecSoundUncached(spec));
 }
 

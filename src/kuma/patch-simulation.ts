@@ -5,6 +5,7 @@ import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-p
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
 import { trimmedItems } from "./parsers/list.js";
+import { isSmallSpec, sameJson } from "./memo.js";
 import type { ReviewMemo } from "./memo.js";
 import type { ContainerPatchSubject, JsonObject, RuleContext, WorkloadSubject } from "../rules/types.js";
 
@@ -101,9 +102,6 @@ interface CachedChain {
 
 /** Distinct chains remembered per policy; a cluster has far fewer. */
 const CHAIN_CACHE_SIZE = 256;
-/** Reviewed patches with more JSON are not kept, so the cache stays under a few MiB
- *  (a typical ContainerPatch is well under 2 KiB). */
-const MAX_CACHED_PATCH_CHARS = 4 * 1024;
 
 /**
  * `simulateChain` through the cache. Every entry's spec is a catalog object, except with
@@ -129,31 +127,10 @@ function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], 
   }
   const simulation = simulateChain(ctx, entries);
   // A huge patch under review is simulated uncached, so distinct huge patches cannot fill memory.
-  if (reviewed && String(JSON.stringify(reviewedSpec)).length > MAX_CACHED_PATCH_CHARS) return simulation;
+  if (reviewed && !isSmallSpec(reviewedSpec)) return simulation;
   if (byKey.size >= CHAIN_CACHE_SIZE) byKey.clear();
   byKey.set(key, { specs: stored.map((entry) => entry.spec), ...(reviewed ? { reviewed: reviewedSpec } : {}), simulation });
   return simulation;
-}
-
-/** Equality of two JSON values (object key order aside), without building anything. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as unknown[];
-    if (a.length !== other.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], other[i])) return false;
-    return true;
-  }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let keys = 0;
-  for (const key in x) {
-    if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false;
-    keys++;
-  }
-  for (const key in y) if (Object.hasOwn(y, key)) keys--;
-  return keys === 0;
 }
 
 /** The catalog entries a workload's chain applies, in order (missing names skipped). Once per review (ctx.memo). */
