@@ -77,4 +77,3 @@ export function sameJson(a: unknown, b: unknown): boolean {
   for (const key in y) if (Object.hasOwn(y, key)) keys--;
   return keys === 0;
 }
-
