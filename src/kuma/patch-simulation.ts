@@ -66,15 +66,24 @@ export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSu
  * same name is replaced by the version being admitted). Once per review (ctx.memo).
  */
 export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: RuleContext): Simulation {
-  return ctx.memo.get("simulation", subject, () => {
-    const entries: ChainEntry[] = [];
-    for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
-      const stored = ctx.catalog.get(name);
-      if (stored) entries.push({ name, spec: stored.spec });
-    }
-    entries.push({ name: subject.meta.name, spec: subject.spec });
-    return simulateCatalogChain(ctx, entries, true);
-  });
+  return ctx.memo.get("simulation", subject, () =>
+    simulateCatalogChain(ctx, [...defaultEntriesOf(subject, ctx), { name: subject.meta.name, spec: subject.spec }], true),
+  );
+}
+
+/** The catalog's default patches a ContainerPatch is applied after (itself excluded). Once per review (ctx.memo). */
+function defaultEntriesOf(subject: ContainerPatchSubject, ctx: RuleContext): readonly ChainEntry[] {
+  return ctx.memo.get("default-entries", subject, () => catalogEntries(referencedPatchNames(subject, ctx).slice(0, -1), ctx));
+}
+
+/** The catalog's entries for `names`, in order, missing names skipped. */
+function catalogEntries(names: readonly string[], ctx: RuleContext): ChainEntry[] {
+  const entries: ChainEntry[] = [];
+  for (const name of names) {
+    const stored = ctx.catalog.get(name);
+    if (stored) entries.push({ name, spec: stored.spec });
+  }
+  return entries;
 }
 
 /** Templates → default patches → the pod template's `kuma.io/container-patches`, missing names skipped. Once per review (ctx.memo). */
@@ -135,14 +144,7 @@ function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], 
 
 /** The catalog entries a workload's chain applies, in order (missing names skipped). Once per review (ctx.memo). */
 export function chainOf(subject: WorkloadSubject, ctx: RuleContext): readonly ChainEntry[] {
-  return ctx.memo.get("chain", subject, () => {
-    const entries: ChainEntry[] = [];
-    for (const name of referencedPatchNames(subject, ctx)) {
-      const stored = ctx.catalog.get(name);
-      if (stored) entries.push({ name, spec: stored.spec });
-    }
-    return entries;
-  });
+  return ctx.memo.get("chain", subject, () => catalogEntries(referencedPatchNames(subject, ctx), ctx));
 }
 
 /**
@@ -161,13 +163,7 @@ export function isInjected(subject: WorkloadSubject): boolean {
  */
 export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): Simulation {
   return ctx.memo.get("baseline", subject, () => {
-    if (subject.target === "workload") return simulateCatalogChain(ctx, []);
-    const entries: ChainEntry[] = [];
-    for (const name of referencedPatchNames(subject, ctx).slice(0, -1)) {
-      const stored = ctx.catalog.get(name);
-      if (stored) entries.push({ name, spec: stored.spec });
-    }
-    return simulateCatalogChain(ctx, entries);
+    return simulateCatalogChain(ctx, subject.target === "workload" ? [] : defaultEntriesOf(subject, ctx));
   });
 }
 
