@@ -83,8 +83,11 @@ export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReadin
 const recentReviewedSpecs: unknown[] = [];
 const RECENT_REVIEWED_SPECS = 8;
 
-/** The kept spec equal to `spec` (kept now if new and small), or undefined. Once per review. */
-function sharedSpec(spec: unknown, memo: ReviewMemo): unknown {
+/**
+ * The kept spec equal to `spec` (kept now if new and small), or undefined for a spec too
+ * large to keep. A long-lived object: caches across requests may hold it. Once per review.
+ */
+export function sharedSpec(spec: unknown, memo: ReviewMemo): unknown {
   return memo.get("shared-spec", spec, () => {
     if (spec === null || typeof spec !== "object") return undefined;
     const kept = recentReviewedSpecs.find((candidate) => sameJson(candidate, spec));

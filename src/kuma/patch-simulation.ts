@@ -1,11 +1,10 @@
 import jsonpatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
 import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
-import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec } from "./container-patch.js";
+import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec, sharedSpec } from "./container-patch.js";
 import type { PatchBlock, PatchList } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
 import { trimmedItems } from "./parsers/list.js";
-import { isSmallSpec, sameJson } from "./memo.js";
 import type { ReviewMemo } from "./memo.js";
 import type { ContainerPatchSubject, JsonObject, RuleContext, WorkloadSubject } from "../rules/types.js";
 
@@ -66,9 +65,13 @@ export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSu
  * same name is replaced by the version being admitted). Once per review (ctx.memo).
  */
 export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: RuleContext): Simulation {
-  return ctx.memo.get("simulation", subject, () =>
-    simulateCatalogChain(ctx, [...defaultEntriesOf(subject, ctx), { name: subject.meta.name, spec: subject.spec }], true),
-  );
+  return ctx.memo.get("simulation", subject, () => {
+    const defaults = defaultEntriesOf(subject, ctx);
+    const kept = sharedSpec(subject.spec, ctx.memo);
+    // A patch too large to keep is simulated uncached, so distinct huge patches cannot fill memory.
+    if (kept === undefined) return simulateChain(ctx, [...defaults, { name: subject.meta.name, spec: subject.spec }]);
+    return simulateCatalogChain(ctx, [...defaults, { name: subject.meta.name, spec: kept }], true);
+  });
 }
 
 /** The catalog's default patches a ContainerPatch is applied after (itself excluded). Once per review (ctx.memo). */
@@ -94,18 +97,16 @@ export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Si
 /**
  * Chains across requests, per policy's templates. A cluster's workloads reference a handful
  * of patch lists, and the catalog's specs are shared read-only objects (an update replaces
- * them), so the same names with the same spec objects simulate the same; a ContainerPatch
- * under review is a new object on every request, matched by content against the last one of
- * its name (GitOps tools re-apply the same patch over and over). The result's containers are
- * then the same objects too, so container-validation's per-object caches hit as well.
+ * them), so the same names with the same spec objects simulate the same; so does a
+ * ContainerPatch under review, whose spec is read through the kept spec of equal content
+ * (`sharedSpec`: GitOps tools re-apply the same patch over and over). The result's
+ * containers are then the same objects too, so container-validation's per-object caches hit.
  */
 const chains = new WeakMap<object, Map<string, CachedChain>>();
 
 interface CachedChain {
-  /** The catalog specs of the chain, compared by identity. */
+  /** The specs of the chain, compared by identity. */
   specs: unknown[];
-  /** The spec of the patch under review, compared by content (reviewed chains only). */
-  reviewed?: unknown;
   simulation: Simulation;
 }
 
@@ -113,8 +114,9 @@ interface CachedChain {
 const CHAIN_CACHE_SIZE = 256;
 
 /**
- * `simulateChain` through the cache. Every entry's spec is a catalog object, except with
- * `reviewed`: then the last entry is the patch under review.
+ * `simulateChain` through the cache. Every entry's spec must be long-lived: a catalog object,
+ * or with `reviewed` (the last entry is the patch under review, kept apart from the catalog
+ * chain of the same names) a kept reviewed spec.
  */
 function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], reviewed = false): Simulation {
   let byKey = chains.get(ctx.templates);
@@ -122,23 +124,14 @@ function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], 
     byKey = new Map();
     chains.set(ctx.templates, byKey);
   }
-  const stored = reviewed ? entries.slice(0, -1) : entries;
-  const reviewedSpec = reviewed ? entries[entries.length - 1]!.spec : undefined;
   const key = entries.map((entry) => entry.name).join("\u0000") + (reviewed ? "\u0000\u0000" : "");
   const cached = byKey.get(key);
-  if (
-    cached &&
-    cached.specs.length === stored.length &&
-    cached.specs.every((spec, i) => spec === stored[i]!.spec) &&
-    (!reviewed || sameJson(cached.reviewed, reviewedSpec))
-  ) {
+  if (cached && cached.specs.length === entries.length && cached.specs.every((spec, i) => spec === entries[i]!.spec)) {
     return cached.simulation;
   }
   const simulation = simulateChain(ctx, entries);
-  // A huge patch under review is simulated uncached, so distinct huge patches cannot fill memory.
-  if (reviewed && !isSmallSpec(reviewedSpec)) return simulation;
   if (byKey.size >= CHAIN_CACHE_SIZE) byKey.clear();
-  byKey.set(key, { specs: stored.map((entry) => entry.spec), ...(reviewed ? { reviewed: reviewedSpec } : {}), simulation });
+  byKey.set(key, { specs: entries.map((entry) => entry.spec), simulation });
   return simulation;
 }
 
