@@ -64,13 +64,15 @@ export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ru
   const notInjected =
     subject.target === "workload" && NOT_INJECTED.has(subject.template.labels["kuma.io/sidecar-injection"] ?? "");
   const rules = policy.rules as readonly Rule<Subject>[];
+  // One clock read per evaluated rule: its time runs from the previous one's end, so it also
+  // holds the policy's checks for it and for rules skipped since (tens of nanoseconds).
+  let clock = onRuleTimed ? performance.now() : 0;
   // Index loops here: for-of allocated an iterator result per rule and per finding (~1 KB a review).
   for (let r = 0; r < rules.length; r++) {
     const rule = rules[r]!;
     if (!rule.targets.includes(subject.target)) continue;
     if (notInjected && rule.id !== INJECTION_RULE) continue;
     if (policy.actionFor(rule.id, "error") === "off" || policy.isExempt(rule.id, subject)) continue;
-    const started = onRuleTimed ? performance.now() : 0;
     try {
       const found = rule.check(subject, ctx);
       for (let i = 0; i < found.length; i++) {
@@ -80,7 +82,11 @@ export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ru
     } catch (error) {
       failures.push({ ruleId: rule.id, error });
     }
-    if (onRuleTimed) onRuleTimed(rule.id, (performance.now() - started) / 1000);
+    if (onRuleTimed) {
+      const now = performance.now();
+      onRuleTimed(rule.id, (now - clock) / 1000);
+      clock = now;
+    }
   }
   return { decisions, failures };
 }

@@ -62,6 +62,8 @@ export function createApp(deps: AppDeps): RequestListener {
   const largeBodies = createByteBudget(LARGE_BODY_BUDGET);
   const largeBuffers = createBufferPool(LARGE_BODY_BUDGET);
 
+  const onRuleTimed = (rule: string, seconds: number) => metrics.ruleDuration.observe({ rule }, seconds);
+
   const reject = (req: IncomingMessage, res: ServerResponse, status: number, reason: RejectReason | undefined, message: string) => {
     if (reason) metrics.rejectedRequests.inc({ reason });
     // Reason and path only: the error text may quote the body, which is never logged.
@@ -87,7 +89,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const catalog = state.catalog.view(state.policy.settings.controlPlaneNamespaces);
     const missing = subject?.target === "workload" && request.operation !== "DELETE" ? missingPatches(subject, catalog, state.policy) : undefined;
     if (missing) await state.catalog.resolve(state.policy.settings.controlPlaneNamespaces, missing);
-    const verdict = review(request, { policy: state.policy, catalog, onRuleTimed: (rule, seconds) => metrics.ruleDuration.observe({ rule }, seconds) }, subject);
+    const verdict = review(request, { policy: state.policy, catalog, onRuleTimed }, subject);
     sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
     record(deps, request, verdict, (performance.now() - started) / 1000);
   };
