@@ -376,8 +376,10 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
   }
   const summary = `bench: throughput ratio ${round(worst.vsExpress)} vs express, ${round(worst.vsBare)} vs bare, p99 ratio ${round(worst.p99VsExpress)} vs express at 1000 req/s, rss ${round(worst.rss, 1)} MB peak (worst scenario each)`;
   const date = new Date().toISOString().slice(0, 10);
-  // Runs with --node keep their own file, so a day's Node 20 and Node 24 figures sit side by side.
-  const file = args.node === process.execPath ? `${date}.json` : `${date}-node${serversNode.replace(/^v/, "").split(".")[0]}.json`;
+  // Runs with --node keep their own file, so a day's Node 20 and Node 24 figures sit side by
+  // side; quick runs too, so a check after the day's full run does not overwrite it.
+  const node = args.node === process.execPath ? "" : `-node${serversNode.replace(/^v/, "").split(".")[0]}`;
+  const file = `${date}${node}${args.quick ? "-quick" : ""}.json`;
   const resultsDir = new URL("bench/results/", ROOT);
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
