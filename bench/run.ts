@@ -188,13 +188,12 @@ function setUp() {
 const baselineScript = new URL(".test-build/bench/servers/baseline.js", ROOT).pathname;
 
 async function startAll(env: ReturnType<typeof setUp>, probe: string): Promise<Target[]> {
-  const baseline = baselineScript;
   const cli = new URL("dist/cli.js", ROOT).pathname;
   const tls = ["--cert", env.cert, "--key", env.key];
   const [barePort, expressPort, guardPort] = [await freePort(), await freePort(), await freePort()];
   return [
-    await start("bare", [baseline, "bare", "--port", String(barePort), ...tls], barePort, probe),
-    await start("express", [baseline, "express", "--port", String(expressPort), ...tls], expressPort, probe),
+    await start("bare", [baselineScript, "bare", "--port", String(barePort), ...tls], barePort, probe),
+    await start("express", [baselineScript, "express", "--port", String(expressPort), ...tls], expressPort, probe),
     await start(
       "kuma-guard",
       [...guardNodeOptions, cli, "serve", "--host", "127.0.0.1", "--port", String(guardPort), "--tls-cert", env.cert, "--tls-key", env.key, "--patches", env.patches, "--log-level", "warn", "--shutdown-delay", "0"],

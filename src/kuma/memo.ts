@@ -47,33 +47,3 @@ export class ReviewMemo {
     return value;
   }
 }
-
-/** Reviewed patches with more JSON are not kept across requests, so such caches stay under a
- *  few MiB (a typical ContainerPatch is well under 2 KiB). Measured only on a cache miss. */
-const MAX_CACHED_SPEC_CHARS = 4 * 1024;
-
-/** True when a reviewed spec is small enough to be kept across requests. */
-export function isSmallSpec(spec: unknown): boolean {
-  return String(JSON.stringify(spec)).length <= MAX_CACHED_SPEC_CHARS;
-}
-
-/** Equality of two JSON values (object key order aside), without building anything. */
-export function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as unknown[];
-    if (a.length !== other.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], other[i])) return false;
-    return true;
-  }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let keys = 0;
-  for (const key in x) {
-    if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false;
-    keys++;
-  }
-  for (const key in y) if (Object.hasOwn(y, key)) keys--;
-  return keys === 0;
-}
