@@ -136,4 +136,3 @@ test("a reviewed spec equal in content to a recent one reuses its reading; a cha
   assert.equal(isSpecSound(spec("bogus"), ruleContext().memo), false);
   assert.equal(readPatchSpec(spec("add"), ruleContext().memo).blocks[0]?.op, "add");
 });
-

@@ -65,13 +65,20 @@ const catalogSoundness = new WeakMap<object, boolean>();
  * review, read once per review. Without: a catalog spec, read once for as long as it lives.
  */
 export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReading {
-  if (memo) {
-    return memo.get("spec-reading", spec, () => {
-      const shared = sharedSpec(spec, memo);
-      return shared === undefined ? read(spec) : cachedForCatalog(catalogReadings, shared, () => read(shared));
-    });
-  }
-  return cachedForCatalog(catalogReadings, spec, () => read(spec));
+  return onceForSpec("spec-reading", catalogReadings, spec, memo, read);
+}
+
+/**
+ * `compute(spec)` once: per review for a spec under review (`memo`), through the kept spec of
+ * equal content when there is one, whose result `cache` then holds across requests; for as
+ * long as it lives for a catalog spec (no `memo`).
+ */
+function onceForSpec<V>(slot: string, cache: WeakMap<object, V>, spec: unknown, memo: ReviewMemo | undefined, compute: (spec: unknown, memo?: ReviewMemo) => V): V {
+  if (!memo) return cachedForCatalog(cache, spec, () => compute(spec));
+  return memo.get(slot, spec, () => {
+    const shared = sharedSpec(spec, memo);
+    return shared === undefined ? compute(spec, memo) : cachedForCatalog(cache, shared, () => compute(shared));
+  });
 }
 
 /**
@@ -276,13 +283,7 @@ export function clip(text: string): string {
  * patch-apply and patch-container may run. `memo` as for readPatchSpec.
  */
 export function isSpecSound(spec: unknown, memo?: ReviewMemo): boolean {
-  if (memo) {
-    return memo.get("spec-sound", spec, () => {
-      const shared = sharedSpec(spec, memo);
-      return shared === undefined ? isSpecSoundUncached(spec, memo) : cachedForCatalog(catalogSoundness, shared, () => isSpecSoundUncached(shared));
-    });
-  }
-  return cachedForCatalog(catalogSoundness, spec, () => isSpecSoundUncached(spec));
+  return onceForSpec("spec-sound", catalogSoundness, spec, memo, isSpecSoundUncached);
 }
 
 function isSpecSoundUncached(spec: unknown, memo?: ReviewMemo): boolean {
