@@ -8,7 +8,8 @@ import type { AdmissionRequest } from "./admission/types.js";
 import { listManifestFiles } from "./catalog/watch-files.js";
 import type { Logger } from "./catalog/watch-files.js";
 import { indexPatches, viewOf } from "./catalog/types.js";
-import type { CatalogView, StoredContainerPatch } from "./rules/types.js";
+import type { CatalogView, StoredContainerPatch } from "./kuma/model.js";
+import { createSnapshot } from "./snapshot.js";
 import { readManifests, toStoredPatch } from "./manifests.js";
 import type { ManifestDocument, ManifestError } from "./manifests.js";
 import { loadPolicy } from "./policy/load.js";
@@ -122,7 +123,8 @@ export interface CheckFailure {
  */
 export function checkDocuments(documents: readonly ManifestDocument[], env: CheckEnv): { report: Report; failures: CheckFailure[] } {
   const { policy } = env;
-  const catalog = catalogFor(documents, env);
+  // One snapshot for the whole run: every document shares the catalog's readings and chains.
+  const snapshot = createSnapshot(policy, catalogFor(documents, env));
   const objects: ReportObject[] = [];
   const failures: CheckFailure[] = [];
   let skipped = 0;
@@ -132,7 +134,7 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
       skipped++;
       continue;
     }
-    const verdict = review(request, { policy, catalog });
+    const verdict = review(request, { snapshot });
     const findings: ReportFinding[] = [
       ...verdict.denials.map((f) => toReportFinding(f, "deny")),
       ...verdict.warnings.map((f) => toReportFinding(f, "warn")),

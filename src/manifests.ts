@@ -4,7 +4,7 @@
 // input becomes a ManifestError, never an exception.
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar } from "yaml";
 import type { Document, Node as YamlNode } from "yaml";
-import type { StoredContainerPatch } from "./rules/types.js";
+import type { StoredContainerPatch } from "./kuma/model.js";
 
 /** One Kubernetes object read from a file; List items come out as separate documents. */
 export interface ManifestDocument {

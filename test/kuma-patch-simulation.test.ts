@@ -1,11 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyKumaOperation, referencedPatchNames, simulateContainerPatch, simulateWorkload } from "../src/kuma/patch-simulation.js";
+import { applyKumaOperation } from "../src/kuma/patch-simulation.js";
 import type { KumaOperation } from "../src/kuma/patch-simulation.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
 import { isSpecSound, readPatchSpec } from "../src/kuma/container-patch.js";
 import type { ContainerPatchSubject } from "../src/rules/types.js";
-import { catalogOf, deploymentWith, ruleContext, subjectOf } from "./support/context.js";
+import { catalogOf, contextFor, deploymentWith, subjectOf } from "./support/context.js";
 
 // Each row encodes evanphx/json-patch v5.9.11 behaviour as Kuma configures it
 // (EnsurePathExistsOnAdd, SupportNegativeIndices). evanphx: v5/patch.go.
@@ -43,16 +43,14 @@ const patch = (name: string, spec: unknown): ContainerPatchSubject =>
   subjectOf({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace: "kuma-system" }, spec }) as ContainerPatchSubject;
 
 test("simulation applies defaults before the patch and leaves the frozen templates alone", () => {
-  const ctx = ruleContext({
+  const subject = patch("p1", { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] });
+  const { simulation } = contextFor(subject, {
     settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["base"] },
     catalog: catalogOf([{ name: "base", namespace: "kuma-system", spec: { sidecarPatch: [{ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }] } }]),
   });
-  const subject = patch("p1", { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] });
-  const simulation = simulateContainerPatch(subject, ctx);
   assert.equal((simulation.sidecar.container.securityContext as Record<string, unknown>).runAsNonRoot, false);
   assert.equal(simulation.sidecar.failure, undefined);
   assert.equal((KUMA_TEMPLATES.sidecar.securityContext as Record<string, unknown>).runAsNonRoot, undefined);
-  assert.equal(simulateContainerPatch(subject, ctx), simulation, "memoized per (subject, ctx)");
 });
 
 test("a failing block stops the chain and keeps the last good container", () => {
@@ -62,7 +60,7 @@ test("a failing block stops the chain and keeps the last good container", () => 
       { op: "replace", path: "/securityContext/privileged", value: "true" },
     ],
   });
-  const { sidecar } = simulateContainerPatch(subject, ruleContext());
+  const { sidecar } = contextFor(subject).simulation;
   assert.deepEqual(sidecar.failure, {
     patch: "p1", list: "sidecarPatch", blockIndex: 1, path: "/securityContext/privileged",
     message: "replace operation does not apply: doc is missing key: /securityContext/privileged: missing value",
@@ -72,67 +70,43 @@ test("a failing block stops the chain and keeps the last good container", () => 
 
 // Kuma: injector.go loadContainerPatches — defaults first, then the annotation's names in order.
 test("workload chain: defaults, then the annotation's names trimmed; missing names skipped", () => {
-  const ctx = ruleContext({
+  const subject = deploymentWith({ "kuma.io/container-patches": "missing, p2,," });
+  const ctx = contextFor(subject, {
     settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["d"] },
     catalog: catalogOf([
       { name: "d", namespace: "kuma-system", spec: { initPatch: [{ op: "add", path: "/env/-", value: '{"name":"A","value":"1"}' }] } },
       { name: "p2", namespace: "kuma-system", spec: { initPatch: [{ op: "add", path: "/env/-", value: '{"name":"B","value":"2"}' }] } },
     ]),
   });
-  const subject = deploymentWith({ "kuma.io/container-patches": "missing, p2,," });
-  assert.deepEqual(referencedPatchNames(subject, ctx), ["d", "missing", "p2"]);
-  const env = simulateWorkload(subject, ctx).init.container.env as { name: string }[];
+  assert.deepEqual(ctx.referencedNames, ["d", "missing", "p2"]);
+  assert.deepEqual(ctx.chain.entries.map((entry) => entry.name), ["d", "p2"]);
+  const env = ctx.simulation.init.container.env as { name: string }[];
   assert.deepEqual(env.slice(-2).map((e) => e.name), ["A", "B"]);
 });
 
 test("an add that fails after creating parents leaves no trace in the last good container", () => {
   // evanphx patch.go: ensurePathExists creates /a as an array, then findObject cannot walk "-".
   const subject = patch("p1", { sidecarPatch: [{ op: "add", path: "/a/-/b", value: "1" }] });
-  const { sidecar } = simulateContainerPatch(subject, ruleContext());
+  const { sidecar } = contextFor(subject).simulation;
   assert.equal(sidecar.failure?.message, 'add operation does not apply: doc is missing path: "/a/-/b": missing value');
   assert.equal("a" in sidecar.container, false);
 });
 
-test("a ContainerPatch too large to cache is simulated all the same", () => {
-  // 40 env values of 1 KiB: over the 4 KiB of JSON below which simulations are cached.
+test("a large ContainerPatch is simulated block by block like a small one", () => {
+  // 40 env values of 1 KiB each.
   const env = Array.from({ length: 40 }, (_, i) => ({ op: "add", path: "/env/-", value: JSON.stringify({ name: `BIG_${i}`, value: "x".repeat(1024) }) }));
-  const patch = (last: { op: string; path: string; value?: string }) =>
-    subjectOf({
-      apiVersion: "kuma.io/v1alpha1",
-      kind: "ContainerPatch",
-      metadata: { name: "big", namespace: "kuma-system" },
-      spec: { sidecarPatch: [...env, last] },
-    }) as ContainerPatchSubject;
-  const applied = simulateContainerPatch(patch({ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }), ruleContext());
+  const big = (last: { op: string; path: string; value?: string }) => patch("big", { sidecarPatch: [...env, last] });
+  const applied = contextFor(big({ op: "add", path: "/securityContext/runAsNonRoot", value: "true" })).simulation;
   assert.equal(applied.sidecar.failure, undefined);
   assert.equal((applied.sidecar.container.env as unknown[]).length, (KUMA_TEMPLATES.sidecar.env as unknown[]).length + 40);
-  const failing = simulateContainerPatch(patch({ op: "replace", path: "/securityContext/privileged", value: "true" }), ruleContext());
+  const failing = contextFor(big({ op: "replace", path: "/securityContext/privileged", value: "true" })).simulation;
   assert.equal(failing.sidecar.failure?.blockIndex, 40);
   assert.match(failing.sidecar.failure?.message ?? "", /replace operation does not apply/);
 });
 
-test("a ContainerPatch re-applied with the same content reuses its simulation; changed content is simulated anew", () => {
-  const limits = (cpu: string) => ({ sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: JSON.stringify(cpu) }] });
-  const first = simulateContainerPatch(patch("cache-check", limits("2")), ruleContext());
-  // A new request: equal content, new objects, keys in another order.
-  const again = simulateContainerPatch(patch("cache-check", JSON.parse('{"sidecarPatch":[{"value":"\\"2\\"","path":"/resources/limits/cpu","op":"add"}]}')), ruleContext());
-  assert.equal(again.sidecar.container, first.sidecar.container);
-  const changed = simulateContainerPatch(patch("cache-check", limits("3")), ruleContext());
-  assert.notEqual(changed.sidecar.container, first.sidecar.container);
-  assert.equal((changed.sidecar.container.resources as { limits: { cpu: unknown } }).limits.cpu, "3");
-  assert.equal((first.sidecar.container.resources as { limits: { cpu: unknown } }).limits.cpu, "2");
-});
-
-test("a reviewed spec equal in content to a recent one reuses its reading; a changed one is read and judged anew", () => {
+test("a spec is read as written: soundness follows its own blocks", () => {
   const spec = (op: string) => ({ sidecarPatch: [{ op, path: "/securityContext/runAsNonRoot", value: "true" }] });
-  // Each call stands for a new request: a new review memo, new objects.
-  const first = readPatchSpec(spec("add"), ruleContext().memo);
-  const again = readPatchSpec(JSON.parse('{"sidecarPatch":[{"value":"true","path":"/securityContext/runAsNonRoot","op":"add"}]}'), ruleContext().memo);
-  assert.equal(again, first);
-  assert.equal(isSpecSound(spec("add"), ruleContext().memo), true);
-  const changed = readPatchSpec(spec("bogus"), ruleContext().memo);
-  assert.notEqual(changed, first);
-  assert.equal(changed.blocks[0]?.op, "bogus");
-  assert.equal(isSpecSound(spec("bogus"), ruleContext().memo), false);
-  assert.equal(readPatchSpec(spec("add"), ruleContext().memo).blocks[0]?.op, "add");
+  assert.equal(isSpecSound(readPatchSpec(spec("add"))), true);
+  assert.equal(isSpecSound(readPatchSpec(spec("bogus"))), false);
+  assert.equal(readPatchSpec(spec("bogus")).blocks[0]?.op, "bogus");
 });

@@ -7,6 +7,7 @@ import { advisory, error } from "../src/rules/types.js";
 import { admissionReview } from "./support/app.js";
 import { catalogOf } from "./support/context.js";
 import { compiledPolicy, parsedPolicy } from "./support/policy-docs.js";
+import { createSnapshot } from "../src/snapshot.js";
 
 // The mechanics of actions, with fake rules so the table does not depend on any real rule's
 // findings: "mixed" reports one error and one advisory on every workload.
@@ -78,7 +79,7 @@ for (const c of cases) {
   test(`action: ${c.name}`, () => {
     const policy = compiledPolicy({ rules: c.rules }, FAKES);
     const before = mixedCalls;
-    const verdict = review(requestOf(deployment), { policy, catalog: catalogOf([]) });
+    const verdict = review(requestOf(deployment), { snapshot: createSnapshot(policy, catalogOf([])) });
     assert.deepEqual(summary(verdict), c.expected);
     if (c.rules.mixed?.action === "off") assert.equal(mixedCalls, before, "an off rule is not evaluated");
   });
@@ -115,7 +116,7 @@ const realCases: { name: string; action?: Action; bucket: "denials" | "warnings"
 for (const c of realCases) {
   test(`patch-namespace, ${c.name}: a ContainerPatch in namespace default`, async () => {
     const policy = await parsedPolicy(c.action ? { rules: { "patch-namespace": { action: c.action } } } : {});
-    const verdict = review(requestOf(patchInDefault), { policy, catalog: catalogOf([]) });
+    const verdict = review(requestOf(patchInDefault), { snapshot: createSnapshot(policy, catalogOf([])) });
     const found = (bucket: "denials" | "warnings" | "audits") => verdict[bucket].filter((f) => f.ruleId === "patch-namespace").length;
     for (const bucket of ["denials", "warnings", "audits"] as const) assert.equal(found(bucket), bucket === c.bucket ? 1 : 0, bucket);
   });
@@ -125,7 +126,7 @@ test("onError: a rule that throws answers per the policy", () => {
   const boom = { id: "boom", summary: "throws", defaultAction: "deny", targets: ["workload"], check: () => { throw new Error("bug"); } } as Rule<Subject>;
   for (const [onError, allowed] of [["allow", true], ["deny", false]] as const) {
     const policy = compiledPolicy({ onError }, [boom]);
-    const verdict = review(requestOf(deployment), { policy, catalog: catalogOf([]) });
+    const verdict = review(requestOf(deployment), { snapshot: createSnapshot(policy, catalogOf([])) });
     assert.equal(verdict.allowed, allowed, onError);
     assert.deepEqual(verdict.failures.map((f) => f.ruleId), ["boom"]);
   }

@@ -9,6 +9,7 @@ import type { StoredContainerPatch } from "../src/rules/types.js";
 import { admissionReview } from "./support/app.js";
 import { catalogOf, loadFixture, REPO_ROOT } from "./support/context.js";
 import { parsedPolicy } from "./support/policy-docs.js";
+import { createSnapshot } from "../src/snapshot.js";
 
 type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string }; spec?: unknown };
 const fixture = (name: string) => loadFixture(`policy/${name}.yaml`)[0] as K8sObject;
@@ -24,7 +25,7 @@ const strict = loadPolicy(fileURLToPath(new URL("policies/strict.yaml", REPO_ROO
 
 /** "rule-id: message" of every finding of these rules, with the bucket it landed in. */
 function findingsOf(policy: Policy, object: K8sObject, ids: readonly string[], patches: readonly K8sObject[] = []) {
-  const verdict = review(requestOf(object), { policy, catalog: catalogOf(patches.map(stored)) });
+  const verdict = review(requestOf(object), { snapshot: createSnapshot(policy, catalogOf(patches.map(stored))) });
   const pick = (bucket: "denials" | "warnings" | "audits") =>
     verdict[bucket].filter((f) => ids.includes(f.ruleId)).map((f) => `${bucket}: ${f.ruleId}: ${f.message}${f.path ? ` @ ${f.path}` : ""}`);
   return [...pick("denials"), ...pick("warnings"), ...pick("audits")];

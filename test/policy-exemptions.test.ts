@@ -9,6 +9,7 @@ import { error } from "../src/rules/types.js";
 import { admissionReview } from "./support/app.js";
 import { catalogOf, subjectOf } from "./support/context.js";
 import { compiledPolicy, parsedPolicy } from "./support/policy-docs.js";
+import { createSnapshot } from "../src/snapshot.js";
 
 const deployment = subjectOf({
   apiVersion: "apps/v1",
@@ -90,8 +91,8 @@ test("an exempt rule is not evaluated by review", () => {
   const policy = compiledPolicy({ exemptions: [{ namespaces: ["shop"], rules: ["counting"] }] }, [counting]);
   const request = (ns: string) =>
     admissionReview({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: ns } }).request as unknown as AdmissionRequest;
-  assert.equal(review(request("shop"), { policy, catalog: catalogOf([]) }).allowed, true);
+  assert.equal(review(request("shop"), { snapshot: createSnapshot(policy, catalogOf([])) }).allowed, true);
   assert.equal(calls, 0);
-  assert.equal(review(request("other"), { policy, catalog: catalogOf([]) }).allowed, false);
+  assert.equal(review(request("other"), { snapshot: createSnapshot(policy, catalogOf([])) }).allowed, false);
   assert.equal(calls, 1);
 });

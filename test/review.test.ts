@@ -6,6 +6,7 @@ import { error } from "../src/rules/types.js";
 import type { Rule, Subject } from "../src/rules/types.js";
 import { catalogOf } from "./support/context.js";
 import { fakeAnnotationRule, fakeThrowingRule, policyWith } from "./support/policy.js";
+import { createSnapshot } from "../src/snapshot.js";
 
 // The engine's mechanics with fake rules: which findings deny, warn or audit, and when.
 
@@ -39,7 +40,7 @@ function requestFor(object: unknown, operation: AdmissionRequest["operation"] = 
   };
 }
 
-const env = (policy = policyWith([fakeAnnotationRule, labelRule])) => ({ policy, catalog: catalogOf([]) });
+const env = (policy = policyWith([fakeAnnotationRule, labelRule])) => ({ snapshot: createSnapshot(policy, catalogOf([])) });
 const ids = (findings: { ruleId: string; message: string }[]) => findings.map((f) => f.message);
 
 const cases: {

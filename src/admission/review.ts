@@ -2,17 +2,18 @@ import { performance } from "node:perf_hooks";
 import { routeOf, toSubject } from "./subjects.js";
 import type { RoutedKind } from "./subjects.js";
 import type { AdmissionRequest } from "./types.js";
-import type { Policy } from "../policy/types.js";
-import { ReviewMemo } from "../kuma/memo.js";
-import { describeSubject } from "../rules/types.js";
-import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from "../rules/types.js";
+import { ReviewAnalysis } from "../kuma/analysis.js";
+import { describeSubject } from "../kuma/model.js";
+import type { Subject } from "../kuma/model.js";
+import type { Action, Finding, Rule } from "../rules/types.js";
+import type { Snapshot } from "../snapshot.js";
 
 // The decision, without HTTP: subject → rule findings → policy actions → verdict.
-// Pure and synchronous; everything from outside (policy, catalog) is passed in read-only.
+// Pure and synchronous; everything from outside (policy, catalog) comes in the snapshot.
 
 export interface ReviewEnv {
-  policy: Policy;
-  catalog: CatalogView;
+  /** The policy and catalog in force, with what is derived from them. */
+  snapshot: Snapshot;
   /** Called with each evaluated rule's duration (metrics); optional so `check` pays nothing. */
   onRuleTimed?: (ruleId: string, seconds: number) => void;
 }
@@ -51,14 +52,11 @@ export interface Verdict {
 const NOT_INJECTED: ReadonlySet<string> = new Set(["disabled", "false", "no"]);
 const INJECTION_RULE = "sidecar-injection";
 
-/** The rule context for one review of a policy and catalog state. */
-export function ruleContextOf(env: ReviewEnv): RuleContext {
-  return { settings: env.policy.settings, templates: env.policy.templates, catalog: env.catalog, memo: new ReviewMemo() };
-}
-
-/** Runs every applicable rule of the policy on one subject. Never throws. */
-export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ruleContextOf(env)): Evaluation {
-  const { policy, onRuleTimed } = env;
+/** Runs every applicable rule of the policy on one subject, with one analysis they share. Never throws. */
+export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
+  const { snapshot, onRuleTimed } = env;
+  const policy = snapshot.policy;
+  const ctx = new ReviewAnalysis(subject, snapshot);
   const decisions: Decision[] = [];
   const failures: RuleFailure[] = [];
   const notInjected =
@@ -106,8 +104,7 @@ export function review(request: AdmissionRequest, env: ReviewEnv, subject = subj
   const isDelete = request.operation === "DELETE";
 
   if (subject.target === "workload") verdict.checked = describeSubject(subject);
-  const ctx = ruleContextOf(env);
-  const { decisions, failures } = evaluate(subject, env, ctx);
+  const { decisions, failures } = evaluate(subject, env);
   const preexisting = request.operation === "UPDATE" ? findingKeysOf(kind, request, env) : undefined;
   const warnOnly = isDelete || (subject.target === "workload" && subject.controlledBy !== undefined);
 
@@ -117,7 +114,7 @@ export function review(request: AdmissionRequest, env: ReviewEnv, subject = subj
     else verdict.denials.push(finding);
   }
   verdict.failures = failures;
-  verdict.allowed = verdict.denials.length === 0 && (failures.length === 0 || env.policy.onError === "allow");
+  verdict.allowed = verdict.denials.length === 0 && (failures.length === 0 || env.snapshot.policy.onError === "allow");
   return verdict;
 }
 
@@ -131,7 +128,7 @@ export function subjectOf(request: AdmissionRequest): Subject | undefined {
 function findingKeysOf(kind: RoutedKind, request: AdmissionRequest, env: ReviewEnv): Set<string> {
   const old = toSubject(kind, request.oldObject, request.namespace);
   if (!old) return new Set();
-  return new Set(evaluate(old, { policy: env.policy, catalog: env.catalog }).decisions.map((d) => keyOf(d.finding)));
+  return new Set(evaluate(old, { snapshot: env.snapshot }).decisions.map((d) => keyOf(d.finding)));
 }
 
 const keyOf = (finding: Finding): string => `${finding.ruleId}\u0000${finding.path ?? ""}\u0000${finding.message}`;

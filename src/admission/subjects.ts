@@ -1,5 +1,5 @@
-import { WORKLOAD_KINDS } from "../rules/types.js";
-import type { Labels, ObjectMeta, Subject, WorkloadKind } from "../rules/types.js";
+import { WORKLOAD_KINDS } from "../kuma/model.js";
+import type { Labels, ObjectMeta, Subject, WorkloadKind } from "../kuma/model.js";
 
 // Turns an untrusted Kubernetes object into what rules read. Total: any JSON value in,
 // a subject or undefined out (undefined = a kind kuma-guard does not check).

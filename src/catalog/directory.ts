@@ -2,7 +2,7 @@
 // typically a mounted ConfigMap, re-read when they change.
 import { readFile } from "node:fs/promises";
 import { readManifests, toStoredPatch } from "../manifests.js";
-import type { CatalogView, StoredContainerPatch } from "../rules/types.js";
+import type { CatalogView, StoredContainerPatch } from "../kuma/model.js";
 import { viewOf } from "./types.js";
 import type { CatalogSource, PatchIndex } from "./types.js";
 import { createChangeWatcher } from "../watch.js";
@@ -57,6 +57,7 @@ type MutableIndex = Map<string, Map<string, StoredContainerPatch>>;
 export function createDirectoryCatalog(options: DirectoryCatalogOptions): DirectoryCatalog {
   const { dir, logger } = options;
   let index: MutableIndex = new Map();
+  let generation = 0; // bumped whenever `index` is replaced
   let loadedFingerprint: string | undefined;
   let lastLoadFailed = false;
   let isSynced = false;
@@ -130,6 +131,7 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
     }
     const changed = !sameIndex(index, next);
     index = next;
+    generation++;
     patchesByFile = nextByFile;
     loadedFingerprint = fingerprint;
     isSynced = true;
@@ -186,6 +188,7 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
       lastDefaultNamespace = first;
       return viewOf(mergedIndex(first), controlPlaneNamespaces);
     },
+    generation: () => generation,
     synced: () => isSynced,
     resolve: async () => {},
     countsByNamespace() {

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ConfigurationOptions, CustomObjectsApi, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from "@kubernetes/client-node";
 import { isPlainObject, toStoredPatch } from "../manifests.js";
-import type { StoredContainerPatch } from "../rules/types.js";
+import type { StoredContainerPatch } from "../kuma/model.js";
 import { viewOf } from "./types.js";
 import type { CatalogSource } from "./types.js";
 import type { Logger } from "./watch-files.js";
@@ -69,6 +69,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
   const listTimeoutMs = options.listTimeoutMs ?? 30_000;
 
   const index = new Map<string, Map<string, StoredContainerPatch>>();
+  let generation = 0; // bumped on every change of `index`
   const listed = new Set<string>();
   const closing = new AbortController();
   const inFlight = new Map<string, Promise<boolean>>();
@@ -115,6 +116,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
     const byName = index.get(namespace) ?? new Map<string, StoredContainerPatch>();
     byName.set(patch.name, { ...patch, namespace });
     index.set(namespace, byName);
+    generation++;
   };
 
   const list = async (namespace: string): Promise<string> => {
@@ -135,6 +137,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       token = typeof metadata["continue"] === "string" && metadata["continue"] !== "" ? metadata["continue"] : undefined;
     } while (token !== undefined && !closing.signal.aborted);
     index.set(namespace, byName); // the list is the truth: drops anything a missed DELETED left behind
+    generation++;
     logger.info({ namespace, patches: byName.size, resourceVersion }, "ContainerPatches listed");
     return resourceVersion;
   };
@@ -191,7 +194,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
           case "DELETED": {
             const metadata = isPlainObject(object) ? object["metadata"] : undefined;
             const name = isPlainObject(metadata) ? metadata["name"] : undefined;
-            if (typeof name === "string") index.get(namespace)?.delete(name);
+            if (typeof name === "string" && index.get(namespace)?.delete(name)) generation++;
             break;
           }
           case "BOOKMARK":
@@ -288,6 +291,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
 
   return {
     view: (controlPlaneNamespaces) => viewOf(index, controlPlaneNamespaces),
+    generation: () => generation,
     synced: () => namespaces.every((namespace) => listed.has(namespace)),
     async resolve(lookIn, names) {
       if (closing.signal.aborted) return;

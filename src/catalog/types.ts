@@ -1,9 +1,11 @@
-import type { CatalogView, StoredContainerPatch } from "../rules/types.js";
+import type { CatalogView, StoredContainerPatch } from "../kuma/model.js";
 
 /** Where ContainerPatches come from: a directory, the Kubernetes API, or nothing. */
 export interface CatalogSource {
   /** The patches Kuma would see, given the control-plane namespaces. Cheap: called per request. */
   view(controlPlaneNamespaces: readonly string[]): CatalogView;
+  /** A number that changes whenever the patches held change: the snapshot is rebuilt then. */
+  generation(): number;
   /** True once the first load or list has completed (gates /readyz). */
   synced(): boolean;
   /** Look up names the view lacks at the source of truth once (live GET with --kube); no-op elsewhere. */
@@ -46,6 +48,7 @@ export function createNoCatalog(): CatalogSource {
   const empty: PatchIndex = new Map();
   return {
     view: (namespaces) => viewOf(empty, namespaces, false),
+    generation: () => 0,
     synced: () => true,
     resolve: async () => {},
     countsByNamespace: () => ({}),

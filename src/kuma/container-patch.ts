@@ -4,9 +4,8 @@ import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
 import { parsePointer } from "./json-pointer.js";
-import { memoizeByText } from "./memo.js";
-import type { ReviewMemo } from "./memo.js";
-import type { RuleFinding } from "../rules/types.js";
+import { clip } from "./message.js";
+import type { Problem } from "./model.js";
 
 // Reading ContainerPatch blocks out of an untrusted spec (anything: null, a string, blocks
 // that are numbers), and the per-field checks behind patch-op, patch-path, patch-value and
@@ -47,106 +46,16 @@ export interface PatchSpecReading {
   schemaValid: boolean;
 }
 
-/** The ContainerPatch schema, compiled once at module load; the structural first pass. */
-const validateStructure = createStructureValidator();
-
 /**
- * Readings and soundness of catalog specs: shared, read-only objects that live as long as the
- * catalog holds them, so every workload review asks about the same few. The spec of the
- * ContainerPatch under review is a request's object: it goes through the review's memo and
- * never near these maps (memo.ts says why), unless it is kept as a recent reviewed spec
- * (below), which then lives on as a catalog spec does.
+ * The blocks of a ContainerPatch spec, read totally, with the structural schema's verdict.
+ * Pure: the snapshot reads each catalog spec once, a review reads its own spec once.
  */
-const catalogReadings = new WeakMap<object, PatchSpecReading>();
-const catalogSoundness = new WeakMap<object, boolean>();
-
-/**
- * The blocks of a ContainerPatch spec, read totally. With `memo`: a spec of the request under
- * review, read once per review. Without: a catalog spec, read once for as long as it lives.
- */
-export function readPatchSpec(spec: unknown, memo?: ReviewMemo): PatchSpecReading {
-  return onceForSpec("spec-reading", catalogReadings, spec, memo, read);
-}
-
-/**
- * `compute(spec)` once: per review for a spec under review (`memo`), through the kept spec of
- * equal content when there is one, whose result `cache` then holds across requests; for as
- * long as it lives for a catalog spec (no `memo`).
- */
-function onceForSpec<V>(slot: string, cache: WeakMap<object, V>, spec: unknown, memo: ReviewMemo | undefined, compute: (spec: unknown, memo?: ReviewMemo) => V): V {
-  if (!memo) return cachedForCatalog(cache, spec, () => compute(spec));
-  return memo.get(slot, spec, () => {
-    const shared = sharedSpec(spec, memo);
-    return shared === undefined ? compute(spec, memo) : cachedForCatalog(cache, shared, () => compute(shared));
-  });
-}
-
-/**
- * Specs of ContainerPatches reviewed lately. GitOps tools re-apply the same patch over and
- * over: a spec equal in content to one of these is read and judged as that one, whose
- * results the catalog's maps keep (it lives on here, so they may hold it). Small specs
- * only; the oldest goes first.
- */
-const recentReviewedSpecs: unknown[] = [];
-const RECENT_REVIEWED_SPECS = 8;
-
-/**
- * The kept spec equal to `spec` (kept now if new and small), or undefined for a spec too
- * large to keep. A long-lived object: caches across requests may hold it. Once per review.
- */
-export function sharedSpec(spec: unknown, memo: ReviewMemo): unknown {
-  return memo.get("shared-spec", spec, () => {
-    if (spec === null || typeof spec !== "object") return undefined;
-    const kept = recentReviewedSpecs.find((candidate) => sameJson(candidate, spec));
-    if (kept !== undefined) return kept;
-    if (!isSmallSpec(spec)) return undefined;
-    if (recentReviewedSpecs.unshift(spec) > RECENT_REVIEWED_SPECS) recentReviewedSpecs.pop();
-    return spec;
-  });
-}
-
-/** A reviewed spec with more JSON is not kept, so the kept specs, and what the caches hold for
- *  them, stay small (a typical ContainerPatch is well under 2 KiB). Measured only on a miss. */
-const MAX_CACHED_SPEC_CHARS = 4 * 1024;
-
-/** True when a reviewed spec is small enough to be kept across requests. */
-function isSmallSpec(spec: unknown): boolean {
-  return String(JSON.stringify(spec)).length <= MAX_CACHED_SPEC_CHARS;
-}
-
-/** Equality of two JSON values (object key order aside), without building anything. */
-function sameJson(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object" || Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as unknown[];
-    if (a.length !== other.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], other[i])) return false;
-    return true;
-  }
-  const x = a as Record<string, unknown>;
-  const y = b as Record<string, unknown>;
-  let keys = 0;
-  for (const key in x) {
-    if (!Object.hasOwn(y, key) || !sameJson(x[key], y[key])) return false;
-    keys++;
-  }
-  for (const key in y) if (Object.hasOwn(y, key)) keys--;
-  return keys === 0;
-}
-
-function cachedForCatalog<V>(cache: WeakMap<object, V>, spec: unknown, compute: () => V): V {
-  if (spec === null || typeof spec !== "object") return compute();
-  let value = cache.get(spec);
-  if (value === undefined) {
-    value = compute();
-    cache.set(spec, value);
-  }
-  return value;
+export function readPatchSpec(spec: unknown): PatchSpecReading {
+  return read(spec);
 }
 
 function read(spec: unknown): PatchSpecReading {
-  const schemaValid = validateStructure({ spec: spec === undefined ? {} : spec });
+  const schemaValid = structureValidator()({ spec: spec === undefined ? {} : spec });
   const blocks: PatchBlock[] = [];
   const shapeProblems: ShapeProblem[] = [];
   if (spec === undefined || spec === null) return { blocks, shapeProblems, schemaValid };
@@ -170,9 +79,9 @@ function read(spec: unknown): PatchSpecReading {
   return { blocks, shapeProblems, schemaValid };
 }
 
-/** The blocks of one list of a spec; `memo` as for readPatchSpec. */
-export function blocksOf(spec: unknown, list: PatchList, memo?: ReviewMemo): readonly PatchBlock[] {
-  return readPatchSpec(spec, memo).blocks.filter((block) => block.list === list);
+/** The blocks of one list of a read spec, in order. */
+export function blocksOf(reading: PatchSpecReading, list: PatchList): readonly PatchBlock[] {
+  return reading.blocks.filter((block) => block.list === list);
 }
 
 /** "YAML boolean true", "the number 5": how a non-string value looks to the user. */
@@ -187,11 +96,11 @@ export function describe(value: unknown): string {
 
 // ---- per-field checks, one per rule; each returns findings with the field's path ----
 
-const err = (message: string, path: string): RuleFinding => ({ severity: "error", message, path });
-const adv = (message: string, path: string): RuleFinding => ({ severity: "advisory", message, path });
+const err = (message: string, path: string): Problem => ({ severity: "error", message, path });
+const adv = (message: string, path: string): Problem => ({ severity: "advisory", message, path });
 
 /** patch-op: the block is an object and its op is one Kuma's CRD allows. */
-export function checkOp(block: PatchBlock): RuleFinding[] {
+export function checkOp(block: PatchBlock): Problem[] {
   const where = `${block.list}[${block.index}]`;
   if (!block.isObject) return [err(`${where} is not a patch block: write an object {op, path, value}; Kuma's CRD rejects anything else`, block.fieldPath)];
   const path = `${block.fieldPath}.op`;
@@ -209,13 +118,13 @@ export function checkOp(block: PatchBlock): RuleFinding[] {
 }
 
 /** patch-path: path present and an RFC 6901 pointer without empty tokens. */
-export function checkPath(block: PatchBlock): RuleFinding[] {
+export function checkPath(block: PatchBlock): Problem[] {
   if (!block.isObject) return [];
   return checkPointer(block.path, `${block.list}[${block.index}].path`, `${block.fieldPath}.path`);
 }
 
 /** patch-from: move/copy carry a valid `from` pointer. */
-export function checkFrom(block: PatchBlock): RuleFinding[] {
+export function checkFrom(block: PatchBlock): Problem[] {
   if (!block.isObject || (block.op !== "move" && block.op !== "copy")) return [];
   const where = `${block.list}[${block.index}].from`;
   if (block.from === undefined || block.from === null || block.from === "") {
@@ -225,7 +134,7 @@ export function checkFrom(block: PatchBlock): RuleFinding[] {
   return checkPointer(block.from, where, `${block.fieldPath}.from`);
 }
 
-function checkPointer(value: unknown, where: string, path: string): RuleFinding[] {
+function checkPointer(value: unknown, where: string, path: string): Problem[] {
   if (value === undefined || value === null) return [err(`${where} is missing; Kuma's CRD requires a JSON Pointer into the container, e.g. /securityContext/runAsUser`, path)];
   if (typeof value !== "string") return [err(`${where} is ${describe(value)}; it must be a JSON Pointer string such as /resources/limits/cpu`, path)];
   const parsed = parsePointer(value);
@@ -237,7 +146,7 @@ function checkPointer(value: unknown, where: string, path: string): RuleFinding[
 }
 
 /** patch-value: add/replace carry a string holding a JSON document; a value elsewhere is ignored. */
-export function checkValue(block: PatchBlock): RuleFinding[] {
+export function checkValue(block: PatchBlock): Problem[] {
   if (!block.isObject || typeof block.op !== "string") return [];
   const where = `${block.list}[${block.index}].value`;
   const path = `${block.fieldPath}.value`;
@@ -263,33 +172,22 @@ export function checkValue(block: PatchBlock): RuleFinding[] {
   return [err(`${where} ${clip(block.value)} is not JSON: Kuma parses value as a JSON document, so a string needs its own quotes: ${clip(block.value)} → '${clip(JSON.stringify(block.value))}'`, path)];
 }
 
-/** JSON.parse's complaint about `text`, undefined for valid JSON. Memoized: patches re-send the same values. */
-const jsonSyntaxError = memoizeByText((text: string): string | undefined => {
+/** JSON.parse's complaint about `text`, undefined for valid JSON. */
+function jsonSyntaxError(text: string): string | undefined {
   try {
     JSON.parse(text);
     return undefined;
   } catch (cause) {
     return cause instanceof Error ? cause.message : "invalid JSON";
   }
-});
-
-/** A value shortened for a message (warnings are cut at 256 characters). */
-export function clip(text: string): string {
-  return text.length > 40 ? text.slice(0, 37) + "..." : text;
 }
 
 /**
  * True when no block has an error from patch-op, patch-path, patch-value or patch-from:
- * patch-apply and patch-container may run. `memo` as for readPatchSpec.
+ * patch-apply and patch-container may run (one root cause, one finding).
  */
-export function isSpecSound(spec: unknown, memo?: ReviewMemo): boolean {
-  return onceForSpec("spec-sound", catalogSoundness, spec, memo, isSpecSoundUncached);
-}
-
-function isSpecSoundUncached(spec: unknown, memo?: ReviewMemo): boolean {
-  const reading = readPatchSpec(spec, memo);
-  if (reading.shapeProblems.length > 0) return false;
-  return reading.blocks.every(isBlockSound);
+export function isSpecSound(reading: PatchSpecReading): boolean {
+  return reading.shapeProblems.length === 0 && reading.blocks.every(isBlockSound);
 }
 
 /** True when the block passes patch-op, patch-path, patch-value and patch-from (advisories allowed). */
@@ -299,6 +197,13 @@ export function isBlockSound(block: PatchBlock): boolean {
 }
 
 const BLOCK_CHECKS = [checkOp, checkPath, checkValue, checkFrom] as const;
+
+/** The ContainerPatch schema (schemas/containerpatch.schema.json), compiled on first use: `check` starts without it. */
+let validateStructure: ((data: unknown) => boolean) | undefined;
+
+function structureValidator(): (data: unknown) => boolean {
+  return (validateStructure ??= createStructureValidator());
+}
 
 function createStructureValidator(): (data: unknown) => boolean {
   const ajv = new Ajv({ allErrors: false, strict: false });
@@ -328,12 +233,4 @@ export function blockLabel(block: PatchBlock): string {
 /** The rendered container a list patches. */
 export function containerOf(list: PatchList): "kuma-sidecar" | "kuma-init" {
   return list === "sidecarPatch" ? "kuma-sidecar" : "kuma-init";
-}
-
-/** Longest message a rule emits: "<rule-id>: <message>" must stay under the API server's 256-character warning cut. */
-export const MAX_MESSAGE = 230;
-
-/** `message` cut to MAX_MESSAGE, for messages that quote unbounded user text (paths, names). */
-export function fitMessage(message: string): string {
-  return message.length <= MAX_MESSAGE ? message : message.slice(0, MAX_MESSAGE - 3) + "...";
 }

@@ -63,24 +63,8 @@ function schemaErrors(data: unknown): SchemaError[] {
   return validateContainerSchema(data) ? [] : [...(validateContainerSchema.errors ?? [])];
 }
 
-// Containers from the simulation are read-only and shared across requests (see
-// patch-simulation's chain cache), and the unpatched templates are the same frozen objects
-// on every request: cache per object.
-const problemCache = new WeakMap<object, ContainerProblem[]>();
-const unknownCache = new WeakMap<object, UnknownField[]>();
-
-/** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation (treat the result as read-only). */
+/** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation. */
 export function validateContainer(container: unknown): ContainerProblem[] {
-  if (container === null || typeof container !== "object") return computeProblems(container);
-  let problems = problemCache.get(container);
-  if (!problems) {
-    problems = computeProblems(container);
-    problemCache.set(container, problems);
-  }
-  return problems;
-}
-
-function computeProblems(container: unknown): ContainerProblem[] {
   if (container === null || typeof container !== "object" || Array.isArray(container)) {
     return [{ pointer: "", message: "the patched container is not an object (a block replaced the whole container)" }];
   }
@@ -254,15 +238,6 @@ export interface UnknownField {
  */
 export function unknownFields(container: unknown): UnknownField[] {
   if (container === null || typeof container !== "object" || Array.isArray(container)) return [];
-  let fields = unknownCache.get(container);
-  if (!fields) {
-    fields = computeUnknownFields(container);
-    unknownCache.set(container, fields);
-  }
-  return fields;
-}
-
-function computeUnknownFields(container: object): UnknownField[] {
   // A pointer is known when an error sits at it or below it: collect every error path's prefixes.
   const known = new Set<string>();
   for (const error of schemaErrors(probeCopy(container))) {
@@ -310,22 +285,9 @@ function probeCopy(value: unknown): unknown {
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-/** Suggestions depend only on the schema position (indices aside) and the key; bounded. */
-const suggestionCache = new Map<string, string | undefined>();
-const SUGGESTION_CACHE_SIZE = 512;
-
 /** A known sibling one edit from `key`: all candidates are probed against the schema in one call. */
 function suggest(container: object, parentTokens: readonly string[], key: string): string | undefined {
-  if (key.length > 64) return undefined;
-  const cacheKey = [...parentTokens.map((token) => (/^[0-9]+$/.test(token) ? "*" : token)), key].join("\u0000");
-  if (suggestionCache.has(cacheKey)) return suggestionCache.get(cacheKey);
-  const suggestion = computeSuggestion(container, parentTokens, key);
-  if (suggestionCache.size >= SUGGESTION_CACHE_SIZE) suggestionCache.clear();
-  suggestionCache.set(cacheKey, suggestion);
-  return suggestion;
-}
-
-function computeSuggestion(container: object, parentTokens: readonly string[], key: string): string | undefined {
+  if (key.length > 64) return undefined; // probing costs 100 candidates per character
   const candidates = new Set<string>();
   for (let i = 0; i <= key.length; i++) {
     for (const letter of LETTERS) {

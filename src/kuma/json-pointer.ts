@@ -1,15 +1,11 @@
 import { failed, parsed } from "./parse-result.js";
 import type { Parsed } from "./parse-result.js";
-import { memoizeByText } from "./memo.js";
 
 // JSON Pointers (RFC 6901) as written in ContainerPatch `path`/`from`, and as Kuma's
 // patch library (evanphx/json-patch v5, patch.go findObject/decodePatchKey) reads them.
 
-/** {@link readPointer}, memoized by text (memo.ts): the tokens are shared, read-only. */
-export const parsePointer = memoizeByText(readPointer);
-
 /** The reference tokens of an RFC 6901 pointer ("" = the whole document); an error says what breaks the grammar. */
-function readPointer(text: string): Parsed<readonly string[]> {
+export function parsePointer(text: string): Parsed<readonly string[]> {
   if (text === "") return parsed([]);
   if (!text.startsWith("/")) {
     const guess = "/" + text.replace(/^\.+/, "").replace(/\./g, "/");
@@ -40,14 +36,7 @@ export function unescapeToken(token: string): string {
   return token.replace(/~1/g, "/").replace(/~0/g, "~");
 }
 
-/**
- * The tokens Kuma's library walks for `path`: it splits on "/" and drops the first piece
- * without checking it is empty, so "securityContext/privileged" means "/privileged".
- * Evanphx: v5/patch.go findObject, decodePatchKey. Memoized by path (memo.ts): the tokens are shared, read-only.
- */
-export const toLibraryTokens = memoizeByText(readLibraryTokens);
-
-function readLibraryTokens(path: string): readonly string[] {
+export function toLibraryTokens(path: string): readonly string[] {
   if (path === "") return [];
   return path.split("/").slice(1).map(unescapeToken);
 }

@@ -1,21 +1,19 @@
 import jsonpatch from "fast-json-patch";
 import type { Operation } from "fast-json-patch";
 import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
-import { blocksOf, isSpecSound, PATCH_LISTS, readPatchSpec, sharedSpec } from "./container-patch.js";
-import type { PatchBlock, PatchList } from "./container-patch.js";
+import { blocksOf, PATCH_LISTS } from "./container-patch.js";
+import type { PatchBlock, PatchList, PatchSpecReading } from "./container-patch.js";
 import { formatPointer, toArrayIndex, toLibraryTokens } from "./json-pointer.js";
 import { trimmedItems } from "./parsers/list.js";
-import type { ReviewMemo } from "./memo.js";
-import type { ContainerPatchSubject, JsonObject, RuleContext, WorkloadSubject } from "../rules/types.js";
+import type { ContainerPatchSubject, ContainerTemplates, JsonObject, KumaSettings, WorkloadSubject } from "./model.js";
 
 // What Kuma's injector makes of the containers it renders once the ContainerPatches are
-// applied, exported for rules (patch-apply, patch-container, patch-unknown-field,
-// patch-privilege) and for custom policy rules with target sidecar/init.
+// applied. Pure functions: the review's analysis (analysis.ts) decides what to simulate, the
+// snapshot (src/snapshot.ts) keeps what catalog chains yield.
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (loadContainerPatches,
 // applyCustomPatches): default patches first, then the pod annotation's, blocks in order,
 // sidecarPatch on kuma-sidecar and initPatch on kuma-init; the first failing block fails
 // the whole injection ("could not apply patches [...]: <library error>").
-
 
 /** Where the chain stopped: Kuma fails injection with this library error. */
 export interface PatchFailure {
@@ -41,103 +39,28 @@ export interface Simulation {
   init: ContainerOutcome;
 }
 
-/** A patch in the chain, in Kuma's order. */
+/** A patch in the chain, in Kuma's order, with its spec read. */
 export interface ChainEntry {
   name: string;
-  spec: unknown;
+  reading: PatchSpecReading;
 }
 
-/** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). Shared, read-only. */
+/** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). */
 export function annotationPatchNames(annotations: Readonly<Record<string, string>>): readonly string[] {
   const value = annotations[CONTAINER_PATCHES];
   return value === undefined ? [] : trimmedItems(value);
 }
 
+/** The default patches Kuma applies to every pod, trimmed, empty names dropped. */
+export function defaultPatchNames(settings: KumaSettings): string[] {
+  return settings.defaultContainerPatches.map((name) => name.trim()).filter((name) => name !== "");
+}
+
 /** The patch names Kuma applies, in order: the default patches, then (workloads) the annotation's or (ContainerPatch) the patch itself. */
-export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): string[] {
-  const defaults = ctx.settings.defaultContainerPatches.map((name) => name.trim()).filter((name) => name !== "");
+export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, settings: KumaSettings): string[] {
+  const defaults = defaultPatchNames(settings);
   if (subject.target === "workload") return [...defaults, ...annotationPatchNames(subject.template.annotations)];
   return [...defaults.filter((name) => name !== subject.meta.name), subject.meta.name];
-}
-
-/**
- * Templates → the default patches found in the catalog → this patch (a default of the
- * same name is replaced by the version being admitted). Once per review (ctx.memo).
- */
-export function simulateContainerPatch(subject: ContainerPatchSubject, ctx: RuleContext): Simulation {
-  return ctx.memo.get("simulation", subject, () => {
-    const defaults = defaultEntriesOf(subject, ctx);
-    const kept = sharedSpec(subject.spec, ctx.memo);
-    // A patch too large to keep is simulated uncached, so distinct huge patches cannot fill memory.
-    if (kept === undefined) return simulateChain(ctx, [...defaults, { name: subject.meta.name, spec: subject.spec }]);
-    return simulateCatalogChain(ctx, [...defaults, { name: subject.meta.name, spec: kept }], true);
-  });
-}
-
-/** The catalog's default patches a ContainerPatch is applied after (itself excluded). Once per review (ctx.memo). */
-function defaultEntriesOf(subject: ContainerPatchSubject, ctx: RuleContext): readonly ChainEntry[] {
-  return ctx.memo.get("default-entries", subject, () => catalogEntries(referencedPatchNames(subject, ctx).slice(0, -1), ctx));
-}
-
-/** The catalog's entries for `names`, in order, missing names skipped. */
-function catalogEntries(names: readonly string[], ctx: RuleContext): ChainEntry[] {
-  const entries: ChainEntry[] = [];
-  for (const name of names) {
-    const stored = ctx.catalog.get(name);
-    if (stored) entries.push({ name, spec: stored.spec });
-  }
-  return entries;
-}
-
-/** Templates → default patches → the pod template's `kuma.io/container-patches`, missing names skipped. Once per review (ctx.memo). */
-export function simulateWorkload(subject: WorkloadSubject, ctx: RuleContext): Simulation {
-  return ctx.memo.get("simulation", subject, () => simulateCatalogChain(ctx, chainOf(subject, ctx)));
-}
-
-/**
- * Chains across requests, per policy's templates. A cluster's workloads reference a handful
- * of patch lists, and the catalog's specs are shared read-only objects (an update replaces
- * them), so the same names with the same spec objects simulate the same; so does a
- * ContainerPatch under review, whose spec is read through the kept spec of equal content
- * (`sharedSpec`: GitOps tools re-apply the same patch over and over). The result's
- * containers are then the same objects too, so container-validation's per-object caches hit.
- */
-const chains = new WeakMap<object, Map<string, CachedChain>>();
-
-interface CachedChain {
-  /** The specs of the chain, compared by identity. */
-  specs: unknown[];
-  simulation: Simulation;
-}
-
-/** Distinct chains remembered per policy; a cluster has far fewer. */
-const CHAIN_CACHE_SIZE = 256;
-
-/**
- * `simulateChain` through the cache. Every entry's spec must be long-lived: a catalog object,
- * or with `reviewed` (the last entry is the patch under review, kept apart from the catalog
- * chain of the same names) a kept reviewed spec.
- */
-function simulateCatalogChain(ctx: RuleContext, entries: readonly ChainEntry[], reviewed = false): Simulation {
-  let byKey = chains.get(ctx.templates);
-  if (!byKey) {
-    byKey = new Map();
-    chains.set(ctx.templates, byKey);
-  }
-  const key = entries.map((entry) => entry.name).join("\u0000") + (reviewed ? "\u0000\u0000" : "");
-  const cached = byKey.get(key);
-  if (cached && cached.specs.length === entries.length && cached.specs.every((spec, i) => spec === entries[i]!.spec)) {
-    return cached.simulation;
-  }
-  const simulation = simulateChain(ctx, entries);
-  if (byKey.size >= CHAIN_CACHE_SIZE) byKey.clear();
-  byKey.set(key, { specs: entries.map((entry) => entry.spec), simulation });
-  return simulation;
-}
-
-/** The catalog entries a workload's chain applies, in order (missing names skipped). Once per review (ctx.memo). */
-export function chainOf(subject: WorkloadSubject, ctx: RuleContext): readonly ChainEntry[] {
-  return ctx.memo.get("chain", subject, () => catalogEntries(referencedPatchNames(subject, ctx), ctx));
 }
 
 /**
@@ -149,52 +72,6 @@ export function isInjected(subject: WorkloadSubject): boolean {
   return subject.template.annotations[SIDECAR_INJECTED] === "true";
 }
 
-/**
- * What the containers look like without the patches under review, so findings name only
- * what they add: for a ContainerPatch, the templates with the default patches; for a
- * workload, the bare templates. Once per review (ctx.memo).
- */
-export function simulateBaseline(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): Simulation {
-  return ctx.memo.get("baseline", subject, () => {
-    return simulateCatalogChain(ctx, subject.target === "workload" ? [] : defaultEntriesOf(subject, ctx));
-  });
-}
-
-/** One of Kuma's containers with the ContainerPatch under review applied, and without it. */
-export interface PatchEffect {
-  list: PatchList;
-  after: ContainerOutcome;
-  before: ContainerOutcome;
-}
-
-/**
- * What the patches under review change in each of Kuma's containers (a ContainerPatch: itself
- * over the default patches; a workload: its whole chain over the bare templates), for the
- * rules that compare before and after. None when a block is unsound (other rules speak), a
- * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain). Once per review.
- */
-export function effectsOf(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): readonly PatchEffect[] {
-  return ctx.memo.get("effects", subject, () => {
-    if (subject.target === "workload" ? isInjected(subject) : readPatchSpec(subject.spec, ctx.memo).blocks.length === 0) return [];
-    if (!isChainSound(subject, ctx)) return [];
-    const simulation = subject.target === "workload" ? simulateWorkload(subject, ctx) : simulateContainerPatch(subject, ctx);
-    const baseline = simulateBaseline(subject, ctx);
-    return [
-      { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },
-      { list: "initPatch", after: simulation.init, before: baseline.init },
-    ];
-  });
-}
-
-/**
- * True when every patch the simulation applies passed patch-op/path/value/from, so
- * patch-apply and patch-container may speak (one root cause, one finding).
- */
-export function isChainSound(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): boolean {
-  if (subject.target === "containerpatch") return isSpecSound(subject.spec, ctx.memo);
-  return chainOf(subject, ctx).every((entry) => isSpecSound(entry.spec));
-}
-
 /** A block of the chain with the patch it belongs to. */
 export interface ChainBlock {
   patch: string;
@@ -202,8 +79,8 @@ export interface ChainBlock {
 }
 
 /** The blocks of `list` in the order Kuma applies them. */
-export function chainBlocks(entries: readonly ChainEntry[], list: PatchList, memo?: ReviewMemo): ChainBlock[] {
-  return entries.flatMap((entry) => blocksOf(entry.spec, list, memo).map((block) => ({ patch: entry.name, block })));
+export function chainBlocks(entries: readonly ChainEntry[], list: PatchList): ChainBlock[] {
+  return entries.flatMap((entry) => blocksOf(entry.reading, list).map((block) => ({ patch: entry.name, block })));
 }
 
 /**
@@ -234,19 +111,24 @@ function related(a: readonly string[], b: readonly string[]): boolean {
 }
 
 /** Applies the chain to both rendered containers; stops at the first failing block, as Kuma does. */
-export function simulateChain(ctx: RuleContext, entries: readonly ChainEntry[]): Simulation {
+export function simulateChain(templates: ContainerTemplates, entries: readonly ChainEntry[]): Simulation {
+  return continueChain({ sidecar: { container: templates.sidecar }, init: { container: templates.init } }, entries);
+}
+
+/** Applies more of the chain to a simulation's containers (never changed); a failed container stays failed. */
+export function continueChain(start: Simulation, entries: readonly ChainEntry[]): Simulation {
   const [sidecarList, initList] = PATCH_LISTS as [PatchList, PatchList];
   return {
-    sidecar: applyChain(ctx.templates.sidecar, entries, sidecarList),
-    init: applyChain(ctx.templates.init, entries, initList),
+    sidecar: start.sidecar.failure ? start.sidecar : applyChain(start.sidecar.container, entries, sidecarList),
+    init: start.init.failure ? start.init : applyChain(start.init.container, entries, initList),
   };
 }
 
-function applyChain(template: JsonObject, entries: readonly ChainEntry[], list: PatchList): ContainerOutcome {
-  let doc: unknown = template;
-  let owned = false; // the template is frozen and shared: copy it once, then patch the copy in place
+function applyChain(start: JsonObject, entries: readonly ChainEntry[], list: PatchList): ContainerOutcome {
+  let doc: unknown = start;
+  let owned = false; // the start is shared and read-only: copy it once, then patch the copy in place
   for (const entry of entries) {
-    for (const block of blocksOf(entry.spec, list)) {
+    for (const block of blocksOf(entry.reading, list)) {
       if (!owned) {
         doc = copyOf(doc);
         owned = true;

@@ -1,4 +1,3 @@
-import { memoizeByText } from "./memo.js";
 import { failed, parsed } from "./parse-result.js";
 import type { Parsed } from "./parse-result.js";
 
@@ -27,7 +26,7 @@ interface ExactQuantity {
 
 /** `text` as a Kubernetes quantity, in base units (cores, bytes): "100m" → 0.1, "1Ki" → 1024. */
 export function parseQuantity(text: string): Parsed<number> {
-  const exact = exactOf(text);
+  const exact = parseExact(text);
   if ("error" in exact) return exact;
   const magnitude = exact.value.nanos >= HUGE ? Infinity : Number(exact.value.nanos) / 1e9;
   return parsed(exact.value.negative && magnitude !== 0 ? -magnitude : magnitude);
@@ -35,9 +34,9 @@ export function parseQuantity(text: string): Parsed<number> {
 
 /** Compares two quantities by value (-1, 0, 1), exactly (no floating point); an error names the bad one. */
 export function compareQuantities(a: string, b: string): Parsed<-1 | 0 | 1> {
-  const left = exactOf(a);
+  const left = parseExact(a);
   if ("error" in left) return failed(`"${a}": ${left.error}`);
-  const right = exactOf(b);
+  const right = parseExact(b);
   if ("error" in right) return failed(`"${b}": ${right.error}`);
   const l = signed(left.value);
   const r = signed(right.value);
@@ -46,24 +45,13 @@ export function compareQuantities(a: string, b: string): Parsed<-1 | 0 | 1> {
 
 /** True when `text` parses as a quantity. */
 export function isQuantity(text: string): boolean {
-  return "value" in exactOf(text);
+  return "value" in parseExact(text);
 }
 
 const HUGE = 10n ** BigInt(MAX_DIGITS + 9);
 
 function signed(q: ExactQuantity): bigint {
   return q.negative ? -q.nanos : q.nanos;
-}
-
-/**
- * parseExact by text: the same quantities come back on every request (a custom rule's limit
- * and the values it checks, the resources of a re-applied patch), and a parse costs a regex
- * and BigInt arithmetic. Shared results, read-only.
- */
-const parseExactByText = memoizeByText(parseExact);
-
-function exactOf(text: string): Parsed<ExactQuantity> {
-  return typeof text === "string" ? parseExactByText(text) : parseExact(text);
 }
 
 function parseExact(text: string): Parsed<ExactQuantity> {

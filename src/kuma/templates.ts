@@ -1,4 +1,4 @@
-import type { ContainerTemplates, JsonObject } from "../rules/types.js";
+import type { ContainerTemplates, JsonObject } from "./model.js";
 
 // The containers Kuma 2.14 renders before applying ContainerPatches, as JSON with Go's
 // `omitempty` (absent fields are absent, so patching them needs `add`).

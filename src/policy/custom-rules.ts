@@ -1,12 +1,10 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
-import { simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
-import type { ContainerPatchSubject, JsonObject, Rule, RuleContext, RuleFinding, Subject, WorkloadSubject } from "../rules/types.js";
+import type { ContainerPatchSubject, JsonObject, Rule, RuleFinding, Subject, WorkloadSubject } from "../rules/types.js";
 import { error } from "../rules/types.js";
 import { describeAjvError, toFieldPath } from "./errors.js";
 import { QUANTITY_KEYWORDS } from "./quantity-keywords.js";
-import type { ReviewMemo } from "../kuma/memo.js";
 
 // Custom rules: a JSON Schema the target must satisfy. Schemas are compiled once per policy
 // load (one ajv instance per load, so a reload never sees a previous policy's $ids); a
@@ -75,7 +73,7 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
       return {
         ...base,
         targets: ["containerpatch"],
-        check: (subject, ctx) => check(containerPatchTarget(subject as ContainerPatchSubject, ctx.memo), (field) => field.replace(/\.valueParsed\b/, ".value")),
+        check: (subject) => check(containerPatchTarget(subject as ContainerPatchSubject), (field) => field.replace(/\.valueParsed\b/, ".value")),
       };
     case "workload":
       return {
@@ -93,7 +91,7 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
         ...base,
         targets: ["containerpatch", "workload"],
         check: (subject, ctx) => {
-          const outcome = simulationOf(subject, ctx)?.[which];
+          const outcome = subject.target === "namespace" ? undefined : ctx.simulation[which];
           // A chain that fails to apply is patch-apply's finding: one root cause, one finding.
           if (!outcome || outcome.failure) return [];
           return check(outcome.container, () => undefined);
@@ -103,18 +101,8 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
   }
 }
 
-function simulationOf(subject: Subject, ctx: RuleContext) {
-  if (subject.target === "containerpatch") return simulateContainerPatch(subject, ctx);
-  if (subject.target === "workload") return simulateWorkload(subject, ctx);
-  return undefined;
-}
-
-/** The ContainerPatch as custom rules see it: each block carries `valueParsed`, its `value` parsed as JSON when it parses. Once per review. */
-function containerPatchTarget(subject: ContainerPatchSubject, memo: ReviewMemo): JsonObject {
-  return memo.get("custom-rule-target", subject, () => readContainerPatchTarget(subject));
-}
-
-function readContainerPatchTarget(subject: ContainerPatchSubject): JsonObject {
+/** The ContainerPatch as custom rules see it: each block carries `valueParsed`, its `value` parsed as JSON when it parses. */
+function containerPatchTarget(subject: ContainerPatchSubject): JsonObject {
   const { name, namespace, labels, annotations } = subject.meta;
   let spec = subject.spec;
   if (spec !== null && typeof spec === "object" && !Array.isArray(spec)) {

@@ -1,4 +1,4 @@
-import type { Labels } from "../rules/types.js";
+import type { Labels } from "../kuma/model.js";
 
 // Kubernetes metav1.LabelSelector with the API server's semantics.
 // Kubernetes: staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go (LabelSelectorAsSelector)

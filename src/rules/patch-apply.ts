@@ -1,8 +1,9 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
-import { blockLabel, containerOf, fitMessage, isSpecSound, readPatchSpec } from "../kuma/container-patch.js";
+import { blockLabel, containerOf, isSpecSound } from "../kuma/container-patch.js";
+import { fitMessage } from "../kuma/message.js";
 import type { PatchBlock } from "../kuma/container-patch.js";
 import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
-import { isChainSound, isInjected, simulateContainerPatch, simulateWorkload } from "../kuma/patch-simulation.js";
+import { isInjected } from "../kuma/patch-simulation.js";
 import type { PatchFailure } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
@@ -23,24 +24,24 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
   targets: ["containerpatch", "workload"],
   check(subject, ctx) {
     if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
-    if (!isChainSound(subject, ctx)) return []; // patch-op/path/value/from already speak
+    if (!ctx.chainSound) return []; // patch-op/path/value/from already speak
     if (subject.target === "workload") {
-      const simulation = simulateWorkload(subject, ctx);
+      const simulation = ctx.simulation;
       const where = annotationPath(subject.templatePath, CONTAINER_PATCHES);
       return [simulation.sidecar.failure, simulation.init.failure]
         .filter((failure): failure is PatchFailure => failure !== undefined)
         .map((failure) => error(fitMessage(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), where));
     }
     const findings: RuleFinding[] = [];
-    const simulation = simulateContainerPatch(subject, ctx);
+    const simulation = ctx.simulation;
     for (const outcome of [simulation.sidecar, simulation.init]) {
       const failure = outcome.failure;
       if (!failure || failure.patch !== subject.meta.name) continue;
-      const block = readPatchSpec(subject.spec, ctx.memo).blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
+      const block = ctx.reading.blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
       const label = block ? blockLabel(block) : `${failure.list}[${failure.blockIndex}]`;
       findings.push(error(fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), `spec.${failure.list}[${failure.blockIndex}].path`));
     }
-    if (isSpecSound(subject.spec, ctx.memo)) findings.push(...readPatchSpec(subject.spec, ctx.memo).blocks.flatMap(podDependentIndex));
+    if (isSpecSound(ctx.reading)) findings.push(...ctx.reading.blocks.flatMap(podDependentIndex));
     return findings;
   },
 };

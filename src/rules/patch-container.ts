@@ -1,12 +1,12 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
-import { containerOf, fitMessage } from "../kuma/container-patch.js";
+import type { JudgedOutcome } from "../kuma/analysis.js";
+import { containerOf } from "../kuma/container-patch.js";
 import type { PatchList } from "../kuma/container-patch.js";
-import { validateContainer } from "../kuma/container-validation.js";
 import type { ContainerProblem } from "../kuma/container-validation.js";
-import { blockWriting, chainBlocks, chainOf, effectsOf } from "../kuma/patch-simulation.js";
-import type { ChainBlock, ContainerOutcome } from "../kuma/patch-simulation.js";
+import { fitMessage } from "../kuma/message.js";
+import { blockWriting, chainBlocks } from "../kuma/patch-simulation.js";
 import { error } from "./types.js";
-import type { JsonObject, Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+import type { Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
 // Kuma unmarshals the patched JSON into corev1.Container (a string where a boolean belongs
 // fails injection) and the API server then validates the pod: privileged: true next to the
@@ -20,9 +20,9 @@ export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject> = {
   targets: ["containerpatch", "workload"],
   check(subject, ctx) {
     const findings: RuleFinding[] = [];
-    for (const { list, after: outcome, before } of effectsOf(subject, ctx)) {
+    for (const { list, after: outcome, before } of ctx.effects) {
       if (outcome.failure) continue; // patch-apply's finding
-      const problems = addedProblems(outcome.container, before.container);
+      const problems = addedProblems(outcome, before);
       if (problems.length === 0) continue;
       findings.push(...problems.map((problem) => toFinding(subject, ctx, list, problem, outcome)));
     }
@@ -30,43 +30,27 @@ export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject> = {
   },
 };
 
-const added = new WeakMap<JsonObject, WeakMap<JsonObject, readonly ContainerProblem[]>>();
-
-/**
- * The problems `after` has and `before` lacks. Both are simulation outputs, which the chain
- * cache shares across requests, so the answer is kept per pair.
- */
-function addedProblems(after: JsonObject, before: JsonObject): readonly ContainerProblem[] {
-  let byBefore = added.get(after);
-  if (!byBefore) {
-    byBefore = new WeakMap();
-    added.set(after, byBefore);
-  }
-  let problems = byBefore.get(before);
-  if (!problems) {
-    const known = new Set(validateContainer(before).map((problem) => problem.message));
-    problems = validateContainer(after).filter((problem) => !known.has(problem.message));
-    byBefore.set(before, problems);
-  }
-  return problems;
+/** The problems `after` has and `before` lacks: findings name only what the patches under review break. */
+function addedProblems(after: JudgedOutcome, before: JudgedOutcome): readonly ContainerProblem[] {
+  const known = new Set(before.problems.map((problem) => problem.message));
+  return after.problems.filter((problem) => !known.has(problem.message));
 }
 
-function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext, list: PatchList, problem: ContainerProblem, outcome: ContainerOutcome): RuleFinding {
+function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext, list: PatchList, problem: ContainerProblem, outcome: JudgedOutcome): RuleFinding {
   const container = containerOf(list);
   const explained = problem.message + typeHint(problem, outcome);
   if (subject.target === "workload") {
-    const writer = blockWriting(chainBlocks(chainOf(subject, ctx), list), problem.pointer);
+    const writer = blockWriting(chainBlocks(ctx.chain.entries, list), problem.pointer);
     const by = writer ? `ContainerPatch ${JSON.stringify(writer.patch)} ${list}[${writer.block.index}]` : "the container patches";
     return error(fitMessage(`${by} makes ${container} invalid: ${explained}`), annotationPath(subject.templatePath, CONTAINER_PATCHES));
   }
-  const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list, ctx.memo);
-  const writer: ChainBlock | undefined = blockWriting(own, problem.pointer);
+  const writer = blockWriting(chainBlocks([{ name: subject.meta.name, reading: ctx.reading }], list), problem.pointer);
   if (!writer) return error(fitMessage(`${list} makes ${container} invalid: ${explained}`), `spec.${list}`);
   return error(fitMessage(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`), `${writer.block.fieldPath}.value`);
 }
 
 /** '"true"' where a boolean belongs: the value is a JSON string, drop the inner quotes. */
-function typeHint(problem: ContainerProblem, outcome: ContainerOutcome): string {
+function typeHint(problem: ContainerProblem, outcome: JudgedOutcome): string {
   const match = /must be (boolean|integer|number)/.exec(problem.message);
   if (!match) return "";
   let value: unknown = outcome.container;

@@ -1,4 +1,3 @@
-import { readPatchSpec } from "../kuma/container-patch.js";
 import { advisory } from "./types.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
@@ -10,7 +9,7 @@ export const patchEmpty: Rule<ContainerPatchSubject> = {
   defaultAction: "warn",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    const reading = readPatchSpec(subject.spec, ctx.memo);
+    const reading = ctx.reading;
     if (reading.blocks.length > 0 || reading.shapeProblems.length > 0) return [];
     return [advisory("this ContainerPatch has no sidecarPatch and no initPatch blocks, so it changes nothing; add blocks or delete it (and its references)", "spec")];
   },

@@ -1,4 +1,4 @@
-import { checkFrom, readPatchSpec } from "../kuma/container-patch.js";
+import { checkFrom } from "../kuma/container-patch.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
 // Kuma's ToJsonPatch always passes `from`, "" when absent: move then fails injection and
@@ -9,7 +9,7 @@ export const patchFrom: Rule<ContainerPatchSubject> = {
   defaultAction: "deny",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    const reading = readPatchSpec(subject.spec, ctx.memo);
+    const reading = ctx.reading;
     if (reading.schemaValid) return [];
     return reading.blocks.flatMap(checkFrom);
   },

@@ -1,4 +1,4 @@
-import { checkOp, readPatchSpec } from "../kuma/container-patch.js";
+import { checkOp } from "../kuma/container-patch.js";
 import { error } from "./types.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
@@ -11,7 +11,7 @@ export const patchOp: Rule<ContainerPatchSubject> = {
   defaultAction: "deny",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    const reading = readPatchSpec(subject.spec, ctx.memo);
+    const reading = ctx.reading;
     if (reading.schemaValid) return []; // the schema's op enum and shapes already hold
     return [
       ...reading.shapeProblems.map((problem) => error(problem.message, problem.path)),

@@ -1,4 +1,4 @@
-import { checkPath, readPatchSpec } from "../kuma/container-patch.js";
+import { checkPath } from "../kuma/container-patch.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
 // `path` is required by the CRD but has no pattern: Kuma's library splits it on "/" without
@@ -10,7 +10,7 @@ export const patchPath: Rule<ContainerPatchSubject> = {
   defaultAction: "deny",
   targets: ["containerpatch"],
   check(subject, ctx) {
-    const reading = readPatchSpec(subject.spec, ctx.memo);
+    const reading = ctx.reading;
     if (reading.schemaValid) return [];
     return reading.blocks.flatMap(checkPath);
   },

@@ -1,5 +1,4 @@
 import { containerOf } from "../kuma/container-patch.js";
-import { effectsOf } from "../kuma/patch-simulation.js";
 import { advisory } from "./types.js";
 import type { JsonObject, Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
 
@@ -13,7 +12,7 @@ export const patchPrivilege: Rule<ContainerPatchSubject> = {
   targets: ["containerpatch"],
   check(subject, ctx) {
     const findings: RuleFinding[] = [];
-    for (const { list, after, before } of effectsOf(subject, ctx)) {
+    for (const { list, after, before } of ctx.effects) {
       if (after.failure) continue;
       const raised = raisedPrivileges(after.container, before.container, list === "sidecarPatch");
       if (raised.length === 0) continue;

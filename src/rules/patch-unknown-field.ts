@@ -1,6 +1,6 @@
-import { containerOf, fitMessage } from "../kuma/container-patch.js";
-import { unknownFields } from "../kuma/container-validation.js";
-import { blockWriting, chainBlocks, effectsOf } from "../kuma/patch-simulation.js";
+import { containerOf } from "../kuma/container-patch.js";
+import { fitMessage } from "../kuma/message.js";
+import { blockWriting, chainBlocks } from "../kuma/patch-simulation.js";
 import { advisory } from "./types.js";
 import type { Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
 
@@ -14,12 +14,12 @@ export const patchUnknownField: Rule<ContainerPatchSubject> = {
   targets: ["containerpatch"],
   check(subject, ctx) {
     const findings: RuleFinding[] = [];
-    for (const { list, after, before } of effectsOf(subject, ctx)) {
-      const unknown = unknownFields(after.container);
+    for (const { list, after, before } of ctx.effects) {
+      const unknown = after.unknownFields;
       if (unknown.length === 0) continue; // the usual case: nothing to attribute
-      const own = chainBlocks([{ name: subject.meta.name, spec: subject.spec }], list, ctx.memo);
+      const own = chainBlocks([{ name: subject.meta.name, reading: ctx.reading }], list);
       if (own.length === 0) continue;
-      const existing = new Set(unknownFields(before.container).map((field) => field.pointer));
+      const existing = new Set(before.unknownFields.map((field) => field.pointer));
       for (const field of unknown) {
         if (existing.has(field.pointer)) continue;
         const writer = blockWriting(own, field.pointer);

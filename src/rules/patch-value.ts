@@ -1,4 +1,4 @@
-import { checkValue, readPatchSpec } from "../kuma/container-patch.js";
+import { checkValue } from "../kuma/container-patch.js";
 import type { Rule, ContainerPatchSubject } from "./types.js";
 
 // `value` is a string holding a JSON document, handed to the patch library raw: `100m` is
@@ -11,6 +11,6 @@ export const patchValue: Rule<ContainerPatchSubject> = {
   targets: ["containerpatch"],
   check(subject, ctx) {
     // No schema shortcut: the schema cannot tell whether a string is JSON.
-    return readPatchSpec(subject.spec, ctx.memo).blocks.flatMap(checkValue);
+    return ctx.reading.blocks.flatMap(checkValue);
   },
 };

@@ -1,6 +1,6 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
-import { fitMessage, MAX_MESSAGE } from "../kuma/container-patch.js";
-import { annotationPatchNames, isInjected, referencedPatchNames } from "../kuma/patch-simulation.js";
+import { fitMessage, MAX_MESSAGE } from "../kuma/message.js";
+import { annotationPatchNames, isInjected } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, WorkloadSubject } from "./types.js";
 
@@ -16,7 +16,7 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
   targets: ["workload"],
   check(subject, ctx) {
     if (isInjected(subject)) return []; // Kuma found every name when it injected this pod
-    const names = referencedPatchNames(subject, ctx);
+    const names = ctx.referencedNames;
     if (names.length === 0) return [];
     const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));
     const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;

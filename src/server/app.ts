@@ -13,7 +13,8 @@ import { annotationPatchNames } from "../kuma/patch-simulation.js";
 import type { Logger } from "../logger.js";
 import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
-import type { CatalogView, WorkloadSubject } from "../rules/types.js";
+import type { CatalogView, WorkloadSubject } from "../kuma/model.js";
+import { createSnapshotSource } from "../snapshot.js";
 
 /** What the server reads on each request; swapped atomically on policy reload. */
 export interface AppState {
@@ -59,6 +60,7 @@ const LARGE_BODY_BUDGET = 2 * 1024 * 1024;
  */
 export function createApp(deps: AppDeps): RequestListener {
   const { logger, metrics } = deps;
+  const snapshotOf = createSnapshotSource();
   const largeBodies = createByteBudget(LARGE_BODY_BUDGET);
   const largeBuffers = createBufferPool(LARGE_BODY_BUDGET);
 
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const catalog = state.catalog.view(state.policy.settings.controlPlaneNamespaces);
     const missing = subject?.target === "workload" && request.operation !== "DELETE" ? missingPatches(subject, catalog, state.policy) : undefined;
     if (missing) await state.catalog.resolve(state.policy.settings.controlPlaneNamespaces, missing);
-    const verdict = review(request, { policy: state.policy, catalog, onRuleTimed }, subject);
+    const verdict = review(request, { snapshot: snapshotOf(state.policy, state.catalog), onRuleTimed }, subject);
     sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
     record(deps, request, verdict, (performance.now() - started) / 1000);
   };

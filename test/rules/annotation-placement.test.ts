@@ -1,12 +1,11 @@
 // Table tests for the annotation-placement rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ruleContext, subjectOf } from "../support/context.js";
+import { checkRule, subjectOf } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import type { WorkloadSubject } from "../../src/rules/types.js";
 import { annotationPlacement as rule } from "../../src/rules/annotation-placement.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["advisory"]);
 
 // Kuma reads only the pod (template) metadata: webhooks/injector/injector.go, controllers/pod_controller.go
@@ -23,9 +22,9 @@ const cases = [
   { name: "injection label on the Deployment only", subject: () => deployment({ labels: { "kuma.io/sidecar-injection": "enabled" } }), severities: ["advisory"] },
   { name: "non-kuma annotation", subject: () => deployment({ annotations: { "deployment.kubernetes.io/revision": "3" } }), severities: [] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(c.subject(), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, c.subject())), c.severities));
 
 test("the advisory names the template path", () => {
-  const [finding] = rule.check(deployment({ annotations: { "kuma.io/container-patches": "p" } }), ctx);
+  const [finding] = checkRule(rule, deployment({ annotations: { "kuma.io/container-patches": "p" } }));
   assert.match(finding?.message ?? "", /spec\.template\.metadata\.annotations/);
 });

@@ -1,11 +1,10 @@
 // Table tests for the annotation-unknown rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { annotationUnknown as rule } from "../../src/rules/annotation-unknown.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["advisory"]);
 
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (the keys Kuma reads)
@@ -16,9 +15,9 @@ const cases: { name: string; annotations: Record<string, string>; severities: st
   { name: "typo", annotations: { "kuma.io/container-patch": "p" }, severities: ["advisory"] },
   { name: "removed spelling", annotations: { "kuma.io/builtindns": "enabled" }, severities: ["advisory"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith(c.annotations), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith(c.annotations))), c.severities));
 
 test("did-you-mean by edit distance", () => {
-  const [finding] = rule.check(deploymentWith({ "kuma.io/container-patch": "p" }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({ "kuma.io/container-patch": "p" }));
   assert.match(finding?.message ?? "", /did you mean kuma\.io\/container-patches\?/);
 });

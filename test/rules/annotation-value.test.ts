@@ -1,11 +1,10 @@
 // Table tests for the annotation-value rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { annotationValue as rule } from "../../src/rules/annotation-value.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error", "error"]);
 
 // Kuma: metadata/annotations.go (GetEnabled/GetBoolean/GetUint32/GetMap/GetDurationWithDefault), injector.go, pod_converter.go
@@ -34,9 +33,9 @@ const cases: { name: string; annotations: Record<string, string>; severities: st
   { name: "ingress public address without port", annotations: { "kuma.io/ingress-public-address": "1.2.3.4" }, severities: ["error"] },
   { name: "token volume missing", annotations: { "kuma.io/service-account-token-volume": "token" }, severities: ["error"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith(c.annotations), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith(c.annotations))), c.severities));
 
 test("Kuma wording for a bad duration", () => {
-  const [finding] = rule.check(deploymentWith({ "kuma.io/sidecar-drain-time": "10" }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({ "kuma.io/sidecar-drain-time": "10" }));
   assert.match(finding?.message ?? "", /time: missing unit in duration "10"/);
 });

@@ -1,11 +1,10 @@
 // Table tests for the direct-access rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { directAccess as rule } from "../../src/rules/direct-access.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: controllers/pod_converter.go (GetList), xds/generator/direct_access_proxy_generator.go (exact match, "*")
@@ -17,9 +16,9 @@ const cases = [
   { name: "character outside the tag charset", value: "backend/shop", severities: ["error"] },
   { name: "empty items dropped by Kuma", value: "a_ns_svc_80,,", severities: ["advisory"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith({ "kuma.io/direct-access-services": c.value }), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ "kuma.io/direct-access-services": c.value }))), c.severities));
 
 test("the wildcard advisory names the alternative", () => {
-  const [finding] = rule.check(deploymentWith({ "kuma.io/direct-access-services": "*" }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({ "kuma.io/direct-access-services": "*" }));
   assert.match(finding?.message ?? "", /<service>_<namespace>_svc_<port>/);
 });

@@ -1,11 +1,10 @@
 // Table tests for the exclude-ips rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludeIps as rule } from "../../src/rules/exclude-ips.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: pkg/transparentproxy/config/utils.go::validateIP; app/cni/pkg/cni/annotations_linux.go::validateIPs
@@ -16,4 +15,4 @@ const cases = [
   { name: "address range", value: "10.0.0.1-10.0.0.9", severities: ["error"] },
   { name: "trailing comma", value: "10.0.0.1,", severities: ["error"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }))), c.severities));

@@ -1,11 +1,10 @@
 // Table tests for the exclude-ports-for-uids-legacy rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludePortsForUidsLegacy as rule } from "../../src/rules/exclude-ports-for-uids-legacy.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["advisory"]);
 
 // Kuma: release-2.8 pkg/transparentproxy/kubernetes/kubernetes.go; removed in 2.9 (PR #10983)
@@ -16,7 +15,7 @@ const cases: { name: string; annotations: Record<string, string>; severities: st
   { name: "uid alone", annotations: { [TCP]: "1234" }, severities: ["error"] },
   { name: "trailing ;", annotations: { [UDP]: "53:1234;" }, severities: ["error"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith(c.annotations), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith(c.annotations))), c.severities));
 
 const replacements: { name: string; annotations: Record<string, string>; replacement: string }[] = [
   { name: "tcp example", annotations: { [TCP]: "443:1234" }, replacement: "tcp:443:1234" },
@@ -25,7 +24,7 @@ const replacements: { name: string; annotations: Record<string, string>; replace
 ];
 for (const c of replacements) {
   test(`replacement: ${c.name}`, () => {
-    const [finding] = rule.check(deploymentWith(c.annotations), ctx);
+    const [finding] = checkRule(rule, deploymentWith(c.annotations));
     assert.ok(finding?.message.endsWith(`traffic.kuma.io/exclude-outbound-ports-for-uids: ${JSON.stringify(c.replacement)}`), finding?.message);
   });
 }

@@ -1,11 +1,10 @@
 // Table tests for the exclude-ports-for-uids rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludePortsForUids as rule } from "../../src/rules/exclude-ports-for-uids.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs; iptables/builder/builder_table_nat.go
@@ -20,9 +19,9 @@ const cases = [
   { name: "missing uid bypasses the proxy on those ports", value: "tcp:443:", severities: ["error"] },
   { name: "empty value is one empty entry", value: "", severities: ["error"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": c.value }), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": c.value }))), c.severities));
 
 test("the empty-entry error shows the value without it", () => {
-  const [finding] = rule.check(deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": "tcp:443:1000;" }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": "tcp:443:1000;" }));
   assert.match(finding?.message ?? "", /write "tcp:443:1000"/);
 });

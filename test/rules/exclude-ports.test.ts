@@ -1,11 +1,10 @@
 // Table tests for the exclude-ports rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludePorts as rule } from "../../src/rules/exclude-ports.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: pkg/transparentproxy/config/config.go::Ports.append, utils.go::parsePort
@@ -18,4 +17,4 @@ const cases = [
   { name: "port 0", key: "traffic.kuma.io/exclude-inbound-ports", value: "0", severities: ["error"] },
   { name: "port above 65535", key: "traffic.kuma.io/exclude-inbound-ports", value: "70000", severities: ["error"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith({ [c.key]: c.value }), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ [c.key]: c.value }))), c.severities));

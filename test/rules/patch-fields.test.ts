@@ -9,7 +9,8 @@ import { patchOp } from "../../src/rules/patch-op.js";
 import { patchPath } from "../../src/rules/patch-path.js";
 import { patchValue } from "../../src/rules/patch-value.js";
 import type { ContainerPatchSubject, Rule, RuleFinding } from "../../src/rules/types.js";
-import { ruleContext } from "../support/context.js";
+import { checkRule } from "../support/context.js";
+import type { TestInputs } from "../support/context.js";
 import { patchSubject } from "./patch-support.js";
 
 type Row = { name: string; spec: unknown; expect: { severity: "error" | "advisory"; path: string; message?: RegExp }[] };
@@ -17,7 +18,7 @@ type Row = { name: string; spec: unknown; expect: { severity: "error" | "advisor
 function run(rule: Rule<ContainerPatchSubject>, rows: Row[]) {
   for (const row of rows) {
     test(`${rule.id}: ${row.name}`, () => {
-      const findings: RuleFinding[] = rule.check(patchSubject(row.spec) as ContainerPatchSubject, ruleContext());
+      const findings: RuleFinding[] = checkRule(rule, patchSubject(row.spec) as ContainerPatchSubject);
       assert.deepEqual(findings.map((f) => ({ severity: f.severity, path: f.path })), row.expect.map((e) => ({ severity: e.severity, path: e.path })), JSON.stringify(findings));
       row.expect.forEach((e, i) => e.message && assert.match(findings[i]!.message, e.message));
     });
@@ -76,9 +77,9 @@ run(patchEmpty, [
 ]);
 
 test("patch-namespace: Kuma's message names every control-plane namespace", () => {
-  const ctx = ruleContext({ settings: { controlPlaneNamespaces: ["kuma-system", "kong-mesh-system"], defaultContainerPatches: [] } });
-  assert.deepEqual(patchNamespace.check(patchSubject({}, { namespace: "kong-mesh-system" }) as ContainerPatchSubject, ctx), []);
-  const [finding] = patchNamespace.check(patchSubject({}, { namespace: "shop" }) as ContainerPatchSubject, ctx);
+  const inputs: TestInputs = { settings: { controlPlaneNamespaces: ["kuma-system", "kong-mesh-system"], defaultContainerPatches: [] } };
+  assert.deepEqual(checkRule(patchNamespace, patchSubject({}, { namespace: "kong-mesh-system" }) as ContainerPatchSubject, inputs), []);
+  const [finding] = checkRule(patchNamespace, patchSubject({}, { namespace: "shop" }) as ContainerPatchSubject, inputs);
   assert.equal(finding?.path, "metadata.namespace");
   assert.match(finding!.message, /^ContainerPatch can only be placed in kuma-system or kong-mesh-system namespace\. It can be however referenced by pods in all namespaces/);
 });

@@ -2,8 +2,8 @@
 // and workloads. Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (applyCustomPatches).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { RuleContext } from "../../src/rules/types.js";
-import { catalogOf, deploymentWith, ruleContext, subjectOf } from "../support/context.js";
+import { catalogOf, deploymentWith, subjectOf } from "../support/context.js";
+import type { TestInputs } from "../support/context.js";
 import { findingsOf, idsOf, patchSubject, stored } from "./patch-support.js";
 
 const add = (path: string, value: string) => ({ op: "add", path, value });
@@ -38,24 +38,23 @@ for (const row of patchRows) {
 }
 
 test("ContainerPatch: a default patch of the same name is replaced by the version under review", () => {
-  const ctx = ruleContext({
+  const inputs: TestInputs = {
     settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["p1"] },
     catalog: catalogOf([stored("p1", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] })]),
-  });
+  };
   // Were the stored p1 applied first, the replace would find runAsNonRoot and pass.
-  const findings = findingsOf(patchSubject({ sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] }), ctx);
+  const findings = findingsOf(patchSubject({ sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] }), inputs);
   assert.deepEqual(idsOf(findings), ["patch-apply:E"]);
 });
 
-const workloadCtx = (): RuleContext =>
-  ruleContext({
+const workloadInputs = (): TestInputs => ({
     catalog: catalogOf([
       stored("good", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] }),
       stored("bad-replace", { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] }),
       stored("privileged", { sidecarPatch: [add("/securityContext/privileged", "true")] }),
       stored("broken", { sidecarPatch: [add("/a", "100m")] }),
     ]),
-  });
+});
 
 const workloadRows: { name: string; annotation: string; ids: string[]; message?: RegExp }[] = [
   { name: "existing good patch", annotation: "good", ids: [] },
@@ -67,7 +66,7 @@ const workloadRows: { name: string; annotation: string; ids: string[]; message?:
 ];
 for (const row of workloadRows) {
   test(`workload: ${row.name}`, () => {
-    const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": row.annotation }), workloadCtx());
+    const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": row.annotation }), workloadInputs());
     assert.deepEqual(idsOf(findings), row.ids, JSON.stringify(findings, null, 1));
     if (row.message) assert.ok(findings.some((f) => row.message!.test(f.message)), JSON.stringify(findings, null, 1));
     for (const f of findings) assert.equal(f.path, 'spec.template.metadata.annotations["kuma.io/container-patches"]');
@@ -75,16 +74,16 @@ for (const row of workloadRows) {
 }
 
 test("workload-missing-patch: default patches count too, and say so", () => {
-  const ctx = ruleContext({ settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["base"] } });
-  const [finding, ...rest] = findingsOf(deploymentWith({}), ctx);
+  const inputs: TestInputs = { settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["base"] } };
+  const [finding, ...rest] = findingsOf(deploymentWith({}), inputs);
   assert.deepEqual(rest, []);
   assert.equal(finding?.ruleId, "workload-missing-patch");
   assert.match(finding!.message, /\["base"\] \(some come from the control plane's default patches\)/);
 });
 
 test("workload-missing-patch: without a catalog, one advisory", () => {
-  const ctx = ruleContext({ catalog: { configured: false, get: () => undefined } });
-  const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": "a,b" }), ctx);
+  const inputs: TestInputs = { catalog: { configured: false, get: () => undefined } };
+  const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": "a,b" }), inputs);
   assert.deepEqual(idsOf(findings), ["workload-missing-patch:A"]);
   assert.match(findings[0]!.message, /^not verified: no ContainerPatch catalog \(--patches or --kube\)/);
 });
@@ -97,5 +96,5 @@ test("workload: an already injected Pod is not re-simulated", () => {
     metadata: { name: "web", namespace: "shop", annotations: { "kuma.io/container-patches": "bad-replace,nope", "kuma.io/sidecar-injected": "true" } },
     spec: { containers: [{ name: "web", image: "nginx" }] },
   });
-  assert.deepEqual(findingsOf(pod, workloadCtx()), []);
+  assert.deepEqual(findingsOf(pod, workloadInputs()), []);
 });

@@ -11,7 +11,8 @@ import { patchPrivilege } from "../../src/rules/patch-privilege.js";
 import { patchEmpty } from "../../src/rules/patch-empty.js";
 import { workloadMissingPatch } from "../../src/rules/workload-missing-patch.js";
 import type { AnyRule, Finding, RuleContext, StoredContainerPatch, Subject } from "../../src/rules/types.js";
-import { loadFixture, ruleContext, subjectOf } from "../support/context.js";
+import { contextFor, loadFixture, subjectOf } from "../support/context.js";
+import type { TestInputs } from "../support/context.js";
 
 export const PATCH_RULES: readonly AnyRule[] = [
   patchNamespace, patchOp, patchPath, patchValue, patchFrom, patchApply, patchContainer,
@@ -19,7 +20,8 @@ export const PATCH_RULES: readonly AnyRule[] = [
 ];
 
 /** Every finding of the patch rules that apply to the subject's target. */
-export function findingsOf(subject: Subject, ctx: RuleContext = ruleContext()): Finding[] {
+export function findingsOf(subject: Subject, inputs: TestInputs = {}): Finding[] {
+  const ctx = contextFor(subject, inputs);
   const findings: Finding[] = [];
   for (const rule of PATCH_RULES) {
     if (!(rule.targets as readonly string[]).includes(subject.target)) continue;

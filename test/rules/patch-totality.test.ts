@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { catalogOf, deploymentWith, ruleContext } from "../support/context.js";
+import { catalogOf, deploymentWith } from "../support/context.js";
+import type { TestInputs } from "../support/context.js";
 import { findingsOf, patchSubject, stored } from "./patch-support.js";
 
 const pointer = fc.oneof(
@@ -49,10 +50,10 @@ test("any catalog and annotation on a workload: no throw", () => {
   fc.assert(
     fc.property(fc.array(spec, { maxLength: 3 }), fc.oneof(fc.string(), fc.array(fc.string({ minLength: 20 }), { maxLength: 30 }).map((a) => a.join(","))), fc.boolean(), (specs, annotation, configured) => {
       const names = specs.map((_, i) => `p${i}`);
-      const ctx = ruleContext({
+      const inputs: TestInputs = {
         catalog: configured ? catalogOf(specs.map((s, i) => stored(`p${i}`, s as never))) : { configured: false, get: () => undefined },
-      });
-      const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": [...names, annotation].join(",") }), ctx);
+      };
+      const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": [...names, annotation].join(",") }), inputs);
       for (const f of findings) assert.ok(f.message.length > 0 && f.message.length <= 230, f.message);
     }),
     { numRuns: 200 },

@@ -1,12 +1,11 @@
 // Table tests for the sidecar-injection rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext, subjectOf } from "../support/context.js";
+import { deploymentWith, checkRule, subjectOf } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import type { WorkloadSubject } from "../../src/rules/types.js";
 import { sidecarInjection as rule } from "../../src/rules/sidecar-injection.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: metadata/annotations.go::GetBooleanWithDefault, injector/precheck.go, charts cp-webhooks-and-secrets.yaml
@@ -24,9 +23,9 @@ const cases = [
   { name: "namespace invalid word", subject: () => ns({ "kuma.io/sidecar-injection": "TRUE" }), severities: ["error"] },
   { name: "namespace annotation", subject: () => ns({}, { "kuma.io/sidecar-injection": "enabled" }), severities: ["advisory"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(c.subject() as WorkloadSubject, ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, c.subject() as WorkloadSubject)), c.severities));
 
 test("the annotation advisory shows the label to use", () => {
-  const [finding] = rule.check(deploymentWith({ "kuma.io/sidecar-injection": "enabled" }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({ "kuma.io/sidecar-injection": "enabled" }));
   assert.match(finding?.message ?? "", /spec\.template\.metadata\.labels: \{kuma\.io\/sidecar-injection: "enabled"\}/);
 });

@@ -1,11 +1,10 @@
 // Table tests for the sidecar-uid rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { sidecarUid as rule } from "../../src/rules/sidecar-uid.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/precheck.go (containers only); iptables excludes the sidecar UID
@@ -17,10 +16,10 @@ const cases = [
   { name: "pod-level 5678 overridden", options: { securityContext: { runAsUser: 5678 }, containers: [{ name: "app", securityContext: { runAsUser: 1000 } }] }, severities: [] },
   { name: "Kuma sidecar in the template is skipped", options: { containers: [{ name: "kuma-sidecar", securityContext: { runAsUser: 5678 } }] }, severities: [] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith({}, c.options), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({}, c.options))), c.severities));
 
 test("Kuma wording", () => {
-  const [finding] = rule.check(deploymentWith({}, { containers: [{ name: "app", securityContext: { runAsUser: 5678 } }] }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({}, { containers: [{ name: "app", securityContext: { runAsUser: 5678 } }] }));
   assert.match(finding?.message ?? "", /^containers using same UID as sidecar is unsupported: \["app"\]/);
   assert.equal(finding?.path, "spec.template.spec.containers[0].securityContext.runAsUser");
 });

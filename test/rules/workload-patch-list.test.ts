@@ -1,11 +1,10 @@
 // Table tests for the workload-patch-list rule; rows that encode Kuma behaviour cite its source.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { deploymentWith, ruleContext } from "../support/context.js";
+import { deploymentWith, checkRule } from "../support/context.js";
 import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { workloadPatchList as rule } from "../../src/rules/workload-patch-list.js";
 
-const ctx = ruleContext();
 sharedWorkloadRuleTests(rule, ["error"]);
 
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go::loadContainerPatches (GetList, no trim)
@@ -14,10 +13,10 @@ const cases = [
   { name: "space after comma looks up \" p2\"", value: "p1, p2", severities: ["error"] },
   { name: "empty items are dropped", value: "p1,,p2,", severities: ["advisory"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith({ "kuma.io/container-patches": c.value }), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ "kuma.io/container-patches": c.value }))), c.severities));
 
 test("the error shows the corrected value and the template path", () => {
-  const [finding] = rule.check(deploymentWith({ "kuma.io/container-patches": "p1, p2" }), ctx);
+  const [finding] = checkRule(rule, deploymentWith({ "kuma.io/container-patches": "p1, p2" }));
   assert.match(finding?.message ?? "", /"p1,p2"/);
   assert.equal(finding?.path, "spec.template.metadata.annotations[\"kuma.io/container-patches\"]");
 });

@@ -2,10 +2,11 @@
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 import { indexPatches, viewOf } from "../../src/catalog/types.js";
-import { ReviewMemo } from "../../src/kuma/memo.js";
+import { ReviewAnalysis } from "../../src/kuma/analysis.js";
 import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import { toSubject } from "../../src/admission/subjects.js";
-import type { RuleContext, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
+import { createReviewInputs } from "../../src/snapshot.js";
+import type { CatalogView, ContainerTemplates, KumaSettings, Rule, RuleContext, RuleFinding, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
 
 /** The repository root, from the compiled file in .test-build/test/support/. */
 export const REPO_ROOT = new URL("../../../", import.meta.url);
@@ -24,15 +25,23 @@ export function catalogOf(patches: readonly StoredContainerPatch[], namespaces: 
   return viewOf(indexPatches(patches), namespaces);
 }
 
-/** Kuma's defaults: control plane in kuma-system, no default patches, an empty but configured catalog; one review's memo. */
-export function ruleContext(overrides: Partial<RuleContext> = {}): RuleContext {
-  return {
-    settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] },
-    templates: KUMA_TEMPLATES,
-    catalog: catalogOf([]),
-    memo: new ReviewMemo(),
-    ...overrides,
-  };
+/** What a test may change about the Kuma a subject is judged against. */
+export interface TestInputs {
+  settings?: KumaSettings;
+  templates?: ContainerTemplates;
+  catalog?: CatalogView;
+}
+
+/** The analysis a review gives `subject` over Kuma's defaults (control plane in kuma-system,
+ *  no default patches, an empty but configured catalog), with `inputs` changed. */
+export function contextFor(subject: Subject, inputs: TestInputs = {}): RuleContext {
+  const settings = inputs.settings ?? { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] };
+  return new ReviewAnalysis(subject, createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([])));
+}
+
+/** `rule`'s findings on `subject`, as one review would give them. */
+export function checkRule<S extends Subject>(rule: Pick<Rule<S>, "check">, subject: S, inputs: TestInputs = {}): RuleFinding[] {
+  return rule.check(subject, contextFor(subject, inputs));
 }
 
 /** The subject for a Kubernetes object given as JSON (namespace "default" when it has none). */

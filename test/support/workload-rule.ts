@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { KNOWN_ANNOTATIONS } from "../../src/kuma/annotations.js";
 import type { RuleContext, RuleFinding, Severity, WorkloadSubject } from "../../src/rules/types.js";
-import { deploymentWith, loadFixture, ruleContext, subjectOf } from "./context.js";
+import { deploymentWith, loadFixture, checkRule, subjectOf } from "./context.js";
 
 export const severities = (findings: RuleFinding[]): Severity[] => findings.map((f) => f.severity);
 const fixture = (file: string) => subjectOf(loadFixture(file)[0] as { kind: string }) as WorkloadSubject;
@@ -15,10 +15,9 @@ export function sharedWorkloadRuleTests(
   rule: { id: string; check(subject: WorkloadSubject, ctx: RuleContext): RuleFinding[] },
   badSeverities: Severity[],
 ): void {
-  const ctx = ruleContext();
-  test("Kuma's own injected pod has no findings", () => assert.deepEqual(rule.check(fixture("kuma-injected-pod.yaml"), ctx), []));
-  test("documented usage (workload-good.yaml) has no findings", () => assert.deepEqual(rule.check(fixture("workload-good.yaml"), ctx), []));
-  test("workload-bad.yaml", () => assert.deepEqual(severities(rule.check(fixture("workload-bad.yaml"), ctx)), badSeverities));
+    test("Kuma's own injected pod has no findings", () => assert.deepEqual(checkRule(rule, fixture("kuma-injected-pod.yaml")), []));
+  test("documented usage (workload-good.yaml) has no findings", () => assert.deepEqual(checkRule(rule, fixture("workload-good.yaml")), []));
+  test("workload-bad.yaml", () => assert.deepEqual(severities(checkRule(rule, fixture("workload-bad.yaml"))), badSeverities));
 
   // Totality: any mix of Kuma keys and short values never throws; every finding has a path
   // and, with the rule id, fits a Kubernetes warning (256 characters).
@@ -33,7 +32,7 @@ export function sharedWorkloadRuleTests(
         (annotations, labels, containers) => {
           const subject = deploymentWith({ ...annotations }, { labels: { ...labels }, containers, securityContext: { runAsUser: 5678 } });
           (subject.meta as { annotations: Record<string, string> }).annotations = { ...annotations };
-          for (const finding of rule.check(subject, ctx)) {
+          for (const finding of checkRule(rule, subject)) {
             assert.ok(finding.path, finding.message);
             assert.ok(`${rule.id}: ${finding.message}`.length <= 256, finding.message);
           }

@@ -1,6 +1,5 @@
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
-import { memoizeByText } from "../memo.js";
 
 // Go's time.ParseDuration, byte for byte: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or `0` alone
 // (with an optional sign). Units ns, us, µs (U+00B5), μs (U+03BC), ms, s, m, h. Kuma reads
@@ -22,11 +21,8 @@ const LIMIT = 1n << 63n;
 const NUMBER = /^([0-9]*)(?:\.([0-9]*))?/;
 const UNIT = /^[^0-9.]+/;
 
-/** {@link readDuration}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parseDuration = memoizeByText(readDuration);
-
 /** Nanoseconds (negative allowed), or Go's exact error text. */
-function readDuration(value: string): Parsed<bigint> {
+export function parseDuration(value: string): Parsed<bigint> {
   const invalid = failed<bigint>(`time: invalid duration ${quote(value)}`);
   let s = value;
   let negative = false;

@@ -1,6 +1,5 @@
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
-import { memoizeByText } from "../memo.js";
 
 /** transparent-proxying-ip-family-mode values (case-sensitive; ipv6 is rejected).
  *  Kuma: pkg/plugins/runtime/k8s/controllers/pod_converter.go, pkg/transparentproxy/config. */
@@ -17,14 +16,11 @@ export function parseEnum<T extends string>(value: string, allowed: readonly T[]
 
 const COMPONENT_LEVEL = /^([a-z0-9_]+):([a-z]+)$/;
 
-/** {@link readComponentLogLevels}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parseComponentLogLevels = memoizeByText(readComponentLogLevels);
-
 /**
  * kuma.io/envoy-component-log-level: Envoy's `--component-log-level` syntax,
  * `component:level` pairs joined by `,` (e.g. `upstream:debug,connection:trace`).
  */
-function readComponentLogLevels(value: string): Parsed<Map<string, string>> {
+export function parseComponentLogLevels(value: string): Parsed<Map<string, string>> {
   const levels = new Map<string, string>();
   for (const pair of value.split(",")) {
     const match = COMPONENT_LEVEL.exec(pair);

@@ -1,7 +1,6 @@
 import { isIP } from "node:net";
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
-import { memoizeByText } from "../memo.js";
 
 /** An address or CIDR as Kuma reads it. */
 export interface IpExclusion {
@@ -13,9 +12,6 @@ export interface IpExclusion {
 
 const PREFIX = /^[0-9]{1,3}$/;
 
-/** {@link readExcludeIps}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parseExcludeIps = memoizeByText(readExcludeIps);
-
 /**
  * traffic.kuma.io/exclude-inbound-ips / exclude-outbound-ips: comma list, items trimmed,
  * each an IPv4/IPv6 address or CIDR (Go net.ParseCIDR, then net.ParseIP). No hostnames,
@@ -23,7 +19,7 @@ export const parseExcludeIps = memoizeByText(readExcludeIps);
  * Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForIPs, validateIP;
  * app/cni/pkg/cni/annotations_linux.go::validateIPs.
  */
-function readExcludeIps(value: string): Parsed<IpExclusion[]> {
+export function parseExcludeIps(value: string): Parsed<IpExclusion[]> {
   const out: IpExclusion[] = [];
   for (const raw of value.split(",")) {
     const item = raw.trim();

@@ -1,6 +1,5 @@
 import { parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
-import { memoizeByText } from "../memo.js";
 
 /** An item of a comma list as Kuma keeps it (`index` counts the items written, empty ones too). */
 export interface ListItem {
@@ -20,14 +19,11 @@ export interface KumaList {
 
 const PADDED = /^\s|\s$/;
 
-/** {@link readList}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parseList = memoizeByText(readList);
-
 /**
  * Kuma's GetList: split on `,`, drop items that are exactly "", no trimming. Total: every
  * string is a list. Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go::GetList.
  */
-function readList(value: string): Parsed<KumaList> {
+export function parseList(value: string): Parsed<KumaList> {
   const items: string[] = [];
   const padded: ListItem[] = [];
   let dropped = 0;
@@ -42,13 +38,15 @@ function readList(value: string): Parsed<KumaList> {
   return parsed({ items, dropped, padded });
 }
 
-/** The items a user meant: trimmed, empty ones removed. Memoized by value (kuma/memo.ts): shared, read-only. */
-export const trimmedItems = memoizeByText((value: string): readonly string[] =>
-  value
+/** The items a user meant: trimmed, empty ones removed. */
+export function trimmedItems(value: string): string[] {
+  return value
     .split(",")
     .map((item) => item.trim())
-    .filter((item) => item !== ""),
-);
+    .filter((item) => item !== "");
+}
 
-/** The value Kuma would read as intended: items trimmed, empty ones removed. Memoized by value. */
-export const toTrimmedList = memoizeByText((value: string): string => trimmedItems(value).join(","));
+/** The value Kuma would read as intended: items trimmed, empty ones removed. */
+export function toTrimmedList(value: string): string {
+  return trimmedItems(value).join(",");
+}

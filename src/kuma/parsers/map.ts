@@ -1,19 +1,15 @@
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
-import { memoizeByText } from "../memo.js";
 
 /** Kuma's format message for GetMap, without the annotation key. */
 export const MAP_FORMAT = "key1=value1;key2=value2";
-
-/** {@link readMap}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parseMap = memoizeByText(readMap);
 
 /**
  * Kuma's GetMap: split on `;`, each pair split on `=` must give exactly 2 parts (so `A=1;`
  * and `A=b=c` fail; so does an empty value, which is one empty pair). Later pairs win.
  * Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go::GetMapWithDefault.
  */
-function readMap(value: string): Parsed<Map<string, string>> {
+export function parseMap(value: string): Parsed<Map<string, string>> {
   const map = new Map<string, string>();
   for (const pair of value.split(";")) {
     const parts = pair.split("=");

@@ -1,7 +1,6 @@
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
 import { toUint16 } from "./ports.js";
-import { memoizeByText } from "../memo.js";
 
 // traffic.kuma.io/exclude-outbound-ports-for-uids: `;`-separated entries
 // `[<protocols>:][<ports>:]<uids>`. Kuma: pkg/transparentproxy/config/utils.go
@@ -30,11 +29,8 @@ export interface UidExclusion {
 const FORMAT = "Expected format: <protocol:>?<ports:>?<uids>";
 const BLANK = /^\s*$/;
 
-/** {@link readPortsForUids}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parsePortsForUids = memoizeByText(readPortsForUids);
-
 /** The entries, as Kuma accepts them (empty entries included, with `uids` undefined). */
-function readPortsForUids(value: string): Parsed<UidExclusion[]> {
+export function parsePortsForUids(value: string): Parsed<UidExclusion[]> {
   const entries: UidExclusion[] = [];
   for (const text of value.split(";")) {
     const entry = parseUidExclusion(text);

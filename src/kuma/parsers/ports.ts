@@ -1,6 +1,5 @@
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
-import { memoizeByText } from "../memo.js";
 
 /** The ports of an exclude-inbound/outbound-ports value, plus items Kuma CNI cannot read. */
 export interface PortList {
@@ -15,15 +14,12 @@ export interface PortList {
 const DIGITS = /^[0-9]+$/;
 const PADDED = /^\s|\s$/;
 
-/** {@link readExcludePorts}, memoized by value (kuma/memo.ts): results are shared between requests, read-only. */
-export const parseExcludePorts = memoizeByText(readExcludePorts);
-
 /**
  * traffic.kuma.io/exclude-inbound-ports / exclude-outbound-ports: comma list, items trimmed,
  * empty items skipped, each an integer 1–65535, no ranges. An empty value excludes nothing.
  * Kuma: pkg/transparentproxy/config/config.go::Ports.append, utils.go::parsePort.
  */
-function readExcludePorts(value: string): Parsed<PortList> {
+export function parseExcludePorts(value: string): Parsed<PortList> {
   const ports: number[] = [];
   const padded: string[] = [];
   let empty = 0;

@@ -1,0 +1,184 @@
+// What Kuma would make of one subject: the analysis a review shares between its rules.
+// One object per reviewed subject, dropped with the review. Each fact is derived on first
+// use and kept in a typed field, so rules ask for what they need without caring who asked
+// first. What comes from the catalog and the policy (catalog patches read, their chains
+// simulated) comes from `ReviewInputs`, which the snapshot (src/snapshot.ts) implements.
+
+import { validateContainer, unknownFields } from "./container-validation.js";
+import type { ContainerProblem, UnknownField } from "./container-validation.js";
+import { isSpecSound, readPatchSpec } from "./container-patch.js";
+import type { PatchList, PatchSpecReading } from "./container-patch.js";
+import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Subject, WorkloadSubject } from "./model.js";
+import { continueChain, isInjected, referencedPatchNames, simulateChain } from "./patch-simulation.js";
+import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulation.js";
+
+/** One of Kuma's containers after a chain, with what is wrong with it. */
+export interface JudgedOutcome extends ContainerOutcome {
+  /** Why the container would fail Kuma's unmarshal or the API server. */
+  problems: readonly ContainerProblem[];
+  /** Fields a Kubernetes Container does not have (Kuma silently drops them). */
+  unknownFields: readonly UnknownField[];
+}
+
+/** Both of Kuma's containers after a chain, judged. */
+export interface JudgedSimulation {
+  sidecar: JudgedOutcome;
+  init: JudgedOutcome;
+}
+
+/** A chain of catalog patches, applied and judged. */
+export interface SimulatedChain {
+  /** The catalog patches found, in Kuma's order (names the catalog lacks are skipped). */
+  entries: readonly ChainEntry[];
+  /** Every entry passed patch-op, patch-path, patch-value and patch-from. */
+  sound: boolean;
+  simulation: JudgedSimulation;
+}
+
+/** A catalog patch, read. */
+export interface CatalogPatch extends ChainEntry {
+  /** The patch passed patch-op, patch-path, patch-value and patch-from. */
+  sound: boolean;
+}
+
+/** What an analysis reads from outside the subject: the policy's settings and templates, and the catalog. */
+export interface ReviewInputs {
+  readonly settings: KumaSettings;
+  readonly templates: ContainerTemplates;
+  readonly catalog: CatalogView;
+  /** The catalog patch of that name, read; undefined when the catalog lacks it. */
+  patch(name: string): CatalogPatch | undefined;
+  /** The catalog patches named, in order, applied to the templates (missing names skipped). */
+  chain(names: readonly string[]): SimulatedChain;
+}
+
+/** One of Kuma's containers with the patches under review applied, and without them. */
+export interface PatchEffect {
+  list: PatchList;
+  after: JudgedOutcome;
+  before: JudgedOutcome;
+}
+
+/** `simulation` with each container judged. */
+export function judge(simulation: Simulation): JudgedSimulation {
+  return { sidecar: judgeOutcome(simulation.sidecar), init: judgeOutcome(simulation.init) };
+}
+
+function judgeOutcome(outcome: ContainerOutcome): JudgedOutcome {
+  return { ...outcome, problems: validateContainer(outcome.container), unknownFields: unknownFields(outcome.container) };
+}
+
+/** The chain of `names` over `inputs`' templates, uncached: what the snapshot keeps per name list. */
+export function simulateCatalogChain(inputs: Pick<ReviewInputs, "templates" | "patch">, names: readonly string[]): SimulatedChain {
+  const entries: CatalogPatch[] = [];
+  for (const name of names) {
+    const patch = inputs.patch(name);
+    if (patch) entries.push(patch);
+  }
+  return { entries, sound: entries.every((entry) => entry.sound), simulation: judge(simulateChain(inputs.templates, entries)) };
+}
+
+/** A catalog patch read from its stored spec. */
+export function readCatalogPatch(name: string, spec: unknown): CatalogPatch {
+  const reading = readPatchSpec(spec);
+  return { name, reading, sound: isSpecSound(reading) };
+}
+
+/**
+ * The analysis of one subject in one review. Rules read the inputs (`settings`, `templates`,
+ * `catalog`) and the derived facts below; getters that only make sense for one target say so.
+ */
+export class ReviewAnalysis {
+  #reading?: PatchSpecReading;
+  #referencedNames?: readonly string[];
+  #chain?: SimulatedChain;
+  #simulation?: JudgedSimulation;
+  #effects?: readonly PatchEffect[];
+
+  constructor(
+    readonly subject: Subject,
+    private readonly inputs: ReviewInputs,
+  ) {}
+
+  get settings(): KumaSettings {
+    return this.inputs.settings;
+  }
+
+  get templates(): ContainerTemplates {
+    return this.inputs.templates;
+  }
+
+  get catalog(): CatalogView {
+    return this.inputs.catalog;
+  }
+
+  /** The ContainerPatch under review, its spec read totally. */
+  get reading(): PatchSpecReading {
+    return (this.#reading ??= readPatchSpec(this.#containerPatch().spec));
+  }
+
+  /** The patch names Kuma applies, in order (see referencedPatchNames). */
+  get referencedNames(): readonly string[] {
+    return (this.#referencedNames ??= referencedPatchNames(this.#patchedSubject(), this.settings));
+  }
+
+  /**
+   * The catalog chain Kuma applies: for a workload, the default patches and its annotation's;
+   * for a ContainerPatch, the default patches it is applied after (itself excluded).
+   */
+  get chain(): SimulatedChain {
+    if (this.#chain) return this.#chain;
+    const subject = this.#patchedSubject();
+    const names = subject.target === "workload" ? this.referencedNames : this.referencedNames.slice(0, -1);
+    return (this.#chain = this.inputs.chain(names));
+  }
+
+  /** True when every patch simulated passed patch-op/path/value/from, so patch-apply and patch-container may speak. */
+  get chainSound(): boolean {
+    return this.#patchedSubject().target === "workload" ? this.chain.sound : isSpecSound(this.reading);
+  }
+
+  /** Both containers after everything Kuma applies for this subject. */
+  get simulation(): JudgedSimulation {
+    if (this.#simulation) return this.#simulation;
+    const subject = this.#patchedSubject();
+    if (subject.target === "workload") return (this.#simulation = this.chain.simulation);
+    const own: ChainEntry = { name: subject.meta.name, reading: this.reading };
+    return (this.#simulation = judge(continueChain(this.chain.simulation, [own])));
+  }
+
+  /**
+   * Both containers without the patches under review, so findings name only what they add:
+   * the bare templates for a workload, the default patches for a ContainerPatch.
+   */
+  get baseline(): JudgedSimulation {
+    return this.#patchedSubject().target === "workload" ? this.inputs.chain([]).simulation : this.chain.simulation;
+  }
+
+  /**
+   * What the patches under review change in each of Kuma's containers, for the rules that
+   * compare before and after. None when a block is unsound (other rules speak), a
+   * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain).
+   */
+  get effects(): readonly PatchEffect[] {
+    if (this.#effects) return this.#effects;
+    const subject = this.#patchedSubject();
+    const nothingToJudge = subject.target === "workload" ? isInjected(subject) : this.reading.blocks.length === 0;
+    if (nothingToJudge || !this.chainSound) return (this.#effects = []);
+    const { simulation, baseline } = this;
+    return (this.#effects = [
+      { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },
+      { list: "initPatch", after: simulation.init, before: baseline.init },
+    ]);
+  }
+
+  #containerPatch(): ContainerPatchSubject {
+    if (this.subject.target !== "containerpatch") throw new Error(`${this.subject.kind} is not a ContainerPatch`);
+    return this.subject;
+  }
+
+  #patchedSubject(): ContainerPatchSubject | WorkloadSubject {
+    if (this.subject.target === "namespace") throw new Error("a Namespace has no container patches");
+    return this.subject;
+  }
+}

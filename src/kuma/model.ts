@@ -1,0 +1,96 @@
+// The domain model: what kuma-guard knows about the objects it judges and about the Kuma it
+// judges them against. Every layer above (rules, admission, server, check) speaks these
+// types; this file imports nothing.
+
+/** error: Kuma or Kubernetes fails on the object, or silently does something else than written.
+ *  advisory: it works as written but is deprecated, ignored, costly or probably not meant. */
+export type Severity = "error" | "advisory";
+
+/** Something wrong with an object, as the domain finds it; rules report these as findings. */
+export interface Problem {
+  severity: Severity;
+  message: string;
+  /** Where in the object, as a dotted field path (`spec.sidecarPatch[2].value`). */
+  path?: string;
+}
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  labels: Labels;
+  annotations: Labels;
+}
+
+/** A kuma.io/v1alpha1 ContainerPatch as admitted; `spec` is untrusted input. */
+export interface ContainerPatchSubject {
+  target: "containerpatch";
+  kind: "ContainerPatch";
+  meta: ObjectMeta;
+  spec: unknown;
+}
+
+export const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+/** A Pod or the pod template of a controller: what Kuma's injector will read. */
+export interface WorkloadSubject {
+  target: "workload";
+  kind: WorkloadKind;
+  /** The object's own metadata (for a Deployment: the Deployment's, which Kuma never reads). */
+  meta: ObjectMeta;
+  /** The pod template (for a Pod: the pod itself). `spec` is an untrusted PodSpec. */
+  template: { labels: Labels; annotations: Labels; spec: Readonly<Record<string, unknown>> };
+  /** Field path of the template inside the object: "" for a Pod, "spec.template" for a Deployment. */
+  templatePath: string;
+  /** Kind of the controller owning a Pod (ownerReferences[].controller), if any. */
+  controlledBy?: string;
+}
+
+export interface NamespaceSubject {
+  target: "namespace";
+  kind: "Namespace";
+  meta: ObjectMeta;
+}
+
+export type Subject = ContainerPatchSubject | WorkloadSubject | NamespaceSubject;
+export type Target = Subject["target"];
+
+/** A JSON object as Kubernetes serializes it (a Container, a PodSpec). */
+export type JsonObject = Record<string, unknown>;
+
+/** The containers Kuma renders, before any ContainerPatch. */
+export interface ContainerTemplates {
+  sidecar: JsonObject;
+  init: JsonObject;
+}
+
+/** A ContainerPatch as the catalog keeps it: only what the rules need. */
+export interface StoredContainerPatch {
+  name: string;
+  namespace: string;
+  spec: { sidecarPatch?: unknown; initPatch?: unknown };
+}
+
+/** The ContainerPatches Kuma can see (those in the control-plane namespaces), read-only. */
+export interface CatalogView {
+  /** False when no catalog is configured: a missing name cannot be verified. */
+  readonly configured: boolean;
+  /** The patch of that exact name in one of the control-plane namespaces. */
+  get(name: string): StoredContainerPatch | undefined;
+}
+
+/** Settings that mirror the Kuma control plane's configuration. */
+export interface KumaSettings {
+  /** One per control plane; Kuma reads ContainerPatches from exactly its own. */
+  controlPlaneNamespaces: readonly string[];
+  /** Mirror of runtime.kubernetes.injector.containerPatches: applied to every pod first. */
+  defaultContainerPatches: readonly string[];
+}
+
+/** "Deployment shop/web (pod template)" / "Pod shop/web" / "ContainerPatch kuma-system/p1". */
+export function describeSubject(subject: Subject): string {
+  const id = `${subject.kind} ${subject.meta.namespace ? subject.meta.namespace + "/" : ""}${subject.meta.name}`;
+  return subject.target === "workload" && subject.kind !== "Pod" ? `${id} (pod template)` : id;
+}
