@@ -2,7 +2,7 @@ import { ADMISSION_VERSIONS } from "./types.js";
 import type { AdmissionApiVersion, AdmissionRequest, Operation } from "./types.js";
 import { failed, parsed } from "../kuma/parse-result.js";
 import type { Parsed } from "../kuma/parse-result.js";
-import { asRecord } from "./subjects.js";
+import { asRecord } from "../kuma/model.js";
 
 const OPERATIONS: ReadonlySet<string> = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
 

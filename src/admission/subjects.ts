@@ -1,4 +1,4 @@
-import { WORKLOAD_KINDS } from "../kuma/model.js";
+import { asRecord, WORKLOAD_KINDS } from "../kuma/model.js";
 import type { Labels, ObjectMeta, Subject, WorkloadKind } from "../kuma/model.js";
 
 // Turns an untrusted Kubernetes object into what rules read. Total: any JSON value in,
@@ -77,9 +77,6 @@ export function toSubject(kind: string, object: unknown, defaultNamespace: strin
   };
 }
 
-export function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
 
 /**
  * Labels and annotations are string maps; the API server rejects anything else, so drop it.

@@ -94,3 +94,8 @@ export function describeSubject(subject: Subject): string {
   const id = `${subject.kind} ${subject.meta.namespace ? subject.meta.namespace + "/" : ""}${subject.meta.name}`;
   return subject.target === "workload" && subject.kind !== "Pod" ? `${id} (pod template)` : id;
 }
+
+/** `value` when it is a JSON object, else an empty one: untrusted input read totally. */
+export function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}

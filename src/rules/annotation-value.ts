@@ -1,6 +1,6 @@
 import * as K from "../kuma/annotations.js";
 import { quote } from "../kuma/annotations.js";
-import { asRecord } from "../admission/subjects.js";
+import { asRecord } from "../kuma/model.js";
 import { BOOLEAN_WORDS, ENABLED_WORDS, parseBoolean, parseEnabled } from "../kuma/parsers/boolean.js";
 import { parseDuration } from "../kuma/parsers/duration.js";
 import { ENVOY_LOG_LEVELS, IP_FAMILY_MODES, parseComponentLogLevels, parseEnum } from "../kuma/parsers/enum.js";

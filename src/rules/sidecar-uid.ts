@@ -1,7 +1,7 @@
 import { SIDECAR_UID } from "../kuma/annotations.js";
 import { parseUint32 } from "../kuma/parsers/uint32.js";
 import { KUMA_CONTAINER_NAMES } from "../kuma/templates.js";
-import { asRecord } from "../admission/subjects.js";
+import { asRecord } from "../kuma/model.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
