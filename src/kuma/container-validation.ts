@@ -232,6 +232,12 @@ export interface UnknownField {
 }
 
 /**
+ * Unknown keys that get a did-you-mean: each costs one schema validation of ~100 candidate
+ * spellings per character, and a typo is rarely alone more than a few times in one patch.
+ */
+const MAX_SUGGESTIONS = 8;
+
+/**
  * Keys the Container schema does not define (Kuma's unmarshal silently drops them).
  * Found by probing the real schema: every leaf is replaced by a value no type accepts, so
  * each known field reports an error and an unknown key's subtree stays silent.
@@ -261,7 +267,7 @@ export function unknownFields(container: unknown): UnknownField[] {
     for (const [key, child] of Object.entries(value)) {
       const childPointer = `${pointer}/${escapeToken(key)}`;
       if (!known.has(childPointer) && hasLeaf(child)) {
-        const suggestion = suggest(container, tokens, key);
+        const suggestion = found.length < MAX_SUGGESTIONS ? suggest(container, tokens, key) : undefined;
         found.push({ pointer: childPointer, key, ...(suggestion ? { suggestion } : {}) });
       } else if (child !== null && typeof child === "object") {
         walk(child, [...tokens, key], childPointer);
