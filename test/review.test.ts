@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { review } from "../src/admission/review.js";
+import { MAX_FINDINGS_PER_RULE, review } from "../src/admission/review.js";
 import type { AdmissionRequest } from "../src/admission/types.js";
 import { error } from "../src/rules/types.js";
 import type { Rule, Subject } from "../src/rules/types.js";
@@ -154,4 +154,13 @@ test("a kind that is not routed, or a routed name in another API group, is not c
     assert.equal(verdict.kind, undefined);
     assert.equal(verdict.allowed, true);
   }
+});
+
+test("a rule's findings on one object are capped, the rest counted in one more finding", () => {
+  const annotations = Object.fromEntries(Array.from({ length: 25 }, (_, i) => [`k${i}`, i === 24 ? "bad" : "meh"]));
+  const verdict = review(requestFor(pod(annotations)), env());
+  const messages = [...verdict.denials, ...verdict.warnings].map((f) => f.message);
+  assert.equal(messages.length, MAX_FINDINGS_PER_RULE + 1);
+  assert.equal(verdict.allowed, false, "the error among the counted findings still denies");
+  assert.deepEqual(verdict.denials.map((f) => f.message), ["and 15 more like these: fix the ones above, then check again"]);
 });

@@ -5,7 +5,7 @@ import type { AdmissionRequest } from "./types.js";
 import { ReviewAnalysis } from "../kuma/analysis.js";
 import { describeSubject } from "../kuma/model.js";
 import type { Subject } from "../kuma/model.js";
-import type { Action, Finding, Rule } from "../rules/types.js";
+import type { Action, Finding, Rule, RuleFinding } from "../rules/types.js";
 import type { Snapshot } from "../snapshot.js";
 
 // The decision, without HTTP: subject → rule findings → policy actions → verdict.
@@ -72,7 +72,7 @@ export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
     if (notInjected && rule.id !== INJECTION_RULE) continue;
     if (policy.actionFor(rule.id, "error") === "off" || policy.isExempt(rule.id, subject)) continue;
     try {
-      const found = rule.check(subject, ctx);
+      const found = capped(rule.check(subject, ctx));
       for (let i = 0; i < found.length; i++) {
         const action = policy.actionFor(rule.id, found[i]!.severity);
         if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...found[i]! }, action });
@@ -87,6 +87,21 @@ export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
     }
   }
   return { decisions, failures };
+}
+
+/**
+ * Findings one rule reports on one object at most. A pathological object (a patch with
+ * thousands of blocks, thousands of annotation keys) would otherwise answer with a warning
+ * per item: the API server passes every one to kubectl, and nobody reads past the first few.
+ */
+export const MAX_FINDINGS_PER_RULE = 10;
+
+/** The first MAX_FINDINGS_PER_RULE findings, then one that counts the rest (an error if any of them is). */
+function capped(found: RuleFinding[]): RuleFinding[] {
+  if (found.length <= MAX_FINDINGS_PER_RULE) return found;
+  const rest = found.slice(MAX_FINDINGS_PER_RULE);
+  const severity = rest.some((finding) => finding.severity === "error") ? "error" : "advisory";
+  return [...found.slice(0, MAX_FINDINGS_PER_RULE), { severity, message: `and ${rest.length} more like these: fix the ones above, then check again` }];
 }
 
 /**
