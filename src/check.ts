@@ -3,13 +3,14 @@
 // document through review() as a CREATE, the same path the server takes, and prints one report.
 import { readFile, stat } from "node:fs/promises";
 import { review } from "./admission/review.js";
-import { routeOf } from "./admission/subjects.js";
+import { routeOf, toSubject } from "./admission/subjects.js";
 import type { AdmissionRequest } from "./admission/types.js";
 import { listManifestFiles } from "./catalog/watch-files.js";
 import type { Logger } from "./catalog/watch-files.js";
 import { indexPatches, viewOf } from "./catalog/types.js";
-import type { CatalogView, StoredContainerPatch } from "./kuma/model.js";
+import type { CatalogView, Labels, StoredContainerPatch } from "./kuma/model.js";
 import { createSnapshot } from "./snapshot.js";
+import type { NamespaceLabels } from "./snapshot.js";
 import { readManifests, toStoredPatch } from "./manifests.js";
 import type { ManifestDocument, ManifestError } from "./manifests.js";
 import { loadPolicy } from "./policy/load.js";
@@ -124,7 +125,7 @@ export interface CheckFailure {
 export function checkDocuments(documents: readonly ManifestDocument[], env: CheckEnv): { report: Report; failures: CheckFailure[] } {
   const { policy } = env;
   // One snapshot for the whole run: every document shares the catalog's readings and chains.
-  const snapshot = createSnapshot(policy, catalogFor(documents, env));
+  const snapshot = createSnapshot(policy, catalogFor(documents, env), namespacesIn(documents));
   const objects: ReportObject[] = [];
   const failures: CheckFailure[] = [];
   let skipped = 0;
@@ -332,4 +333,14 @@ function errorMessage(e: unknown): string {
  */
 export async function loadCheckPolicy(file: string | undefined): Promise<Policy> {
   return loadPolicy(file);
+}
+
+/** The labels of the Namespaces in the input: workloads in them are judged as Kuma's injector would treat them. */
+function namespacesIn(documents: readonly ManifestDocument[]): NamespaceLabels {
+  const labels = new Map<string, Labels>();
+  for (const doc of documents) {
+    const subject = doc.object.kind === "Namespace" ? toSubject("Namespace", doc.object, "") : undefined;
+    if (subject) labels.set(subject.meta.name, subject.meta.labels);
+  }
+  return (namespace) => labels.get(namespace);
 }

@@ -5,7 +5,7 @@
 
 import { readCatalogPatch, simulateCatalogChain } from "./kuma/analysis.js";
 import type { CatalogPatch, ReviewInputs, SimulatedChain } from "./kuma/analysis.js";
-import type { CatalogView, ContainerTemplates, KumaSettings } from "./kuma/model.js";
+import type { CatalogView, ContainerTemplates, KumaSettings, Labels } from "./kuma/model.js";
 import type { CatalogSource } from "./catalog/types.js";
 import type { Policy } from "./policy/types.js";
 
@@ -20,13 +20,23 @@ export interface Snapshot extends ReviewInputs {
  */
 const CHAIN_CACHE_SIZE = 256;
 
+/** Labels of the namespaces known (from the cluster, or from `check`'s input); undefined for an unknown one. */
+export type NamespaceLabels = (namespace: string) => Labels | undefined;
+
+const noNamespaces: NamespaceLabels = () => undefined;
+
 /** A snapshot of `policy` over `catalog`. */
-export function createSnapshot(policy: Policy, catalog: CatalogView): Snapshot {
-  return { policy, ...createReviewInputs(policy.settings, policy.templates, catalog) };
+export function createSnapshot(policy: Policy, catalog: CatalogView, namespaceLabels: NamespaceLabels = noNamespaces): Snapshot {
+  return { policy, ...createReviewInputs(policy.settings, policy.templates, catalog, namespaceLabels) };
 }
 
 /** What reviews read from Kuma's settings, templates and the catalog: catalog patches read on first use, chains kept in a bounded LRU. */
-export function createReviewInputs(settings: KumaSettings, templates: ContainerTemplates, catalog: CatalogView): ReviewInputs {
+export function createReviewInputs(
+  settings: KumaSettings,
+  templates: ContainerTemplates,
+  catalog: CatalogView,
+  namespaceLabels: NamespaceLabels = noNamespaces,
+): ReviewInputs {
   // Only patches the catalog holds are kept, so request-chosen names cannot grow it.
   const patches = new Map<string, CatalogPatch>();
   const chains = new Map<string, SimulatedChain>();
@@ -55,7 +65,7 @@ export function createReviewInputs(settings: KumaSettings, templates: ContainerT
     return simulated;
   };
 
-  return { settings, templates, catalog, patch, chain };
+  return { settings, templates, catalog, patch, chain, namespaceLabels };
 }
 
 /**

@@ -9,6 +9,7 @@ import { readManifests } from "../src/manifests.js";
 import { advisory } from "../src/rules/types.js";
 import type { Rule, WorkloadSubject } from "../src/rules/types.js";
 import { catalogOf } from "./support/context.js";
+import { sidecarInjection } from "../src/rules/sidecar-injection.js";
 import { fakeAnnotationRule, fakeThrowingRule, policyWith } from "./support/policy.js";
 
 // check's logic apart from the process: documents → report through review(), with fake rules so
@@ -169,4 +170,25 @@ test("readInputs: files, directories recursively (manifest extensions only), std
   assert.equal(errors.length, 2);
   assert.match(errors[0]!, /missing\.yaml: cannot be read: no such file or directory$/);
   assert.match(errors[1]!, /empty: no \.yaml, \.yml or \.json files in this directory$/);
+});
+
+test("Namespaces in the input tell whether their workloads are injected", () => {
+  const manifests = `apiVersion: v1
+kind: Namespace
+metadata: {name: shop, labels: {kuma.io/sidecar-injection: disabled}}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  template:
+    metadata:
+      labels: {kuma.io/sidecar-injection: "true"}
+      annotations: {kuma.io/one: bad}
+`;
+  const { report } = checkDocuments(docsOf(manifests), env({ policy: policyWith([fakeAnnotationRule, sidecarInjection]) }));
+  const deployment = report.objects.find((o) => o.kind === "Deployment")!;
+  // Not injected in that namespace: the annotation rule is skipped, the label rule says why.
+  assert.deepEqual(deployment.findings.map((f) => f.ruleId), ["sidecar-injection"]);
+  assert.match(deployment.findings[0]!.message, /namespace shop is labelled "disabled"/);
 });

@@ -48,8 +48,6 @@ export interface Verdict {
   failures: RuleFailure[];
 }
 
-/** Label values that keep Kuma's injector away from a pod. Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go */
-const NOT_INJECTED: ReadonlySet<string> = new Set(["disabled", "false", "no"]);
 const INJECTION_RULE = "sidecar-injection";
 
 /** Runs every applicable rule of the policy on one subject, with one analysis they share. Never throws. */
@@ -59,8 +57,7 @@ export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
   const ctx = new ReviewAnalysis(subject, snapshot);
   const decisions: Decision[] = [];
   const failures: RuleFailure[] = [];
-  const notInjected =
-    subject.target === "workload" && NOT_INJECTED.has(subject.template.labels["kuma.io/sidecar-injection"] ?? "");
+  const notInjected = subject.target === "workload" && !ctx.injection.injected;
   const rules = policy.rules as readonly Rule<Subject>[];
   // One clock read per evaluated rule: its time runs from the previous one's end, so it also
   // holds the policy's checks for it and for rules skipped since (tens of nanoseconds).

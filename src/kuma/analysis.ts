@@ -8,7 +8,9 @@ import { validateContainer, unknownFields } from "./container-validation.js";
 import type { ContainerProblem, UnknownField } from "./container-validation.js";
 import { isSpecSound, readPatchSpec } from "./container-patch.js";
 import type { PatchList, PatchSpecReading } from "./container-patch.js";
-import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Subject, WorkloadSubject } from "./model.js";
+import { injectionOf } from "./injection.js";
+import type { Injection } from "./injection.js";
+import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Labels, Subject, WorkloadSubject } from "./model.js";
 import { continueChain, isInjected, referencedPatchNames, simulateChain } from "./patch-simulation.js";
 import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulation.js";
 
@@ -50,6 +52,8 @@ export interface ReviewInputs {
   patch(name: string): CatalogPatch | undefined;
   /** The catalog patches named, in order, applied to the templates (missing names skipped). */
   chain(names: readonly string[]): SimulatedChain;
+  /** The labels of a namespace, or undefined when the namespace is not known. */
+  namespaceLabels(namespace: string): Labels | undefined;
 }
 
 /** One of Kuma's containers with the patches under review applied, and without them. */
@@ -94,6 +98,7 @@ export class ReviewAnalysis {
   #chain?: SimulatedChain;
   #simulation?: JudgedSimulation;
   #effects?: readonly PatchEffect[];
+  #injection?: Injection;
 
   constructor(
     readonly subject: Subject,
@@ -110,6 +115,13 @@ export class ReviewAnalysis {
 
   get catalog(): CatalogView {
     return this.inputs.catalog;
+  }
+
+  /** Whether Kuma will inject this workload's pods, from its label and (when known) its namespace's. */
+  get injection(): Injection {
+    if (this.subject.target !== "workload") throw new Error(`${this.subject.kind} is not a workload`);
+    const { template, meta } = this.subject;
+    return (this.#injection ??= injectionOf(template.labels, meta.namespace, this.inputs.namespaceLabels(meta.namespace), this.settings.controlPlaneNamespaces));
   }
 
   /** The ContainerPatch under review, its spec read totally. */

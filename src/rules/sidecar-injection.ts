@@ -1,11 +1,13 @@
 import { annotationPath, labelPath, quote, SIDECAR_INJECTION } from "../kuma/annotations.js";
 import { ENABLED_WORDS, parseEnabled } from "../kuma/parsers/boolean.js";
+import type { Injection } from "../kuma/injection.js";
 import { advisory, error } from "./types.js";
 import type { Labels, NamespaceSubject, Rule, RuleFinding, WorkloadSubject } from "./types.js";
 
 // kuma.io/sidecar-injection is a label read with GetEnabled (case-sensitive; yes/no
 // deprecated); a bad value fails injection. As a pod annotation Kuma only logs a warning.
-// The injector webhook's namespaceSelector matches only `enabled`/`true`.
+// The injector webhook's namespaceSelector matches only `enabled`/`true`; in a namespace with
+// another value it is called only for pods labelled exactly `enabled` (kuma/injection.ts).
 // Kuma: metadata/annotations.go (GetBooleanWithDefault, PodAnnotationDeprecations),
 // webhooks/injector/precheck.go, deployments/charts/kuma/templates/cp-webhooks-and-secrets.yaml.
 const KEY = SIDECAR_INJECTION;
@@ -15,13 +17,29 @@ export const sidecarInjection: Rule<WorkloadSubject | NamespaceSubject> = {
   summary: "The kuma.io/sidecar-injection label holds one of Kuma's words and is a label, not an annotation",
   defaultAction: "deny",
   targets: ["workload", "namespace"],
-  check(subject) {
-    return subject.target === "namespace" ? checkNamespace(subject) : checkWorkload(subject);
+  check(subject, ctx) {
+    return subject.target === "namespace" ? checkNamespace(subject) : checkWorkload(subject, ctx.injection);
   },
 };
 
-function checkWorkload(subject: WorkloadSubject): RuleFinding[] {
-  const findings = checkLabel(subject.template.labels, labelPath(subject.templatePath, KEY), "the pod");
+function checkWorkload(subject: WorkloadSubject, injection: Injection): RuleFinding[] {
+  const path = labelPath(subject.templatePath, KEY);
+  const findings = checkLabel(subject.template.labels, path, "the pod");
+  const asked = subject.template.labels[KEY];
+  const namespace = subject.meta.namespace;
+  if (asked !== undefined && !injection.injected && injection.reason === "namespace-unlabelled") {
+    findings.push(
+      error(`${KEY} ${quote(asked)} injects nothing: namespace ${namespace} has no ${KEY} label, so Kuma's injector webhook is never called for its pods; label the namespace "enabled"`, path),
+    );
+  }
+  if (asked !== undefined && !injection.injected && injection.reason === "namespace-not-selecting") {
+    findings.push(
+      error(
+        `${KEY} ${quote(asked)} injects nothing: namespace ${namespace} is labelled ${quote(injection.namespaceValue ?? "")}, where Kuma's injector webhook is called only for pods labelled exactly "enabled"`,
+        path,
+      ),
+    );
+  }
   const annotation = subject.template.annotations[KEY];
   if (annotation !== undefined) {
     findings.push(

@@ -29,3 +29,22 @@ test("the annotation advisory shows the label to use", () => {
   const [finding] = checkRule(rule, deploymentWith({ "kuma.io/sidecar-injection": "enabled" }));
   assert.match(finding?.message ?? "", /spec\.template\.metadata\.labels: \{kuma\.io\/sidecar-injection: "enabled"\}/);
 });
+
+// With the namespace's labels known (a cluster view, or a Namespace in check's input).
+// Kuma: charts cp-webhooks-and-secrets.yaml (namespace-kuma-injector, pods-kuma-injector).
+const inNamespace: { name: string; pod: string; namespace: Record<string, string> | undefined; message: RegExp | undefined }[] = [
+  { name: "template true in a namespace labelled enabled", pod: "true", namespace: { "kuma.io/sidecar-injection": "enabled" }, message: undefined },
+  { name: "template enabled in a namespace labelled disabled", pod: "enabled", namespace: { "kuma.io/sidecar-injection": "disabled" }, message: undefined },
+  { name: "template true in a namespace labelled disabled", pod: "true", namespace: { "kuma.io/sidecar-injection": "disabled" }, message: /namespace shop is labelled "disabled", where Kuma's injector webhook is called only for pods labelled exactly "enabled"/ },
+  { name: "template enabled in a namespace without the label", pod: "enabled", namespace: {}, message: /namespace shop has no kuma.io\/sidecar-injection label/ },
+  { name: "template true in an unknown namespace", pod: "true", namespace: undefined, message: undefined },
+];
+for (const c of inNamespace) {
+  test(c.name, () => {
+    const subject = deploymentWith({}, { labels: { "kuma.io/sidecar-injection": c.pod } });
+    const findings = checkRule(rule, subject, c.namespace ? { namespaces: { shop: c.namespace } } : {});
+    if (c.message === undefined) return assert.deepEqual(findings, []);
+    assert.deepEqual(severities(findings), ["error"]);
+    assert.match(findings[0]!.message, c.message);
+  });
+}

@@ -30,13 +30,17 @@ export interface TestInputs {
   settings?: KumaSettings;
   templates?: ContainerTemplates;
   catalog?: CatalogView;
+  /** Labels of the namespaces known; any other namespace is unknown. */
+  namespaces?: Record<string, Record<string, string>>;
 }
 
 /** The analysis a review gives `subject` over Kuma's defaults (control plane in kuma-system,
  *  no default patches, an empty but configured catalog), with `inputs` changed. */
 export function contextFor(subject: Subject, inputs: TestInputs = {}): RuleContext {
   const settings = inputs.settings ?? { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] };
-  return new ReviewAnalysis(subject, createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([])));
+  const namespaces = inputs.namespaces ?? {};
+  const namespaceLabels = (name: string) => (Object.hasOwn(namespaces, name) ? namespaces[name] : undefined);
+  return new ReviewAnalysis(subject, createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([]), namespaceLabels));
 }
 
 /** `rule`'s findings on `subject`, as one review would give them. */
