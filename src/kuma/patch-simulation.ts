@@ -54,7 +54,7 @@ export function annotationPatchNames(annotations: Readonly<Record<string, string
 }
 
 /** The patch names Kuma applies, in order: the default patches, then (workloads) the annotation's or (ContainerPatch) the patch itself. */
-export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext): string[] {
+export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, ctx: Pick<RuleContext, "settings">): string[] {
   const defaults = ctx.settings.defaultContainerPatches.map((name) => name.trim()).filter((name) => name !== "");
   if (subject.target === "workload") return [...defaults, ...annotationPatchNames(subject.template.annotations)];
   return [...defaults.filter((name) => name !== subject.meta.name), subject.meta.name];
