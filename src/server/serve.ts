@@ -70,8 +70,8 @@ export const CONNECTION_LIMITS: ConnectionLimits = {
   keepAliveTimeoutMs: 120_000,
   handshakeTimeoutMs: 10_000,
   // A few API server replicas, each keeping its idle pool per webhook host, plus bursts: a
-  // few dozen connections. 512 idle TLS connections hold ~20 MB; more would threaten the
-  // 256 Mi limit before they threaten the API server's share.
+  // few dozen connections. 512 idle TLS connections hold some tens of MB; more would
+  // threaten the 256 Mi limit.
   maxConnections: 512,
 };
 
@@ -234,7 +234,7 @@ function requireHost(next: RequestListener): RequestListener {
 
 /**
  * Requests Node's HTTP parser rejects (bad request line or header, header block over 16 KiB,
- * conflicting framing, timeouts) never reach express; Node would answer them with an empty
+ * conflicting framing, timeouts) never reach the request listener; Node would answer them with an empty
  * body. They get the same JSON error shape as every other bad input, with Node's status codes.
  */
 function answerProtocolErrors(server: Server | HttpsServer): void {
