@@ -46,11 +46,13 @@ program
   .addOption(flag("--kube", "ContainerPatch catalog from the Kubernetes API (list+watch the control-plane namespaces; default inside a cluster)"))
   .addOption(new Option("--no-kube", "never read ContainerPatches from the Kubernetes API, even inside a cluster"))
   .addOption(flag("--port <port>", "webhook port").argParser(integer(0, 65535)).default(9443))
-  .addOption(flag("--host <host>", "address to listen on").default("0.0.0.0"))
+  .addOption(flag("--host <host>", "address to listen on, also for --metrics-port (the Deployment sets 0.0.0.0)").default("127.0.0.1"))
   .addOption(flag("--tls-cert <file>", "serving certificate (PEM), re-read when it changes"))
   .addOption(flag("--tls-key <file>", "serving key (PEM), re-read when it changes"))
   .addOption(flag("--insecure-http", "serve plain HTTP (local use and tests only: the API server requires HTTPS)"))
-  .addOption(flag("--metrics-port <port>", "extra plain-HTTP listener for /metrics, /healthz, /readyz").argParser(integer(0, 65535)))
+  .addOption(flag("--metrics-port <port>", "plain-HTTP listener for /metrics, /healthz, /readyz (then /metrics is served only there)").argParser(integer(0, 65535)))
+  .addOption(flag("--client-ca <file>", "CA bundle (PEM): the webhook port refuses clients without a certificate it signed; re-read when it changes"))
+  .addOption(flag("--client-cn <name>", "with --client-ca: the common name the client certificate must carry (e.g. the API server's)"))
   .addOption(flag("--shutdown-delay <seconds>", "on SIGTERM, keep serving this long with /readyz failing").argParser(integer(0, 3600)).default(5))
   .addOption(flag("--max-body <bytes>", "largest AdmissionReview accepted (413 above)").argParser(integer(1024, 1 << 30)).default(DEFAULT_MAX_BODY))
   .addOption(flag("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
@@ -78,6 +80,8 @@ program
         tlsKey: options.tlsKey,
         insecureHttp: options.insecureHttp === true,
         metricsPort: options.metricsPort,
+        clientCa: options.clientCa,
+        clientCn: options.clientCn,
         shutdownDelaySeconds: options.shutdownDelay,
         maxBody: options.maxBody,
       },

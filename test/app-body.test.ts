@@ -1,11 +1,12 @@
-// The /validate body reader that bypasses express: framing the API server never uses
-// (chunked, compressed, a query string, a client that gives up) answers as body-parser did.
+// The /validate body reader (src/server/body.ts): framing the API server never uses
+// (chunked, compressed, a query string, a client that gives up) is answered as body-parser
+// did, and bytes are reserved as they arrive, so no client holds back another's review.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest, createServer } from "node:http";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { gzipSync } from "node:zlib";
+import { brotliCompressSync, deflateSync, gzipSync } from "node:zlib";
 import { admissionReview, createTestApp } from "./support/app.js";
 import type { TestApp } from "./support/app.js";
 
@@ -117,8 +118,10 @@ test("a client that disconnects mid-body leaves the server answering", async () 
   }
 });
 
-test("large bodies waiting for one another are all answered", async () => {
-  const testApp = createTestApp();
+test("large bodies waiting for one another in a budget smaller than each are all answered", async () => {
+  // 1 MiB of budget, four bodies over 1 MiB at once: each holds part and waits for more,
+  // and the oldest may always continue, so they cannot wait for one another forever.
+  const testApp = createTestApp({ bodyBudget: 1024 * 1024 });
   const { server, port } = await listen(testApp);
   try {
     const large = JSON.stringify({ ...admissionReview(configMap, { uid: "large" }), pad: "x".repeat(1024 * 1024) });
@@ -129,7 +132,7 @@ test("large bodies waiting for one another are all answered", async () => {
   }
 });
 
-test("large bodies read into a reused buffer are each decoded whole, shorter after longer", async () => {
+test("large bodies one after another are each decoded whole, shorter after longer", async () => {
   const testApp = createTestApp();
   const { server, port } = await listen(testApp);
   try {
@@ -144,3 +147,64 @@ test("large bodies read into a reused buffer are each decoded whole, shorter aft
     server.close();
   }
 });
+
+test("a client trickling a 3 MiB body does not hold back a concurrent large review", { timeout: 60_000 }, async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    const trickled = JSON.stringify({ ...admissionReview(configMap, { uid: "trickler" }), pad: "x".repeat(3 * 1024 * 1024) });
+    const bytes = Buffer.from(trickled);
+    let tricklerAnswered = false;
+    let sendRest!: () => void;
+    const rest = new Promise<void>((resolve) => (sendRest = resolve));
+    let firstPartSent!: () => void;
+    const firstPart = new Promise<void>((resolve) => (firstPartSent = resolve));
+    const trickler = new Promise<{ status: number }>((resolve, reject) => {
+      const req = httpRequest({ host: "127.0.0.1", port, path: "/validate", method: "POST", headers: { "content-length": bytes.length } }, (res) => {
+        tricklerAnswered = true;
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+      });
+      req.on("error", reject);
+      // A third of the body now; the rest only once the large review below is answered.
+      req.write(bytes.subarray(0, 1024 * 1024), () => firstPartSent());
+      void rest.then(() => req.end(bytes.subarray(1024 * 1024)));
+    });
+    await firstPart;
+    // Declared large (2 MiB) and sent at once, as the API server sends an UPDATE.
+    const body = JSON.stringify({ ...admissionReview(configMap, { uid: "large" }), pad: "y".repeat(2 * 1024 * 1024) });
+    const large = post(port, "/validate", [body], { "content-length": Buffer.byteLength(body) });
+    const answer = await large.finally(sendRest);
+    assert.equal(answer.status, 200);
+    assert.deepEqual(answer.body.response, { uid: "large", allowed: true });
+    assert.equal(tricklerAnswered, false, "the large review was answered while the trickler was still sending");
+    assert.equal((await trickler).status, 200);
+  } finally {
+    server.close();
+  }
+});
+
+const encodingCases = [
+  { name: "an unknown Content-Encoding gets 415", encoding: "x-unknown", body: Buffer.from(REVIEW), status: 415, error: /unsupported Content-Encoding "x-unknown"/ },
+  { name: "a body that is not the gzip it claims gets 400", encoding: "gzip", body: Buffer.from(REVIEW), status: 400, error: /^unreadable body/ },
+  { name: "a deflate body is reviewed", encoding: "deflate", body: deflateSync(REVIEW), status: 200, error: undefined },
+  { name: "a br body is reviewed", encoding: "br", body: brotliCompressSync(REVIEW), status: 200, error: undefined },
+  // 2 KiB of gzip inflating to 4 MiB: the limit counts what the body decodes to.
+  { name: "a gzip body that inflates past --max-body gets 413", encoding: "gzip", body: gzipSync(JSON.stringify({ pad: "x".repeat(4 * 1024 * 1024) })), status: 413, error: /bytes \(--max-body\)/ },
+];
+for (const c of encodingCases) {
+  test(c.name, async () => {
+    const testApp = createTestApp({ maxBody: 1024 * 1024 });
+    const { server, port } = await listen(testApp);
+    try {
+      const res = await post(port, "/validate", [c.body], { "content-encoding": c.encoding, "content-length": c.body.length });
+      assert.equal(res.status, c.status, JSON.stringify(res.body));
+      if (c.error) assert.match(String(res.body.error), c.error);
+      else assert.deepEqual(res.body.response, { uid: "body-1", allowed: true });
+      // The connection stays usable for the next request.
+      assert.equal((await post(port, "/validate", [REVIEW])).status, 200);
+    } finally {
+      server.close();
+    }
+  });
+}

@@ -2,6 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import request from "supertest";
 import { admissionReview, createTestApp } from "./support/app.js";
+import { createNoCatalog } from "../src/catalog/types.js";
+import type { CatalogSource } from "../src/catalog/types.js";
+import { createDefaultPolicy } from "../src/policy/compile.js";
+import type { Policy } from "../src/policy/types.js";
 
 const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "shop" }, data: { a: "b" } };
 
@@ -61,3 +65,53 @@ test("/healthz is always 200 and /readyz follows readiness", async () => {
   ready = true;
   assert.equal((await request(app).get("/readyz")).status, 200);
 });
+
+/** A catalog whose view throws: a bug outside any rule, on a request that decoded fine. */
+function brokenCatalog(): CatalogSource {
+  return {
+    ...createNoCatalog(),
+    view: () => {
+      throw new Error("catalog view exploded");
+    },
+  };
+}
+
+const internalErrorCases = [
+  { onError: "allow", allowed: true },
+  { onError: "deny", allowed: false },
+] as const;
+for (const c of internalErrorCases) {
+  test(`an internal error on a readable review is answered with its uid, allowed ${c.allowed} under onError: ${c.onError}`, async () => {
+    const policy: Policy = { ...createDefaultPolicy(), onError: c.onError };
+    const { app, metrics, logs } = createTestApp({ policy, catalog: brokenCatalog() });
+    const res = await request(app).post("/validate").send(admissionReview(configMap, { uid: "uid-broken" }));
+    assert.equal(res.status, 200);
+    assert.equal(res.body.response.uid, "uid-broken");
+    assert.equal(res.body.response.allowed, c.allowed);
+    assert.deepEqual(res.body.response.warnings, ["internal-error: kuma-guard failed: catalog view exploded"]);
+    const decisions = (await metrics.admissionRequests.get()).values.map((v) => v.labels.decision);
+    assert.deepEqual(decisions, ["error"]);
+    const logged = logs.find((line) => line.msg === "internal error while reviewing: answered per onError");
+    assert.match(String((logged?.err as { stack?: string } | undefined)?.stack), /catalog view exploded\n\s+at /);
+  });
+}
+
+const endpointCases = [
+  { endpoints: "webhook", served: ["/validate", "/healthz", "/readyz"], notServed: ["/metrics"] },
+  { endpoints: "metrics", served: ["/metrics", "/healthz", "/readyz"], notServed: ["/validate"] },
+  { endpoints: "all", served: ["/validate", "/metrics", "/healthz", "/readyz"], notServed: [] },
+] as const;
+for (const c of endpointCases) {
+  test(`a ${c.endpoints} listener serves ${c.served.join(", ")} and nothing else`, async () => {
+    const { app } = createTestApp({ endpoints: c.endpoints });
+    for (const path of c.served) {
+      const res = path === "/validate" ? await request(app).post(path).send(admissionReview(configMap)) : await request(app).get(path);
+      assert.equal(res.status, 200, path);
+    }
+    for (const path of c.notServed) {
+      const res = path === "/validate" ? await request(app).post(path).send(admissionReview(configMap)) : await request(app).get(path);
+      assert.equal(res.status, 404, path);
+      assert.match(res.body.error, /this port serves/);
+    }
+  });
+}

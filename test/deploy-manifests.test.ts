@@ -20,6 +20,7 @@ import { RoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { ClusterRole } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole";
 import { ClusterRoleBinding } from "kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRoleBinding";
 import { PriorityClass } from "kubernetes-models/scheduling.k8s.io/v1/PriorityClass";
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Namespace } from "kubernetes-models/v1/Namespace";
 import { Secret } from "kubernetes-models/v1/Secret";
@@ -131,6 +132,7 @@ const MODELS: Record<string, Model> = {
   "v1/Service": Service,
   "apps/v1/Deployment": Deployment,
   "policy/v1/PodDisruptionBudget": PodDisruptionBudget,
+  "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
   "rbac.authorization.k8s.io/v1/Role": Role,
   "rbac.authorization.k8s.io/v1/RoleBinding": RoleBinding,
   "rbac.authorization.k8s.io/v1/ClusterRole": ClusterRole,
@@ -427,6 +429,8 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       assert.equal(container.livenessProbe.httpGet.path, "/healthz");
       const args = container.args as string[];
       assert.equal(args[0], "serve");
+      // serve listens on 127.0.0.1 by default: the pod must listen on its own address.
+      assert.equal(argValue(args, "--host"), "0.0.0.0", "--host: the Service and the probes reach the pod's address");
       const port = Number(argValue(args, "--port") ?? 9443);
       const metricsPort = Number(argValue(args, "--metrics-port"));
       assert.equal(probePort(container.readinessProbe), port, "readiness over HTTPS on the webhook port");
@@ -554,8 +558,33 @@ describe("overlays and components do what their names say", () => {
     });
   }
 
-  test("the base sets no priority class and no CA annotation", () => {
+  for (const dir of withComponent("network-policy")) {
+    test(`network-policy: the webhook port is open to any source, the metrics port to the monitoring namespace only (${label(dir)})`, () => {
+      const objects = render(dir);
+      const policy = only(objects, "NetworkPolicy", "kuma-guard");
+      const deployment = only(objects, "Deployment", "kuma-guard");
+      const container = deployment.spec.template.spec.containers[0];
+      const service = only(objects, "Service", "kuma-guard");
+      assert.equal(policy.metadata.namespace, NAMESPACE);
+      assert.deepEqual(policy.spec.podSelector.matchLabels, deployment.spec.selector.matchLabels, "selects the kuma-guard pods");
+      assert.deepEqual(policy.spec.policyTypes, ["Ingress"]);
+      // Every port the pods serve is named by exactly one rule, by the name the Service targets.
+      const containerPorts = container.ports.map((p: any) => p.name).sort();
+      const ruleOf = (port: string) => {
+        const rules = policy.spec.ingress.filter((rule: any) => rule.ports.some((p: any) => p.port === port));
+        assert.equal(rules.length, 1, `one rule for port ${port}`);
+        return rules[0];
+      };
+      assert.deepEqual(policy.spec.ingress.flatMap((rule: any) => rule.ports.map((p: any) => p.port)).sort(), containerPorts);
+      const webhookPort = service.spec.ports.find((p: any) => p.port === 443).targetPort;
+      assert.equal(ruleOf(webhookPort).from, undefined, "the API server may come from anywhere: no from on the webhook port");
+      assert.deepEqual(ruleOf("metrics").from, [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }]);
+    });
+  }
+
+  test("the base sets no priority class, no CA annotation and no NetworkPolicy", () => {
     const objects = render("deploy");
+    assert.deepEqual(find(objects, "NetworkPolicy"), []);
     assert.equal(only(objects, "Deployment", "kuma-guard").spec.template.spec.priorityClassName, undefined);
     assert.equal(only(objects, "ValidatingWebhookConfiguration").metadata.annotations?.["cert-manager.io/inject-ca-from"], undefined);
   });

@@ -1,4 +1,4 @@
-// Below express: bytes Node's HTTP parser rejects, over a real socket. The listener answers
+// Below the request listener: bytes Node's HTTP parser rejects, over a real socket. The listener answers
 // with a 4xx and a JSON error (or closes), never a 5xx, and keeps serving.
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -25,6 +25,15 @@ function truncate(text: string): string {
   return text.length <= MAX_WARNING_LENGTH ? text : `${text.slice(0, MAX_WARNING_LENGTH - 1)}…`;
 }
 
+/**
+ * The verdict when kuma-guard itself failed on a request it could read (a bug outside any
+ * one rule): allowed or denied per the policy's onError, with an `internal-error` warning,
+ * as a rule that throws is answered.
+ */
+export function internalErrorVerdict(error: unknown, onError: "allow" | "deny"): Verdict {
+  return { allowed: onError === "allow", kind: undefined, denials: [], warnings: [], audits: [], failures: [{ ruleId: "kuma-guard", error }] };
+}
+
 /** The AdmissionReview answering `uid` with this verdict, in the request's apiVersion. */
 export function toAdmissionReview(apiVersion: AdmissionApiVersion, uid: string, verdict: Verdict): AdmissionReviewResponse {
   const warnings = [

@@ -1,20 +1,18 @@
-import express from "express";
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
-import type { NextFunction, Request, Response } from "express";
 import { performance } from "node:perf_hooks";
 import { parseAdmissionReview } from "../admission/decode.js";
 import { review, subjectOf } from "../admission/review.js";
 import type { Verdict } from "../admission/review.js";
-import { toAdmissionReview } from "../admission/response.js";
+import { internalErrorVerdict, toAdmissionReview } from "../admission/response.js";
 import type { AdmissionRequest } from "../admission/types.js";
 import type { CatalogSource } from "../catalog/types.js";
 import { isParsed } from "../kuma/parse-result.js";
-import { annotationPatchNames } from "../kuma/patch-simulation.js";
+import { referencedPatchNames } from "../kuma/patch-simulation.js";
 import type { Logger } from "../logger.js";
 import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
-import type { CatalogView, WorkloadSubject } from "../kuma/model.js";
 import { createSnapshotSource } from "../snapshot.js";
+import { createBodyBudget, readBody } from "./body.js";
 
 /** What the server reads on each request; swapped atomically on policy reload. */
 export interface AppState {
@@ -30,39 +28,52 @@ export interface AppDeps {
   maxBody: number;
   /** False while starting (policy or catalog not ready) or draining on SIGTERM. */
   isReady: () => boolean;
+  /** Body bytes held at once across all requests; default `bodyBudgetFor(maxBody)`. */
+  bodyBudget?: number;
 }
 
 /** 7 MiB, as controller-runtime: an UPDATE carries object and oldObject, each up to etcd's ~3 MiB. */
 export const DEFAULT_MAX_BODY = 7 * 1024 * 1024;
 
-const ENDPOINTS: Readonly<Record<string, string>> = {
-  "/validate": "POST",
-  "/healthz": "GET",
-  "/readyz": "GET",
-  "/metrics": "GET",
+/**
+ * Body bytes held at once: two of the largest bodies, so a client trickling one cannot hold
+ * back a real one (the oldest body may also exceed it: body.ts). 14 MiB with the default
+ * --max-body: ~14 concurrent 1 MiB reviews, a few MiB of Buffers against a 256 MiB limit;
+ * what a body becomes (string, parsed object) exists only while it is reviewed.
+ */
+export function bodyBudgetFor(maxBody: number): number {
+  return 2 * maxBody;
+}
+
+/** Which endpoints a listener serves: the webhook port, the metrics port, or one port for both. */
+export type Endpoints = "webhook" | "metrics" | "all";
+
+const METHODS: Readonly<Record<Endpoints, Readonly<Record<string, string>>>> = {
+  all: { "/validate": "POST", "/healthz": "GET", "/readyz": "GET", "/metrics": "GET" },
+  webhook: { "/validate": "POST", "/healthz": "GET", "/readyz": "GET" },
+  metrics: { "/metrics": "GET", "/healthz": "GET", "/readyz": "GET" },
 };
 
 /**
- * Bodies at least this large pass through a byte budget before they are read: 20 parallel
- * 1 MiB reviews would otherwise hold ~20 × 5 MiB (buffer, string, parsed object) at once.
- * Kubernetes objects are usually a few KiB, so normal traffic never waits.
+ * The HTTP layer, shaped like controller-runtime's webhook ServeHTTP: read the body (size
+ * cap, byte budget), decode, `review`, write. All decisions live in admission/ and kuma/.
+ *
+ * Plain node:http for every route, not express: four routes need no router, body-parser
+ * would need the same byte accounting around it, and in `npm run bench -- --quick` (runs
+ * alternated, 2026-12-06, on a heavily shared machine) the server spent 180–731 µs of CPU
+ * a request with node:http against 548–2,048 µs with express on every route, in every
+ * scenario pair, with 2–3 MB less idle RSS. Bodies with a Content-Encoding are inflated
+ * in body.ts, as body-parser did. No buffer pool: on Node 24 the 1 MiB scenario peaked at
+ * 128–131 MB without it, 130–134 MB with it.
  */
-const LARGE_BODY = 64 * 1024;
-/** Large-body bytes read and reviewed at once; one body is always admitted, whatever its size. */
-const LARGE_BODY_BUDGET = 2 * 1024 * 1024;
-
-/**
- * The HTTP layer: decodes, asks `review`, answers. All decisions live in admission/.
- * POST /validate, the hot path, is served by a plain request listener in front of express
- * (express's router, body-parser and res.json cost more than the review itself; see
- * docs/performance.md); every other request, and /validate bodies with a Content-Encoding
- * (body-parser inflates them), go through express.
- */
-export function createApp(deps: AppDeps): RequestListener {
+export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestListener {
   const { logger, metrics } = deps;
   const snapshotOf = createSnapshotSource();
-  const largeBodies = createByteBudget(LARGE_BODY_BUDGET);
-  const largeBuffers = createBufferPool(LARGE_BODY_BUDGET);
+  const methods = METHODS[endpoints];
+  const served = Object.entries(methods)
+    .map(([path, method]) => `${method} ${path}`)
+    .join(", ");
+  const budget = createBodyBudget(deps.bodyBudget ?? bodyBudgetFor(deps.maxBody));
 
   const onRuleTimed = (rule: string, seconds: number) => metrics.ruleDuration.observe({ rule }, seconds);
 
@@ -71,6 +82,21 @@ export function createApp(deps: AppDeps): RequestListener {
     // Reason and path only: the error text may quote the body, which is never logged.
     logger.debug({ status, reason, method: req.method, path: pathOf(req) }, "request rejected");
     sendJson(res, status, { error: message });
+  };
+
+  /** The verdict on one decoded request. With --kube, patches the watch has not delivered yet are fetched first. */
+  const decide = async (request: AdmissionRequest): Promise<Verdict> => {
+    const state = deps.state();
+    const subject = subjectOf(request);
+    const namespaces = state.policy.settings.controlPlaneNamespaces;
+    const catalog = state.catalog.view(namespaces);
+    if (subject?.target === "workload" && request.operation !== "DELETE" && catalog.configured) {
+      // A patch and its first user are often applied together: fetch what the cache lacks, once.
+      const missing = referencedPatchNames(subject, state.policy.settings).filter((name) => catalog.get(name) === undefined);
+      if (missing.length > 0) await state.catalog.resolve(namespaces, missing);
+    }
+    // Taken after the lookups: the patches they found are in the catalog's new generation.
+    return review(request, { snapshot: snapshotOf(state.policy, state.catalog), onRuleTimed }, subject);
   };
 
   /** Answers one AdmissionReview body, decoded as UTF-8 ("" when the request had none). */
@@ -86,85 +112,68 @@ export function createApp(deps: AppDeps): RequestListener {
     const { apiVersion, request } = decoded.value;
 
     const started = performance.now();
-    const state = deps.state();
-    const subject = subjectOf(request);
-    const catalog = state.catalog.view(state.policy.settings.controlPlaneNamespaces);
-    const missing = subject?.target === "workload" && request.operation !== "DELETE" ? missingPatches(subject, catalog, state.policy) : undefined;
-    if (missing) await state.catalog.resolve(state.policy.settings.controlPlaneNamespaces, missing);
-    const verdict = review(request, { snapshot: snapshotOf(state.policy, state.catalog), onRuleTimed }, subject);
+    let verdict: Verdict;
+    try {
+      verdict = await decide(request);
+    } catch (error) {
+      // A bug of ours, not the client's: the API server still gets an answer for its uid.
+      logger.error({ uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: request.name, err: error }, "internal error while reviewing: answered per onError");
+      verdict = internalErrorVerdict(error, onErrorOf(deps));
+    }
     sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
     record(deps, request, verdict, (performance.now() - started) / 1000);
   };
 
-  const internalError = (res: ServerResponse, error: unknown) => {
+  /** Last resort for what escapes `validate` (a bug in writing or recording an answer): never a crash. */
+  const unexpected = (res: ServerResponse, error: unknown) => {
     logger.error({ err: error }, "unexpected error in the HTTP layer");
     if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
   };
 
-  const validateFast = (req: IncomingMessage, res: ServerResponse) => {
-    const declared = declaredLength(req);
-    const reserved = declared === undefined || declared >= LARGE_BODY ? Math.min(declared ?? deps.maxBody, deps.maxBody) : 0;
-    largeBodies.acquire(reserved, () => {
-      const scratch = reserved > 0 && declared !== undefined && declared <= deps.maxBody ? largeBuffers.take(declared) : undefined;
-      readBody(req, deps.maxBody, declared, scratch, (outcome) => {
-        if (scratch) largeBuffers.give(scratch); // the body is decoded: its buffer is free before the review
-        const done = () => largeBodies.release(reserved);
-        if ("text" in outcome) return void validate(req, res, outcome.text).catch((error: unknown) => internalError(res, error)).finally(done);
-        done();
-        if (outcome.error === "too_large") reject(req, res, 413, "body_too_large", `body exceeds ${deps.maxBody} bytes (--max-body)`);
-        else reject(req, res, 400, "malformed", "unreadable body: request aborted");
-      });
-    });
-  };
-
-  const app = express();
-  app.disable("x-powered-by");
-  app.set("etag", false);
-
-  // Wrong method on a known path: 405 with Allow, before any body is read.
-  app.use((req, res, next) => {
-    const allowed = ENDPOINTS[req.path];
-    if (allowed === undefined || req.method === allowed || (allowed === "GET" && req.method === "HEAD")) return next();
-    res.setHeader("Allow", allowed);
-    reject(req, res, 405, "method", `${req.method} is not allowed on ${req.path}: use ${allowed}`);
-  });
-
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
-  app.get("/readyz", (_req, res) => {
-    const ready = deps.isReady();
-    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not ready" });
-  });
-  app.get("/metrics", async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  app.post("/validate", express.raw({ type: () => true, limit: deps.maxBody }), (req, res) =>
-    validate(req, res, Buffer.isBuffer(req.body) ? req.body.toString("utf8") : ""),
-  );
-
-  app.use((req, res) => reject(req, res, 404, undefined, `no endpoint ${req.path}: kuma-guard serves POST /validate, GET /healthz, /readyz, /metrics`));
-
-  // Body-parser errors: too large → 413, anything else unreadable → 400. Never a 5xx for bad input.
-  app.use((error: { type?: string; status?: number; message?: string }, req: Request, res: Response, _next: NextFunction) => {
-    if (error.type === "entity.too.large") {
-      return reject(req, res, 413, "body_too_large", `body exceeds ${deps.maxBody} bytes (--max-body)`);
-    }
-    if (error.status !== undefined && error.status >= 400 && error.status < 500) {
-      return reject(req, res, 400, "malformed", `unreadable body: ${error.message ?? "bad request"}`);
-    }
-    internalError(res, error);
-  });
-
   return (req, res) => {
-    const encoding = req.headers["content-encoding"];
-    if (req.method === "POST" && pathOf(req) === "/validate" && (encoding === undefined || encoding.toLowerCase() === "identity")) {
-      validateFast(req, res);
-    } else {
-      app(req, res);
+    const path = pathOf(req);
+    const method = methods[path];
+    if (method === undefined) return reject(req, res, 404, undefined, `no endpoint ${path}: this port serves ${served}`);
+    if (req.method !== method && !(method === "GET" && req.method === "HEAD")) {
+      // Wrong method on a known path: 405 with Allow, before any body is read.
+      res.setHeader("Allow", method);
+      return reject(req, res, 405, "method", `${req.method} is not allowed on ${path}: use ${method}`);
+    }
+    switch (path) {
+      case "/validate":
+        return readBody(req, deps.maxBody, budget, (outcome) => {
+          if ("error" in outcome) {
+            return reject(req, res, outcome.error.status, outcome.error.status === 413 ? "body_too_large" : "malformed", outcome.error.message);
+          }
+          validate(req, res, outcome.text)
+            .catch((error: unknown) => unexpected(res, error))
+            .finally(outcome.release);
+        });
+      case "/healthz":
+        return sendJson(res, 200, { status: "ok" });
+      case "/readyz": {
+        const ready = deps.isReady();
+        return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "not ready" });
+      }
+      case "/metrics":
+        return void metrics.registry.metrics().then(
+          (text) => {
+            res.setHeader("Content-Type", metrics.registry.contentType);
+            res.end(text);
+          },
+          (error: unknown) => unexpected(res, error),
+        );
     }
   };
+}
+
+/** The policy's onError, or "allow" when even the policy cannot be read (the webhook's failurePolicy then decides nothing more). */
+function onErrorOf(deps: AppDeps): Policy["onError"] {
+  try {
+    return deps.state().policy.onError;
+  } catch {
+    return "allow";
+  }
 }
 
 /** The path of a request, without its query (the API server calls /validate?timeout=10s). */
@@ -174,141 +183,13 @@ function pathOf(req: IncomingMessage): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
-/** What express's res.json sends: compact JSON, UTF-8, with Content-Length. Headers and body leave in one write. */
+/** Compact JSON, UTF-8, with Content-Length: headers and body leave in one write. */
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   res.statusCode = status;
   res.setHeader("Content-Type", "application/json; charset=utf-8");
   res.setHeader("Content-Length", Buffer.byteLength(body));
   res.end(body);
-}
-
-function declaredLength(req: IncomingMessage): number | undefined {
-  const header = req.headers["content-length"];
-  if (header === undefined) return undefined;
-  const length = Number(header);
-  return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
-}
-
-type BodyOutcome = { text: string } | { error: "too_large" | "aborted" };
-
-/**
- * Reads a request body, as body-parser's raw() would with the same limit, and decodes it as
- * UTF-8. The bytes go into one buffer preallocated from Content-Length (`into` when given, at
- * least `declared` bytes long), or are collected and concatenated once for chunked bodies.
- * Over the limit (declared or counted) the rest is still read off, so the 413 goes out on a
- * connection that stays usable; a body that never arrives is `aborted`. No body: "".
- */
-export function readBody(req: IncomingMessage, limit: number, declared: number | undefined, into: Buffer | undefined, done: (outcome: BodyOutcome) => void): void {
-  let tooLarge = declared !== undefined && declared > limit;
-  let buffer = declared === undefined || tooLarge ? undefined : (into ?? Buffer.allocUnsafe(declared));
-  let chunks: Buffer[] = [];
-  let received = 0;
-  const settle = (outcome: BodyOutcome) => {
-    req.off("data", onData);
-    req.off("end", onEnd);
-    req.off("aborted", onAborted);
-    req.off("error", onAborted);
-    done(outcome);
-  };
-  const onData = (chunk: Buffer) => {
-    received += chunk.length;
-    if (tooLarge) return;
-    if (received > limit || (buffer !== undefined && received > buffer.length)) {
-      tooLarge = true;
-      buffer = undefined;
-      chunks = [];
-    } else if (buffer !== undefined) {
-      chunk.copy(buffer, received - chunk.length);
-    } else {
-      chunks.push(chunk);
-    }
-  };
-  const onEnd = () => {
-    if (tooLarge) return settle({ error: "too_large" });
-    settle({ text: (buffer === undefined ? Buffer.concat(chunks, received) : buffer.subarray(0, received)).toString("utf8") });
-  };
-  const onAborted = () => settle({ error: "aborted" });
-  // A large body may have waited for the budget while its client gave up.
-  if (req.destroyed) return onAborted();
-  req.on("data", onData);
-  req.on("end", onEnd);
-  req.on("aborted", onAborted);
-  req.on("error", onAborted);
-}
-
-/**
- * Buffers for large bodies, reused from one body to the next. On Node 24 a body that is
- * decoded lives on as an external string until the next mark-compact; a fresh 1 MiB buffer
- * per body doubled that garbage and the malloc heap it grows (docs/performance.md). Holds
- * at most `capacity` bytes (the large-body budget, so what is in flight at once); on
- * overflow the smallest buffers are dropped, as the next large body is likely as large.
- */
-function createBufferPool(capacity: number) {
-  const free: Buffer[] = [];
-  let pooled = 0;
-  return {
-    /** A buffer of at least `size` bytes, owned by the caller until `give`. */
-    take(size: number): Buffer {
-      const fit = free.findIndex((buffer) => buffer.length >= size);
-      if (fit === -1) return Buffer.allocUnsafeSlow(size);
-      const [buffer] = free.splice(fit, 1);
-      pooled -= buffer!.length;
-      return buffer!;
-    },
-    give(buffer: Buffer): void {
-      free.push(buffer);
-      pooled += buffer.length;
-      free.sort((a, b) => b.length - a.length);
-      while (pooled > capacity) pooled -= free.pop()!.length;
-    },
-  };
-}
-
-/**
- * A FIFO byte budget: `acquire(n, run)` runs `run` once `n` bytes fit (at once when nothing
- * is held, so any single body proceeds); `release(n)` returns them. `n = 0` never waits.
- */
-function createByteBudget(capacity: number) {
-  let held = 0;
-  const waiting: { bytes: number; run: () => void }[] = [];
-  const admit = () => {
-    while (waiting.length > 0 && (held === 0 || held + waiting[0]!.bytes <= capacity)) {
-      const next = waiting.shift()!;
-      held += next.bytes;
-      next.run();
-    }
-  };
-  return {
-    acquire(bytes: number, run: () => void): void {
-      if (bytes === 0) return run();
-      waiting.push({ bytes, run });
-      admit();
-    },
-    release(bytes: number): void {
-      if (bytes === 0) return;
-      held -= bytes;
-      admit();
-    },
-  };
-}
-
-/**
- * With --kube, a patch and its first user are often applied together: the watch may not
- * have delivered the patch yet. The names a workload needs that the cached view lacks are
- * fetched live once; undefined when none is missing (the hot path: nothing allocated).
- */
-function missingPatches(subject: WorkloadSubject, view: CatalogView, policy: Policy): string[] | undefined {
-  if (!view.configured) return undefined;
-  let missing: string[] | undefined;
-  const defaults = policy.settings.defaultContainerPatches;
-  for (let i = 0; i < defaults.length; i++) {
-    const name = defaults[i]!.trim();
-    if (name !== "" && view.get(name) === undefined) (missing ??= []).push(name);
-  }
-  const named = annotationPatchNames(subject.template.annotations);
-  for (let i = 0; i < named.length; i++) if (view.get(named[i]!) === undefined) (missing ??= []).push(named[i]!);
-  return missing;
 }
 
 /**

@@ -1,11 +1,12 @@
-import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from "node:http";
+import type { RequestListener, Server, ServerOptions, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { createApp } from "./app.js";
 import type { AppState } from "./app.js";
 import { createCertificateReloader } from "./tls.js";
-import type { CertificateReloader } from "./tls.js";
+import type { CertificatePair, CertificateReloader } from "./tls.js";
 import { delay, SHUTDOWN_GRACE_MS, trackConnections } from "./shutdown.js";
 import { createMetrics } from "../metrics.js";
 import type { Metrics } from "../metrics.js";
@@ -25,13 +26,54 @@ export interface ServeOptions {
   tlsKey?: string;
   insecureHttp: boolean;
   metricsPort?: number;
+  /** CA bundle (PEM) the webhook port requires client certificates to be signed by. */
+  clientCa?: string;
+  /** With clientCa: the common name the client certificate must carry (the API server's). */
+  clientCn?: string;
   shutdownDelaySeconds: number;
   maxBody: number;
   /** After the delay, how long in-flight requests may take before their sockets are destroyed. */
   shutdownGraceMs?: number;
   /** Overrides for the TLS file poll (tests); defaults in tls.ts. */
   tlsPollIntervalMs?: number;
+  /** Overrides for the connection limits (tests); defaults in CONNECTION_LIMITS. */
+  limits?: Partial<ConnectionLimits>;
 }
+
+/**
+ * How long a client may take and how many connections it may hold. The API server sends
+ * each request at once and waits at most the webhook's timeoutSeconds (≤ 30 s, 3 s in
+ * deploy/), so a request still arriving after seconds is not from it; its Go HTTP client
+ * keeps idle connections for 90 s (IdleConnTimeout), so ours stay open longer: a server
+ * that closes an idle connection first can close it just as the client reuses it, and
+ * the API server's call fails with "connection reset by peer". docs/operations.md → Connections.
+ */
+export interface ConnectionLimits {
+  /** Whole request (headers and body) must arrive within this: a trickling client is cut off (408). */
+  requestTimeoutMs: number;
+  /** Header block must arrive within this (≤ requestTimeoutMs, as Node requires). */
+  headersTimeoutMs: number;
+  /** How often Node checks the two above: its default, 30 s, would let a request overstay by that much. */
+  checkIntervalMs: number;
+  /** Idle keep-alive connections are closed after this: longer than the Go client's 90 s. */
+  keepAliveTimeoutMs: number;
+  /** TLS handshake must complete within this (Node's default is 120 s). */
+  handshakeTimeoutMs: number;
+  /** Connections open at once per listener; more are refused until some close. */
+  maxConnections: number;
+}
+
+export const CONNECTION_LIMITS: ConnectionLimits = {
+  requestTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  checkIntervalMs: 1_000,
+  keepAliveTimeoutMs: 120_000,
+  handshakeTimeoutMs: 10_000,
+  // A few API server replicas, each keeping its idle pool per webhook host, plus bursts: a
+  // few dozen connections. 512 idle TLS connections hold some tens of MB; more would
+  // threaten the 256 Mi limit.
+  maxConnections: 512,
+};
 
 export interface ServeDeps {
   logger: Logger;
@@ -53,9 +95,6 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
-/** Paths the --metrics-port listener serves; the webhook itself is only on the TLS port. */
-const METRICS_LISTENER_PATHS: ReadonlySet<string> = new Set(["/metrics", "/healthz", "/readyz"]);
-
 export async function serve(options: ServeOptions, deps: ServeDeps): Promise<RunningServer> {
   const { logger, catalog } = deps;
   let draining = false;
@@ -66,49 +105,68 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
   });
   const state = (): AppState => ({ policy: deps.policy(), catalog });
-  const app = createApp({
+  const appDeps = {
     logger,
     metrics,
     state,
     maxBody: options.maxBody,
     isReady: () => !draining && catalog.synced() && (deps.ready?.() ?? true),
-  });
+  };
+  const limits = { ...CONNECTION_LIMITS, ...options.limits };
+  const httpOptions: ServerOptions = {
+    // Node answers an HTTP/1.1 request without Host itself, with an empty body; requireHost() does it with JSON.
+    requireHostHeader: false,
+    requestTimeout: limits.requestTimeoutMs,
+    headersTimeout: limits.headersTimeoutMs,
+    connectionsCheckingInterval: limits.checkIntervalMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+  };
+  if (options.clientCa !== undefined && options.insecureHttp) throw new Error("--client-ca needs TLS: it cannot be combined with --insecure-http");
+  if (options.clientCn !== undefined && options.clientCa === undefined) throw new Error("--client-cn needs --client-ca: without a CA no client certificate is asked for");
 
-  const handler = requireHost(app);
+  // With a metrics port, /metrics is served only there; the webhook port keeps the probes.
+  const handler = requireHost(createApp(appDeps, options.metricsPort === undefined ? "all" : "webhook"));
   let server: Server | HttpsServer;
   if (options.insecureHttp) {
-    server = createHttpServer(HTTP_OPTIONS, handler);
+    server = createHttpServer(httpOptions, handler);
   } else {
     if (!options.tlsCert || !options.tlsKey) throw new Error("serve needs --tls-cert and --tls-key, or --insecure-http for local use");
     let https: HttpsServer | undefined;
     tls = await createCertificateReloader({
-      files: { cert: options.tlsCert, key: options.tlsKey },
+      files: { cert: options.tlsCert, key: options.tlsKey, ...(options.clientCa !== undefined ? { ca: options.clientCa } : {}) },
       logger,
       // Only new handshakes use the new context: open connections keep working.
-      apply: (pair) => https?.setSecureContext({ cert: pair.cert, key: pair.key }),
+      apply: (pair) => https?.setSecureContext(secureContextOf(pair)),
       ...(options.tlsPollIntervalMs !== undefined ? { pollIntervalMs: options.tlsPollIntervalMs } : {}),
     });
-    const { cert, key } = tls.current();
-    https = createHttpsServer({ ...HTTP_OPTIONS, cert, key }, handler);
+    https = createHttpsServer(
+      {
+        ...httpOptions,
+        ...secureContextOf(tls.current()),
+        handshakeTimeout: limits.handshakeTimeoutMs,
+        // With --client-ca, a client without a certificate signed by it fails the handshake.
+        ...(options.clientCa !== undefined ? { requestCert: true, rejectUnauthorized: true } : {}),
+      },
+      handler,
+    );
+    if (options.clientCn !== undefined) requireCommonName(https, options.clientCn, logger);
     server = https;
   }
+  server.maxConnections = limits.maxConnections;
   answerProtocolErrors(server);
   const drainer = trackConnections(server, () => draining);
   const port = await listen(server, options.port, options.host).catch((error: unknown) => {
     tls?.close();
     throw error;
   });
-  logger.info({ port, host: options.host, tls: !options.insecureHttp }, "kuma-guard listening");
+  logger.info({ port, host: options.host, tls: !options.insecureHttp, clientCa: options.clientCa, clientCn: options.clientCn }, "kuma-guard listening");
 
   let metricsServer: Server | undefined;
   let metricsDrainer: ReturnType<typeof trackConnections> | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
-    metricsServer = createHttpServer(HTTP_OPTIONS, (req: IncomingMessage, res: ServerResponse) => {
-      const path = (req.url ?? "/").split("?")[0] ?? "/";
-      if (METRICS_LISTENER_PATHS.has(path)) return handler(req, res);
-      sendError(res, 404, `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz`);
-    });
+    metricsServer = createHttpServer(httpOptions, requireHost(createApp(appDeps, "metrics")));
+    metricsServer.maxConnections = limits.maxConnections;
     answerProtocolErrors(metricsServer);
     metricsDrainer = trackConnections(metricsServer, () => draining);
     metricsPort = await listen(metricsServer, options.metricsPort, options.host);
@@ -141,8 +199,24 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
   };
 }
 
-/** Node answers an HTTP/1.1 request without Host itself, with an empty body; requireHost() does it with JSON. */
-const HTTP_OPTIONS: ServerOptions = { requireHostHeader: false };
+/** The listener's TLS material: serving pair, and the client CA when there is one. */
+function secureContextOf(pair: CertificatePair) {
+  return { cert: pair.cert, key: pair.key, ...(pair.ca !== undefined ? { ca: pair.ca } : {}) };
+}
+
+/**
+ * --client-cn: the CA has verified the client's chain during the handshake; a certificate
+ * of that CA with another common name is closed before it can send a request.
+ */
+function requireCommonName(server: HttpsServer, commonName: string, logger: Logger): void {
+  server.on("secureConnection", (socket: TLSSocket) => {
+    const subject = socket.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
+    const names = subject?.CN;
+    if (names === commonName || (Array.isArray(names) && names.includes(commonName))) return;
+    logger.warn({ remoteAddress: socket.remoteAddress, commonName: names, expected: commonName }, "client certificate refused: wrong common name (--client-cn)");
+    socket.destroy();
+  });
+}
 
 function sendError(res: ServerResponse, status: number, message: string): void {
   res.statusCode = status;
@@ -160,7 +234,7 @@ function requireHost(next: RequestListener): RequestListener {
 
 /**
  * Requests Node's HTTP parser rejects (bad request line or header, header block over 16 KiB,
- * conflicting framing, timeouts) never reach express; Node would answer them with an empty
+ * conflicting framing, timeouts) never reach the request listener; Node would answer them with an empty
  * body. They get the same JSON error shape as every other bad input, with Node's status codes.
  */
 function answerProtocolErrors(server: Server | HttpsServer): void {

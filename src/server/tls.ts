@@ -1,4 +1,4 @@
-// The serving certificate, re-read when its files change, without a restart and without
+// The serving certificate (and the client CA of --client-ca), re-read when its files change, without a restart and without
 // dropping connections: a reload swaps the listener's secure context, which only new TLS
 // handshakes use; established connections keep theirs.
 //
@@ -24,6 +24,8 @@ export type TlsLogger = Logger;
 export interface TlsFiles {
   cert: string;
   key: string;
+  /** CA bundle that client certificates must be signed by (--client-ca); re-read like the pair. */
+  ca?: string;
 }
 
 /** A certificate and key that load, parse and belong together. */
@@ -35,6 +37,8 @@ export interface CertificatePair {
   fingerprint256: string;
   serialNumber: string;
   subject: string;
+  /** The client CA bundle, when one is configured. */
+  ca?: Buffer;
 }
 
 /**
@@ -44,10 +48,18 @@ export interface CertificatePair {
 export async function loadCertificatePair(files: TlsFiles): Promise<Parsed<CertificatePair>> {
   let cert: Buffer;
   let key: Buffer;
+  let ca: Buffer | undefined;
   try {
-    [cert, key] = await Promise.all([readFile(files.cert), readFile(files.key)]);
+    [cert, key, ca] = await Promise.all([readFile(files.cert), readFile(files.key), files.ca === undefined ? undefined : readFile(files.ca)]);
   } catch (error) {
-    return failed(`cannot read the certificate or key: ${(error as Error).message}`);
+    return failed(`cannot read the certificate, key or client CA: ${(error as Error).message}`);
+  }
+  if (ca !== undefined) {
+    try {
+      new X509Certificate(ca);
+    } catch (error) {
+      return failed(`${files.ca} (--client-ca) is not a PEM certificate: ${(error as Error).message}`);
+    }
   }
   let x509: InstanceType<typeof X509Certificate>;
   try {
@@ -62,9 +74,9 @@ export async function loadCertificatePair(files: TlsFiles): Promise<Parsed<Certi
   }
   try {
     // What setSecureContext would do: catches what the checks above do not (e.g. a bad chain).
-    createSecureContext({ cert, key });
+    createSecureContext({ cert, key, ...(ca !== undefined ? { ca } : {}) });
   } catch (error) {
-    return failed(`the certificate and key do not form a TLS context: ${(error as Error).message}`);
+    return failed(`the certificate, key and client CA do not form a TLS context: ${(error as Error).message}`);
   }
   return parsed({
     cert,
@@ -73,11 +85,12 @@ export async function loadCertificatePair(files: TlsFiles): Promise<Parsed<Certi
     fingerprint256: x509.fingerprint256,
     serialNumber: x509.serialNumber,
     subject: x509.subject.replace(/\n/g, ", "),
+    ...(ca !== undefined ? { ca } : {}),
   });
 }
 
 /**
- * Identity and version of both files as seen through their symlinks: changes when a file is
+ * Identity and version of the files as seen through their symlinks: changes when a file is
  * rewritten in place, replaced by rename, or when a `..data` symlink on the way is swapped.
  */
 export async function versionOf(files: TlsFiles): Promise<string> {
@@ -89,8 +102,8 @@ export async function versionOf(files: TlsFiles): Promise<string> {
       return `missing:${(error as NodeJS.ErrnoException).code ?? "?"}`;
     }
   };
-  const [cert, key] = await Promise.all([one(files.cert), one(files.key)]);
-  return `${cert}|${key}`;
+  const [cert, key, ca] = await Promise.all([one(files.cert), one(files.key), files.ca === undefined ? "" : one(files.ca)]);
+  return `${cert}|${key}|${ca}`;
 }
 
 export interface CertificateReloaderOptions {
@@ -148,7 +161,8 @@ export async function createCertificateReloader(options: CertificateReloaderOpti
       logger.warn({ ...files, error: next.error }, "TLS certificate not reloaded: keeping the current one");
       return false;
     }
-    if (next.value.fingerprint256 === current.fingerprint256 && next.value.key.equals(current.key)) return false;
+    const sameCa = next.value.ca === undefined ? current.ca === undefined : current.ca !== undefined && next.value.ca.equals(current.ca);
+    if (next.value.fingerprint256 === current.fingerprint256 && next.value.key.equals(current.key) && sameCa) return false;
     try {
       apply(next.value);
     } catch (error) {
@@ -170,7 +184,7 @@ export async function createCertificateReloader(options: CertificateReloaderOpti
 
   // One watcher per directory: the files' own inodes change on every rotation, their directories do not.
   const watcher = createChangeWatcher({
-    dirs: [dirname(files.cert), dirname(files.key)],
+    dirs: [dirname(files.cert), dirname(files.key), ...(files.ca !== undefined ? [dirname(files.ca)] : [])],
     what: "the TLS files",
     logger,
     onChange: () => enqueue(false),

@@ -2,7 +2,7 @@
 import { Writable } from "node:stream";
 import { pino } from "pino";
 import { createApp, DEFAULT_MAX_BODY } from "../../src/server/app.js";
-import type { AppDeps } from "../../src/server/app.js";
+import type { AppDeps, Endpoints } from "../../src/server/app.js";
 import { createMetrics } from "../../src/metrics.js";
 import type { Metrics } from "../../src/metrics.js";
 import { createDefaultPolicy } from "../../src/policy/compile.js";
@@ -17,7 +17,7 @@ export interface TestApp {
   logs: Record<string, unknown>[];
 }
 
-export function createTestApp(overrides: { policy?: Policy; catalog?: CatalogSource; ready?: () => boolean; maxBody?: number } = {}): TestApp {
+export function createTestApp(overrides: { policy?: Policy; catalog?: CatalogSource; ready?: () => boolean; maxBody?: number; bodyBudget?: number; endpoints?: Endpoints } = {}): TestApp {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -34,8 +34,9 @@ export function createTestApp(overrides: { policy?: Policy; catalog?: CatalogSou
     state: () => ({ policy, catalog }),
     maxBody: overrides.maxBody ?? DEFAULT_MAX_BODY,
     isReady: overrides.ready ?? (() => true),
+    ...(overrides.bodyBudget !== undefined ? { bodyBudget: overrides.bodyBudget } : {}),
   };
-  return { app: createApp(deps), metrics, logs };
+  return { app: createApp(deps, overrides.endpoints), metrics, logs };
 }
 
 /** An AdmissionReview request for `object`, as the API server sends it. */
