@@ -17,9 +17,10 @@ const mixed: Rule<WorkloadSubject> = {
   summary: "reports an error and an advisory",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: { broken: { when: "always" }, odd: { when: "always" } },
   check() {
     mixedCalls++;
-    return [error("broken"), advisory("odd")];
+    return [error("broken", "broken"), advisory("odd", "odd")];
   },
 };
 const mild: Rule<WorkloadSubject> = {
@@ -27,7 +28,8 @@ const mild: Rule<WorkloadSubject> = {
   summary: "an error whose default action is warn",
   defaultAction: "warn",
   targets: ["workload"],
-  check: () => [error("questionable")],
+  codes: { questionable: { when: "always" } },
+  check: () => [error("questionable", "questionable")],
 };
 const FAKES = [mixed, mild] as unknown as readonly Rule<Subject>[];
 
@@ -122,7 +124,7 @@ for (const c of realCases) {
 }
 
 test("onError: a rule that throws answers per the policy", () => {
-  const boom = { id: "boom", summary: "throws", defaultAction: "deny", targets: ["workload"], check: () => { throw new Error("bug"); } } as Rule<Subject>;
+  const boom = { id: "boom", summary: "throws", defaultAction: "deny", targets: ["workload"], codes: {}, check: () => { throw new Error("bug"); } } as Rule<Subject>;
   for (const [onError, allowed] of [["allow", true], ["deny", false]] as const) {
     const policy = compiledPolicy({ onError }, [boom]);
     const verdict = review(requestOf(deployment), { policy, catalog: catalogOf([]) });

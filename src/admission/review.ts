@@ -4,7 +4,7 @@ import type { RoutedKind } from "./subjects.js";
 import type { AdmissionRequest } from "./types.js";
 import type { Policy } from "../policy/types.js";
 import { ReviewMemo } from "../kuma/memo.js";
-import { describeSubject } from "../rules/types.js";
+import { describeSubject, findingCode } from "../rules/types.js";
 import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from "../rules/types.js";
 
 // The decision, without HTTP: subject → rule findings → policy actions → verdict.
@@ -76,8 +76,9 @@ export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ru
     try {
       const found = rule.check(subject, ctx);
       for (let i = 0; i < found.length; i++) {
-        const action = policy.actionFor(rule.id, found[i]!.severity);
-        if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...found[i]! }, action });
+        const finding = found[i]!;
+        const action = policy.actionFor(rule.id, finding.severity);
+        if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...finding, code: findingCode(rule.id, finding.code) }, action });
       }
     } catch (error) {
       failures.push({ ruleId: rule.id, error });

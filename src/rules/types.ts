@@ -8,17 +8,36 @@ import type { ReviewMemo } from "../kuma/memo.js";
  *  advisory: it works as written but is deprecated, ignored, costly or probably not meant. */
 export type Severity = "error" | "advisory";
 
-/** What a rule reports; the engine adds the rule id. */
-export interface RuleFinding {
+/** Machine-readable values of a finding (the offending value, the fix): documented per code. */
+export type FindingParams = Readonly<Record<string, string | number>>;
+
+/** What a rule reports; the engine adds the rule id and turns `code` into `<rule-id>/<code>`. */
+export interface RuleFinding<C extends string = string> {
   severity: Severity;
+  /** A key of the rule's `codes`. */
+  code: C;
   message: string;
   /** Where in the object, as a dotted field path (`spec.sidecarPatch[2].value`). */
   path?: string;
+  params?: FindingParams;
 }
 
+/** A finding as the engine reports it: `code` is the stable `<rule-id>/<kebab-case>`. */
 export interface Finding extends RuleFinding {
   ruleId: string;
 }
+
+/** What a code means, for its docs page: when it fires and what each param holds. */
+export interface CodeDoc {
+  readonly when: string;
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+/** A rule's codes, keyed by the kebab-case part after `<rule-id>/`: never removed or reused. */
+export type RuleCodes<C extends string = string> = Readonly<Record<C, CodeDoc>>;
+
+/** The full, stable code of a finding: `exclude-ports-for-uids/empty-entry`. */
+export const findingCode = (ruleId: string, key: string): string => `${ruleId}/${key}`;
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -107,7 +126,8 @@ export interface RuleContext {
 /** Action the policy assigns to a finding. */
 export type Action = "deny" | "warn" | "audit" | "off";
 
-export interface Rule<S extends Subject = Subject> {
+/** `C`: the rule's code keys; a rule can only emit codes it declares in `codes`. */
+export interface Rule<S extends Subject = Subject, C extends string = string> {
   /** Stable id: never renamed or reused; listed in rules/index.ts and docs/rules.md. */
   readonly id: string;
   /** One line: what the rule makes sure of. */
@@ -115,17 +135,31 @@ export interface Rule<S extends Subject = Subject> {
   /** Action for the rule's errors when the policy does not set one (advisories warn). */
   readonly defaultAction: "deny" | "warn";
   readonly targets: readonly S["target"][];
+  /** Every code the rule emits; docs/rules/<id>.md lists them (npm run docs). */
+  readonly codes: RuleCodes<C>;
   /** Pure and total: must not throw on any input (a throw is reported as internal-error). */
-  check(subject: S, ctx: RuleContext): RuleFinding[];
+  check(subject: S, ctx: RuleContext): RuleFinding<C>[];
 }
 
 /** Type-erased rule, as kept in ordered lists. */
 export type AnyRule = Rule<ContainerPatchSubject> | Rule<WorkloadSubject> | Rule<NamespaceSubject> | Rule<Subject>;
 
-export const error = (message: string, path?: string): RuleFinding =>
-  path === undefined ? { severity: "error", message } : { severity: "error", message, path };
-export const advisory = (message: string, path?: string): RuleFinding =>
-  path === undefined ? { severity: "advisory", message } : { severity: "advisory", message, path };
+/** An error finding with one of the rule's codes. */
+export function error<C extends string>(code: C, message: string, path?: string, params?: FindingParams): RuleFinding<C> {
+  return finding("error", code, message, path, params);
+}
+
+/** An advisory finding with one of the rule's codes. */
+export function advisory<C extends string>(code: C, message: string, path?: string, params?: FindingParams): RuleFinding<C> {
+  return finding("advisory", code, message, path, params);
+}
+
+function finding<C extends string>(severity: Severity, code: C, message: string, path?: string, params?: FindingParams): RuleFinding<C> {
+  const out: RuleFinding<C> = { severity, code, message };
+  if (path !== undefined) out.path = path;
+  if (params !== undefined) out.params = params;
+  return out;
+}
 
 /** "Deployment shop/web (pod template)" / "Pod shop/web" / "ContainerPatch kuma-system/p1". */
 export function describeSubject(subject: Subject): string {
