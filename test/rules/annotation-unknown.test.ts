@@ -2,21 +2,21 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deploymentWith, ruleContext } from "../support/context.js";
-import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
+import { codes, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { annotationUnknown as rule } from "../../src/rules/annotation-unknown.js";
 
 const ctx = ruleContext();
-sharedWorkloadRuleTests(rule, ["advisory"]);
+sharedWorkloadRuleTests(rule, ["unknown"]);
 
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (the keys Kuma reads)
-const cases: { name: string; annotations: Record<string, string>; severities: string[] }[] = [
-  { name: "known keys", annotations: { "kuma.io/container-patches": "p", "traffic.kuma.io/exclude-outbound-ports": "80" }, severities: [] },
-  { name: "non-kuma keys", annotations: { "example.com/x": "1" }, severities: [] },
-  { name: "prometheus aggregate key", annotations: { "prometheus.metrics.kuma.io/aggregate-app-port": "8080" }, severities: [] },
-  { name: "typo", annotations: { "kuma.io/container-patch": "p" }, severities: ["advisory"] },
-  { name: "removed spelling", annotations: { "kuma.io/builtindns": "enabled" }, severities: ["advisory"] },
+const cases: { name: string; annotations: Record<string, string>; codes: string[] }[] = [
+  { name: "known keys", annotations: { "kuma.io/container-patches": "p", "traffic.kuma.io/exclude-outbound-ports": "80" }, codes: [] },
+  { name: "non-kuma keys", annotations: { "example.com/x": "1" }, codes: [] },
+  { name: "prometheus aggregate key", annotations: { "prometheus.metrics.kuma.io/aggregate-app-port": "8080" }, codes: [] },
+  { name: "typo", annotations: { "kuma.io/container-patch": "p" }, codes: ["unknown"] },
+  { name: "removed spelling", annotations: { "kuma.io/builtindns": "enabled" }, codes: ["removed"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(rule.check(deploymentWith(c.annotations), ctx)), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(codes(rule.check(deploymentWith(c.annotations), ctx)), c.codes));
 
 test("did-you-mean by edit distance", () => {
   const [finding] = rule.check(deploymentWith({ "kuma.io/container-patch": "p" }), ctx);
