@@ -74,6 +74,16 @@ const cases: { name: string; rules: Record<string, { action: Action }>; expected
     rules: { mixed: { action: "off" } },
     expected: { allowed: true, denials: [], warnings: ["mild:error"], audits: [] },
   },
+  {
+    name: "\"*\" sets every rule",
+    rules: { "*": { action: "audit" } },
+    expected: { allowed: true, denials: [], warnings: [], audits: ["mixed:error", "mixed:advisory", "mild:error"] },
+  },
+  {
+    name: "a rule's own entry wins over \"*\"",
+    rules: { "*": { action: "audit" }, mild: { action: "deny" } },
+    expected: { allowed: false, denials: ["mild:error"], warnings: [], audits: ["mixed:error", "mixed:advisory"] },
+  },
 ];
 
 for (const c of cases) {
