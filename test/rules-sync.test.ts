@@ -27,6 +27,17 @@ test("the generated docs (npm run docs) are committed: rule tables, Codes sectio
   for (const file of generatedDocs(read)) assert.equal(read(file.path), file.content, `${file.path} is stale: run npm run docs`);
 });
 
+test("npm run docs appends the Codes section to a page without one, and names the markers a table lacks", () => {
+  const rule = BUILT_IN_RULES[0]!;
+  const page = `# ${rule.id}\n\n## What it finds\n- something\n`;
+  const withPage = (path: string) => (path === `docs/rules/${rule.id}.md` ? page : read(path));
+  const generated = generatedDocs(withPage, [rule]).find((file) => file.path === `docs/rules/${rule.id}.md`)!;
+  assert.ok(generated.content.startsWith(page + "\n## Codes\n"), generated.content);
+  for (const key of Object.keys(rule.codes)) assert.ok(generated.content.includes(`| \`${rule.id}/${key}\` |`), key);
+  const noMarkers = (path: string) => (path === "README.md" ? "# kuma-guard\n" : read(path));
+  assert.throws(() => generatedDocs(noMarkers), /README\.md: needs the lines <!-- generated:rules \(npm run docs\) -->/);
+});
+
 test("every rule declares at least one code; keys are kebab-case and say when they fire", () => {
   for (const rule of BUILT_IN_RULES) {
     const keys = Object.keys(rule.codes);
