@@ -21,7 +21,8 @@ const catalogProbe: Rule<WorkloadSubject> = {
   summary: "fake",
   defaultAction: "warn",
   targets: ["workload"],
-  check: (_subject, ctx) => [advisory(`configured=${ctx.catalog.configured} p1=${ctx.catalog.get("p1")?.namespace ?? "none"}`)],
+  codes: { probe: { when: "always" } },
+  check: (_subject, ctx) => [advisory("probe", `configured=${ctx.catalog.configured} p1=${ctx.catalog.get("p1")?.namespace ?? "none"}`)],
 };
 
 const MANIFESTS = `# helm template output

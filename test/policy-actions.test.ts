@@ -18,9 +18,10 @@ const mixed: Rule<WorkloadSubject> = {
   summary: "reports an error and an advisory",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: { broken: { when: "always" }, odd: { when: "always" } },
   check() {
     mixedCalls++;
-    return [error("broken"), advisory("odd")];
+    return [error("broken", "broken"), advisory("odd", "odd")];
   },
 };
 const mild: Rule<WorkloadSubject> = {
@@ -28,7 +29,8 @@ const mild: Rule<WorkloadSubject> = {
   summary: "an error whose default action is warn",
   defaultAction: "warn",
   targets: ["workload"],
-  check: () => [error("questionable")],
+  codes: { questionable: { when: "always" } },
+  check: () => [error("questionable", "questionable")],
 };
 const FAKES = [mixed, mild] as unknown as readonly Rule<Subject>[];
 
@@ -72,6 +74,16 @@ const cases: { name: string; rules: Record<string, { action: Action }>; expected
     name: "off",
     rules: { mixed: { action: "off" } },
     expected: { allowed: true, denials: [], warnings: ["mild:error"], audits: [] },
+  },
+  {
+    name: "\"*\" sets every rule",
+    rules: { "*": { action: "audit" } },
+    expected: { allowed: true, denials: [], warnings: [], audits: ["mixed:error", "mixed:advisory", "mild:error"] },
+  },
+  {
+    name: "a rule's own entry wins over \"*\"",
+    rules: { "*": { action: "audit" }, mild: { action: "deny" } },
+    expected: { allowed: false, denials: ["mild:error"], warnings: [], audits: ["mixed:error", "mixed:advisory"] },
   },
 ];
 
@@ -123,7 +135,7 @@ for (const c of realCases) {
 }
 
 test("onError: a rule that throws answers per the policy", () => {
-  const boom = { id: "boom", summary: "throws", defaultAction: "deny", targets: ["workload"], check: () => { throw new Error("bug"); } } as Rule<Subject>;
+  const boom = { id: "boom", summary: "throws", defaultAction: "deny", targets: ["workload"], codes: {}, check: () => { throw new Error("bug"); } } as Rule<Subject>;
   for (const [onError, allowed] of [["allow", true], ["deny", false]] as const) {
     const policy = compiledPolicy({ onError }, [boom]);
     const verdict = review(requestOf(deployment), { snapshot: createSnapshot(policy, catalogOf([])) });

@@ -87,7 +87,7 @@ test("the default policy exempts kube-system and kuma-guard, never kuma-system",
 
 test("an exempt rule is not evaluated by review", () => {
   let calls = 0;
-  const counting = { id: "counting", summary: "s", defaultAction: "deny", targets: ["workload"], check: () => (calls++, [error("x")]) } as Rule<Subject>;
+  const counting = { id: "counting", summary: "s", defaultAction: "deny", targets: ["workload"], codes: { x: { when: "always" } }, check: () => (calls++, [error("x", "x")]) } as Rule<Subject>;
   const policy = compiledPolicy({ exemptions: [{ namespaces: ["shop"], rules: ["counting"] }] }, [counting]);
   const request = (ns: string) =>
     admissionReview({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: ns } }).request as unknown as AdmissionRequest;

@@ -15,7 +15,8 @@ const labelRule: Rule<Subject> = {
   summary: "test rule standing in for the label rule",
   defaultAction: "deny",
   targets: ["workload", "namespace"],
-  check: (subject) => (subject.target === "workload" && subject.template.labels["kuma.io/sidecar-injection"] === "off" ? [error("off")] : []),
+  codes: { off: { when: "the label is off" } },
+  check: (subject) => (subject.target === "workload" && subject.template.labels["kuma.io/sidecar-injection"] === "off" ? [error("off", "off")] : []),
 };
 
 function pod(annotations: Record<string, string>, extra: { labels?: Record<string, string>; ownerReferences?: unknown[] } = {}) {

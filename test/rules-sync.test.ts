@@ -1,11 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { generatedDocs } from "../src/docs-gen.js";
 import { BUILT_IN_RULES, BUILT_IN_RULE_IDS } from "../src/rules/index.js";
 import { REPO_ROOT } from "./support/context.js";
 
-// Keeps the rule list in one truth: rules/index.ts, docs/rules.md, docs/rules/<id>.md and
-// the policy schema's rule-id enum move together, like fastify's error-code registry.
+// Keeps the rule list in one truth, like fastify's error-code registry: rules/index.ts and each
+// rule's codes are the source; docs/rules.md, README.md, the Codes section of docs/rules/<id>.md
+// and the policy schema's rule-id enum are generated from them (npm run docs, src/docs-gen.ts).
 
 const read = (path: string) => readFileSync(new URL(path, REPO_ROOT), "utf8");
 
@@ -21,18 +23,31 @@ test("every rule lives in src/rules/<id>.ts and every rule file is listed", () =
   assert.deepEqual([...files].sort(), [...BUILT_IN_RULE_IDS].sort());
 });
 
-for (const [file, prefix] of [["docs/rules.md", "rules/"], ["README.md", "docs/rules/"]] as const) {
-  test(`${file} lists every rule, in order, with its default action and summary`, () => {
-    const row = new RegExp(`^\\| \\[\`([a-z0-9-]+)\`\\]\\(${prefix}\\1\\.md\\) \\| [^|]+ \\| (deny|warn) \\| (.*) \\|$`);
-    const rows = read(file)
-      .split("\n")
-      .map((line) => row.exec(line))
-      .filter((match) => match !== null);
-    assert.deepEqual(rows.map((m) => m[1]), BUILT_IN_RULE_IDS);
-    assert.deepEqual(rows.map((m) => m[2]), BUILT_IN_RULES.map((rule) => rule.defaultAction));
-    assert.deepEqual(rows.map((m) => m[3]), BUILT_IN_RULES.map((rule) => rule.summary));
-  });
-}
+test("the generated docs (npm run docs) are committed: rule tables, Codes sections, the schema's rule-id enum", () => {
+  for (const file of generatedDocs(read)) assert.equal(read(file.path), file.content, `${file.path} is stale: run npm run docs`);
+});
+
+test("npm run docs appends the Codes section to a page without one, and names the markers a table lacks", () => {
+  const rule = BUILT_IN_RULES[0]!;
+  const page = `# ${rule.id}\n\n## What it finds\n- something\n`;
+  const withPage = (path: string) => (path === `docs/rules/${rule.id}.md` ? page : read(path));
+  const generated = generatedDocs(withPage, [rule]).find((file) => file.path === `docs/rules/${rule.id}.md`)!;
+  assert.ok(generated.content.startsWith(page + "\n## Codes\n"), generated.content);
+  for (const key of Object.keys(rule.codes)) assert.ok(generated.content.includes(`| \`${rule.id}/${key}\` |`), key);
+  const noMarkers = (path: string) => (path === "README.md" ? "# kuma-guard\n" : read(path));
+  assert.throws(() => generatedDocs(noMarkers), /README\.md: needs the lines <!-- generated:rules \(npm run docs\) -->/);
+});
+
+test("every rule declares at least one code; keys are kebab-case and say when they fire", () => {
+  for (const rule of BUILT_IN_RULES) {
+    const keys = Object.keys(rule.codes);
+    assert.ok(keys.length > 0, `${rule.id} declares no codes`);
+    for (const key of keys) {
+      assert.match(key, /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/, `${rule.id}/${key}`);
+      assert.ok(rule.codes[key]!.when.length > 0, `${rule.id}/${key} does not say when it fires`);
+    }
+  }
+});
 
 for (const id of BUILT_IN_RULE_IDS) {
   test(`docs/rules/${id}.md explains what, why and how to fix`, () => {
@@ -40,22 +55,6 @@ for (const id of BUILT_IN_RULE_IDS) {
     assert.ok(existsSync(new URL(path, REPO_ROOT)), `${path} is missing`);
     const page = read(path);
     assert.ok(page.startsWith(`# ${id}\n`), `${path} must start with "# ${id}"`);
-    for (const heading of ["## What it finds", "## Why", "## Example"]) assert.ok(page.includes(heading), `${path} lacks "${heading}"`);
+    for (const heading of ["## What it finds", "## Why", "## Example", "## Codes"]) assert.ok(page.includes(heading), `${path} lacks "${heading}"`);
   });
 }
-
-test("the policy schema's rule-id enum is exactly the built-in ids", () => {
-  const schema = JSON.parse(read("schemas/policy.schema.json")) as unknown;
-  const enums: string[][] = [];
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(visit);
-    if (node === null || typeof node !== "object") return;
-    for (const [key, value] of Object.entries(node)) {
-      if (key === "enum" && Array.isArray(value) && value.includes(BUILT_IN_RULE_IDS[0])) enums.push(value as string[]);
-      else visit(value);
-    }
-  };
-  visit(schema);
-  assert.ok(enums.length > 0, "no enum of rule ids in schemas/policy.schema.json");
-  for (const list of enums) assert.deepEqual([...list].sort(), [...BUILT_IN_RULE_IDS].sort());
-});

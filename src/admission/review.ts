@@ -5,6 +5,7 @@ import type { AdmissionRequest } from "./types.js";
 import { ReviewAnalysis } from "../kuma/analysis.js";
 import { describeSubject } from "../kuma/model.js";
 import type { Subject } from "../kuma/model.js";
+import { findingCode } from "../rules/types.js";
 import type { Action, Finding, Rule, RuleFinding } from "../rules/types.js";
 import type { Snapshot } from "../snapshot.js";
 
@@ -71,8 +72,9 @@ export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
     try {
       const found = capped(rule.check(subject, ctx));
       for (let i = 0; i < found.length; i++) {
-        const action = policy.actionFor(rule.id, found[i]!.severity);
-        if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...found[i]! }, action });
+        const finding = found[i]!;
+        const action = policy.actionFor(rule.id, finding.severity);
+        if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...finding, code: findingCode(rule.id, finding.code) }, action });
       }
     } catch (error) {
       failures.push({ ruleId: rule.id, error });
@@ -92,13 +94,16 @@ export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
  * per item: the API server passes every one to kubectl, and nobody reads past the first few.
  */
 export const MAX_FINDINGS_PER_RULE = 10;
+/** The code of the finding that counts the rest, any rule's: `<rule-id>/more-findings`. */
+export const MORE_FINDINGS = "more-findings";
 
 /** The first MAX_FINDINGS_PER_RULE findings, then one that counts the rest (an error if any of them is). */
 function capped(found: RuleFinding[]): RuleFinding[] {
   if (found.length <= MAX_FINDINGS_PER_RULE) return found;
   const rest = found.slice(MAX_FINDINGS_PER_RULE);
   const severity = rest.some((finding) => finding.severity === "error") ? "error" : "advisory";
-  return [...found.slice(0, MAX_FINDINGS_PER_RULE), { severity, message: `and ${rest.length} more like these: fix the ones above, then check again` }];
+  const count: RuleFinding = { severity, code: MORE_FINDINGS, message: `and ${rest.length} more like these: fix the ones above, then check again`, params: { count: rest.length } };
+  return [...found.slice(0, MAX_FINDINGS_PER_RULE), count];
 }
 
 /**

@@ -6,12 +6,26 @@
  *  advisory: it works as written but is deprecated, ignored, costly or probably not meant. */
 export type Severity = "error" | "advisory";
 
+/** Machine-readable values of a problem (the offending value, the fix): documented per code. */
+export type ProblemParams = Readonly<Record<string, string | number>>;
+
 /** Something wrong with an object, as the domain finds it; rules report these as findings. */
-export interface Problem {
+export interface Problem<C extends string = string> {
   severity: Severity;
+  /** A stable key of what is wrong (`empty-entry`); rules document theirs. */
+  code: C;
   message: string;
   /** Where in the object, as a dotted field path (`spec.sidecarPatch[2].value`). */
   path?: string;
+  params?: ProblemParams;
+}
+
+/** A problem of `severity` with its code, path and params. */
+export function problem<C extends string>(severity: Severity, code: C, message: string, path?: string, params?: ProblemParams): Problem<C> {
+  const out: Problem<C> = { severity, code, message };
+  if (path !== undefined) out.path = path;
+  if (params !== undefined) out.params = params;
+  return out;
 }
 
 export type Labels = Readonly<Record<string, string>>;

@@ -97,10 +97,11 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
   const custom = compileCustomRules(customSpecs);
   problems.push(...custom.problems);
 
-  // Actions, precomputed per rule and severity.
+  // Actions, precomputed per rule and severity: a rule's own entry wins over "*" (every
+  // built-in rule); a custom rule's action is part of its spec.
   const actions = new Map<string, ActionPair>();
   for (const rule of builtInRules) {
-    const explicit = spec.rules?.[rule.id]?.action;
+    const explicit = spec.rules?.[rule.id]?.action ?? spec.rules?.[ALL_RULES]?.action;
     actions.set(rule.id, explicit ? { error: explicit, advisory: explicit } : { error: rule.defaultAction, advisory: "warn" });
   }
   for (const rule of customSpecs) actions.set(rule.id, { error: rule.action, advisory: rule.action });

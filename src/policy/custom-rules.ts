@@ -60,13 +60,14 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
   const check = (target: unknown, mapPath: (field: string) => string | undefined): RuleFinding[] => {
     if (validate(target)) return [];
     const first = (validate.errors ?? [])[0];
-    if (!first) return [error(spec.message)];
-    return [error(`${spec.message} (${describeAjvError(first)})`, mapPath(toFieldPath(first.instancePath)))];
+    if (!first) return [error("schema", spec.message)];
+    return [error("schema", `${spec.message} (${describeAjvError(first)})`, mapPath(toFieldPath(first.instancePath)))];
   };
   const base = {
     id: spec.id,
     summary: spec.message,
     defaultAction: spec.action === "deny" ? "deny" : "warn",
+    codes: { schema: { when: spec.message } },
   } as const;
   switch (spec.target) {
     case "containerpatch":

@@ -1,27 +1,34 @@
 import { annotationPath, isKnownAnnotation, isKumaKey, KNOWN_ANNOTATIONS, REMOVED_ANNOTATIONS } from "../kuma/annotations.js";
 import { advisory } from "./types.js";
-import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
+
+const CODES = {
+  removed: { when: "the key is one Kuma no longer supports and ignores; another key replaces it", params: { key: "the annotation key", replacement: "the key to use instead" } },
+  unknown: { when: "Kuma does not read the key (a typo, or a key of another version) and ignores it", params: { key: "the annotation key", suggestion: "the known key it is closest to, when one is close enough to be a typo" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
 
 // Kuma silently ignores kuma.io/* and traffic.kuma.io/* keys it does not read, so a typo
 // (kuma.io/container-patch) means the setting never applies.
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (the keys it reads).
-export const annotationUnknown: Rule<WorkloadSubject> = {
+export const annotationUnknown: Rule<WorkloadSubject, Code> = {
   id: "annotation-unknown",
   summary: "Every kuma.io and traffic.kuma.io annotation key is one Kuma reads",
   defaultAction: "warn",
   targets: ["workload"],
+  codes: CODES,
   check(subject) {
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     for (const key of Object.keys(subject.template.annotations)) {
       if (!isKumaKey(key) || isKnownAnnotation(key)) continue;
       const path = annotationPath(subject.templatePath, key);
       const replacement = REMOVED_ANNOTATIONS[key];
       if (replacement) {
-        findings.push(advisory(`${key} is no longer supported and Kuma ignores it; use ${replacement} instead`, path));
+        findings.push(advisory("removed", `${key} is no longer supported and Kuma ignores it; use ${replacement} instead`, path, { key, replacement }));
         continue;
       }
       const guess = closestKnown(key);
-      findings.push(advisory(`Kuma does not read the annotation ${key} and ignores it${guess ? `; did you mean ${guess}?` : ""}`, path));
+      findings.push(advisory("unknown", `Kuma does not read the annotation ${key} and ignores it${guess ? `; did you mean ${guess}?` : ""}`, path, guess ? { key, suggestion: guess } : { key }));
     }
     return findings;
   },

@@ -1,7 +1,7 @@
 import { annotationPath, DIRECT_ACCESS_SERVICES, quote } from "../kuma/annotations.js";
 import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
-import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma reads kuma.io/direct-access-services with GetList (no trim, empty items dropped) and
 // matches each entry exactly against other dataplanes' kuma.io/service tags; "*" = all.
@@ -10,11 +10,20 @@ import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 // pkg/core/resources/apis/mesh/validators.go.
 const TAG_VALUE = /^[a-zA-Z0-9.\-_:]+$/;
 
-export const directAccess: Rule<WorkloadSubject> = {
+const CODES = {
+  "padded-entry": { when: "an entry has spaces around it: Kuma does not trim, so it matches no service", params: { entry: "the first padded entry", fix: "the value trimmed" } },
+  "invalid-name": { when: "an entry holds characters a kuma.io/service name never has, so it can never match", params: { entry: "the entry" } },
+  "empty-items": { when: "the list has empty items, which Kuma drops", params: { value: "the annotation's value", fix: "the value without empty items" } },
+  wildcard: { when: "`*` gives the proxy direct access to every service in the mesh, which is resource intensive" },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
+
+export const directAccess: Rule<WorkloadSubject, Code> = {
   id: "direct-access",
   summary: "kuma.io/direct-access-services entries are exact kuma.io/service names",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: CODES,
   check(subject) {
     const value = subject.template.annotations[DIRECT_ACCESS_SERVICES];
     // An empty value is an empty list: nothing to check.
@@ -23,14 +32,16 @@ export const directAccess: Rule<WorkloadSubject> = {
     if ("error" in list) return [];
     const path = annotationPath(subject.templatePath, DIRECT_ACCESS_SERVICES);
     const key = DIRECT_ACCESS_SERVICES;
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     const fixed = toTrimmedList(value);
     const padded = list.value.padded[0];
     if (padded) {
       findings.push(
         error(
+          "padded-entry",
           `${key} entry ${quote(padded.text)} is padded: Kuma does not trim it, so it matches no service; write ${JSON.stringify(fixed)}`,
           path,
+          { entry: padded.text, fix: fixed },
         ),
       );
     }
@@ -39,17 +50,20 @@ export const directAccess: Rule<WorkloadSubject> = {
       if (name === "" || name === "*" || TAG_VALUE.test(name)) continue;
       findings.push(
         error(
+          "invalid-name",
           `${key} entry ${quote(name)} can never match: kuma.io/service names use only [a-zA-Z0-9.-_:] (e.g. backend_shop_svc_8080)`,
           path,
+          { entry: name },
         ),
       );
     }
     if (list.value.dropped > 0) {
-      findings.push(advisory(`${key} ${quote(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path));
+      findings.push(advisory("empty-items", `${key} ${quote(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path, { value, fix: fixed }));
     }
     if (list.value.items.some((item) => item.trim() === "*")) {
       findings.push(
         advisory(
+          "wildcard",
           `${key} "*" gives this proxy direct access to every service in the mesh, which is resource intensive; list only the services it needs as <service>_<namespace>_svc_<port>`,
           path,
         ),

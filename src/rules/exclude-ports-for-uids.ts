@@ -1,7 +1,7 @@
 import { annotationPath, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
 import { parsePortsForUids } from "../kuma/parsers/ports-for-uids.js";
 import { error } from "./types.js";
-import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs. An entry with no
 // uids passes Kuma's validation and becomes an iptables RETURN rule without an owner
@@ -9,35 +9,45 @@ import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 // (pkg/transparentproxy/iptables/builder/builder_table_nat.go).
 const KEY = TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS;
 
-export const excludePortsForUids: Rule<WorkloadSubject> = {
+const CODES = {
+  invalid: { when: "the value does not follow Kuma's grammar (a uid list, a uid above 65535, a wildcard uid, a bad protocol or port); kuma-init fails", params: { value: "the annotation's value", reason: "what Kuma's parser rejects" } },
+  "empty-entry": { when: "an entry is empty (a trailing or doubled `;`, or an empty value): iptables lets all outbound traffic bypass the proxy", params: { value: "the annotation's value", fix: "the value without empty entries (\"\" when nothing is left)" } },
+  "no-uid": { when: "an entry has ports but no uid: every process's traffic on those ports bypasses the proxy", params: { entry: "the entry" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
+
+export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
   id: "exclude-ports-for-uids",
   summary: "traffic.kuma.io/exclude-outbound-ports-for-uids follows [protocols:][ports:]uids and never bypasses all traffic",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: CODES,
   check(subject) {
     const value = subject.template.annotations[KEY];
     if (value === undefined) return [];
     const path = annotationPath(subject.templatePath, KEY);
     const result = parsePortsForUids(value);
     if ("error" in result) {
-      return [error(`${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path)];
+      return [error("invalid", `${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path, { value, reason: result.error })];
     }
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     const entries = result.value;
     if (entries.some((entry) => entry.text === "")) {
       const fixed = entries.filter((entry) => entry.text !== "").map((entry) => entry.text).join(";");
       findings.push(
         error(
+          "empty-entry",
           `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; ` +
             (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
           path,
+          { value, fix: fixed },
         ),
       );
     }
     for (const entry of entries) {
       if (entry.text === "" || entry.uids !== undefined) continue;
       findings.push(
-        error(`${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`, path),
+        error("no-uid", `${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`, path, { entry: entry.text }),
       );
     }
     return findings;

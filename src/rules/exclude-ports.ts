@@ -1,7 +1,7 @@
 import { annotationPath, quote, TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS } from "../kuma/annotations.js";
 import { parseExcludePorts } from "../kuma/parsers/ports.js";
 import { advisory, error } from "./types.js";
-import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma: pkg/transparentproxy/config/config.go::Ports.append, utils.go::parsePort (kuma-init
 // fails with Init:Error, or the pod is rejected in ConfigMap mode); the legacy CNI
@@ -9,13 +9,20 @@ import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
 // empty items (app/cni/pkg/cni/annotations_linux.go::parsePorts).
 const KEYS = [TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS] as const;
 
-export const excludePorts: Rule<WorkloadSubject> = {
+const CODES = {
+  invalid: { when: "the value is not a comma list of ports 1-65535 (a range, a name, 0 or above 65535); kuma-init fails", params: { key: "the annotation key", value: "the annotation's value", reason: "what Kuma's parser rejects" } },
+  "cni-format": { when: "the list has spaces or empty items: kuma-init accepts it but Kuma CNI fails on it", params: { key: "the annotation key", value: "the annotation's value", fix: "the list without them" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
+
+export const excludePorts: Rule<WorkloadSubject, Code> = {
   id: "exclude-ports",
   summary: "traffic.kuma.io/exclude-inbound-ports and exclude-outbound-ports are comma lists of ports 1-65535",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: CODES,
   check(subject) {
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     for (const key of KEYS) {
       const value = subject.template.annotations[key];
       if (value === undefined) continue;
@@ -23,12 +30,12 @@ export const excludePorts: Rule<WorkloadSubject> = {
       const result = parseExcludePorts(value);
       if ("error" in result) {
         findings.push(
-          error(`${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path),
+          error("invalid", `${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path, { key, value, reason: result.error }),
         );
       } else if (result.value.padded.length > 0 || result.value.empty > 0) {
         const what = result.value.padded.length > 0 ? "spaces" : "empty items";
         findings.push(
-          advisory(`${key} ${quote(value)} has ${what}, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path),
+          advisory("cni-format", `${key} ${quote(value)} has ${what}, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path, { key, value, fix: result.value.ports.join(",") }),
         );
       }
     }

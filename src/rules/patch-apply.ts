@@ -6,7 +6,7 @@ import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
 import { isInjected } from "../kuma/patch-simulation.js";
 import type { PatchFailure } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
-import type { Rule, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
 // Kuma applies every block to the container it renders with evanphx/json-patch v5
 // (EnsurePathExistsOnAdd); the first block that does not apply fails the pod's injection:
@@ -17,11 +17,19 @@ import type { Rule, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "
 /** Arrays Kuma fills from the pod's annotations and its own settings (injector.go NewSidecarContainer/NewInitContainer). */
 const POD_DEPENDENT_ARRAYS: ReadonlySet<string> = new Set(["env", "volumeMounts", "args"]);
 
-export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
+const CODES = {
+  "pod-injection-fails": { when: "on a pod or pod template: a block of the referenced ContainerPatches does not apply to the container Kuma renders for this pod, so injection fails", params: { patch: "the ContainerPatch", block: "its block (sidecarPatch[2])", reason: "the patch library's error" } },
+  "block-fails": { when: "on a ContainerPatch: one of its blocks does not apply to the container Kuma renders (e.g. replace or remove of a field Kuma does not render), so injection fails", params: { block: "the block (sidecarPatch[2])", reason: "the patch library's error" } },
+  "pod-dependent-index": { when: "a block indexes env, volumeMounts or args, whose items Kuma renders from the pod's annotations and its settings, so the index may hit another item", params: { block: "the block (sidecarPatch[2])", pointer: "the path or from" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
+
+export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
   id: "patch-apply",
   summary: "Patches apply to the containers Kuma renders, in Kuma's order",
   defaultAction: "deny",
   targets: ["containerpatch", "workload"],
+  codes: CODES,
   check(subject, ctx) {
     if (subject.target === "workload" && isInjected(subject)) return []; // Kuma applied the chain already
     if (!ctx.chainSound) return []; // patch-op/path/value/from already speak
@@ -30,16 +38,16 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject> = {
       const where = annotationPath(subject.templatePath, CONTAINER_PATCHES);
       return [simulation.sidecar.failure, simulation.init.failure]
         .filter((failure): failure is PatchFailure => failure !== undefined)
-        .map((failure) => error(fitMessage(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), where));
+        .map((failure) => error("pod-injection-fails", fitMessage(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), where, { patch: failure.patch, block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message }));
     }
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     const simulation = ctx.simulation;
     for (const outcome of [simulation.sidecar, simulation.init]) {
       const failure = outcome.failure;
       if (!failure || failure.patch !== subject.meta.name) continue;
       const block = ctx.reading.blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
       const label = block ? blockLabel(block) : `${failure.list}[${failure.blockIndex}]`;
-      findings.push(error(fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), `spec.${failure.list}[${failure.blockIndex}].path`));
+      findings.push(error("block-fails", fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), `spec.${failure.list}[${failure.blockIndex}].path`, { block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message }));
     }
     if (isSpecSound(ctx.reading)) findings.push(...ctx.reading.blocks.flatMap(podDependentIndex));
     return findings;
@@ -57,16 +65,17 @@ function hint(failure: PatchFailure, container: string): string {
 const POINTER_FIELDS = ["path", "from"] as const;
 
 /** A: the block indexes into an array whose content depends on the pod (append with "-" instead). */
-function podDependentIndex(block: PatchBlock): RuleFinding[] {
+function podDependentIndex(block: PatchBlock): RuleFinding<Code>[] {
   for (const field of POINTER_FIELDS) {
     const pointer = block[field];
     if (typeof pointer !== "string") continue;
     const tokens = toLibraryTokens(pointer);
     if (tokens.length < 2 || !POD_DEPENDENT_ARRAYS.has(tokens[0]!) || toArrayIndex(tokens[1]!) === undefined) continue;
     return [
-      advisory(fitMessage(
+      advisory("pod-dependent-index", fitMessage(
         `${block.list}[${block.index}].${field} ${pointer} indexes ${tokens[0]}, whose items Kuma renders from the pod's annotations and its settings, so index ${tokens[1]} may hit another item${block.op === "add" && field === "path" ? `; append with /${tokens[0]}/- instead` : ""}`),
         `${block.fieldPath}.${field}`,
+        { block: `${block.list}[${block.index}]`, pointer },
       ),
     ];
   }

@@ -6,20 +6,26 @@ import type { ContainerProblem } from "../kuma/container-validation.js";
 import { fitMessage } from "../kuma/message.js";
 import { blockWriting, chainBlocks } from "../kuma/patch-simulation.js";
 import { error } from "./types.js";
-import type { Rule, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+import type { FindingParams, Rule, RuleCodes, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
+
+const CODES = {
+  "invalid-container": { when: "the patched kuma-sidecar or kuma-init is not a valid Kubernetes Container (a string where a boolean belongs, privileged next to allowPrivilegeEscalation: false, …): injection fails or the API server rejects the pod", params: { container: "kuma-sidecar or kuma-init", problem: "what Kubernetes' validation says", patch: "on a pod: the ContainerPatch whose block makes it invalid, when one does", block: "the block that makes it invalid (sidecarPatch[2]), when one does" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
 
 // Kuma unmarshals the patched JSON into corev1.Container (a string where a boolean belongs
 // fails injection) and the API server then validates the pod: privileged: true next to the
 // sidecar's allowPrivilegeEscalation: false (set since Kuma 2.13) is rejected.
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (applyCustomPatches);
 // Kubernetes: pkg/apis/core/validation/validation.go (ValidateSecurityContext and friends).
-export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject> = {
+export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
   id: "patch-container",
   summary: "The patched kuma-sidecar and kuma-init are still valid Kubernetes Containers",
   defaultAction: "deny",
   targets: ["containerpatch", "workload"],
+  codes: CODES,
   check(subject, ctx) {
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     for (const { list, after: outcome, before } of ctx.effects) {
       if (outcome.failure) continue; // patch-apply's finding
       const problems = addedProblems(outcome, before);
@@ -36,17 +42,18 @@ function addedProblems(after: JudgedOutcome, before: JudgedOutcome): readonly Co
   return after.problems.filter((problem) => !known.has(problem.message));
 }
 
-function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext, list: PatchList, problem: ContainerProblem, outcome: JudgedOutcome): RuleFinding {
+function toFinding(subject: ContainerPatchSubject | WorkloadSubject, ctx: RuleContext, list: PatchList, problem: ContainerProblem, outcome: JudgedOutcome): RuleFinding<Code> {
   const container = containerOf(list);
   const explained = problem.message + typeHint(problem, outcome);
   if (subject.target === "workload") {
     const writer = blockWriting(chainBlocks(ctx.chain.entries, list), problem.pointer);
     const by = writer ? `ContainerPatch ${JSON.stringify(writer.patch)} ${list}[${writer.block.index}]` : "the container patches";
-    return error(fitMessage(`${by} makes ${container} invalid: ${explained}`), annotationPath(subject.templatePath, CONTAINER_PATCHES));
+    const params: FindingParams = writer ? { container, problem: problem.message, patch: writer.patch, block: `${list}[${writer.block.index}]` } : { container, problem: problem.message };
+    return error("invalid-container", fitMessage(`${by} makes ${container} invalid: ${explained}`), annotationPath(subject.templatePath, CONTAINER_PATCHES), params);
   }
   const writer = blockWriting(chainBlocks([{ name: subject.meta.name, reading: ctx.reading }], list), problem.pointer);
-  if (!writer) return error(fitMessage(`${list} makes ${container} invalid: ${explained}`), `spec.${list}`);
-  return error(fitMessage(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`), `${writer.block.fieldPath}.value`);
+  if (!writer) return error("invalid-container", fitMessage(`${list} makes ${container} invalid: ${explained}`), `spec.${list}`, { container, problem: problem.message });
+  return error("invalid-container", fitMessage(`${list}[${writer.block.index}] makes ${container} invalid: ${explained}`), `${writer.block.fieldPath}.value`, { container, problem: problem.message, block: `${list}[${writer.block.index}]` });
 }
 
 /** '"true"' where a boolean belongs: the value is a JSON string, drop the inner quotes. */

@@ -1,25 +1,33 @@
 import { containerOf } from "../kuma/container-patch.js";
 import { advisory } from "./types.js";
-import type { JsonObject, Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
+import type { JsonObject, Rule, RuleCodes, RuleFinding, ContainerPatchSubject } from "./types.js";
+
+const CODES = {
+  "raises-privileges": { when: "the patched container may do more than Kuma's: privileged, allowPrivilegeEscalation, added capabilities, root (sidecar)", params: { container: "kuma-sidecar or kuma-init", raised: "what was raised, comma-separated" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
 
 // Kuma's containers run with least privilege (sidecar: UID 5678, drop ALL,
 // allowPrivilegeEscalation false; init: only NET_ADMIN/NET_RAW). A patch that raises
 // privileges works, but should be deliberate. Kuma: injector.go (NewSidecarContainer, NewInitContainer).
-export const patchPrivilege: Rule<ContainerPatchSubject> = {
+export const patchPrivilege: Rule<ContainerPatchSubject, Code> = {
   id: "patch-privilege",
   summary: "Patches that raise the privileges of Kuma's containers are flagged",
   defaultAction: "warn",
   targets: ["containerpatch"],
+  codes: CODES,
   check(subject, ctx) {
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     for (const { list, after, before } of ctx.effects) {
       if (after.failure) continue;
       const raised = raisedPrivileges(after.container, before.container, list === "sidecarPatch");
       if (raised.length === 0) continue;
       findings.push(
         advisory(
+          "raises-privileges",
           `${list} raises ${containerOf(list)}'s privileges: ${raised.join(", ")}; Kuma runs it with least privilege, so make sure this is intended (or use policy exemptions)`,
           `spec.${list}`,
+          { container: containerOf(list), raised: raised.join(", ") },
         ),
       );
     }

@@ -2,18 +2,24 @@ import { containerOf } from "../kuma/container-patch.js";
 import { fitMessage } from "../kuma/message.js";
 import { blockWriting, chainBlocks } from "../kuma/patch-simulation.js";
 import { advisory } from "./types.js";
-import type { Rule, RuleFinding, ContainerPatchSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, ContainerPatchSubject } from "./types.js";
+
+const CODES = {
+  "unknown-field": { when: "a block writes a field a Kubernetes Container does not have, which Kuma silently drops", params: { field: "the JSON Pointer of the field", container: "kuma-sidecar or kuma-init", suggestion: "the known field it is closest to, when there is one" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
 
 // Kuma json.Unmarshals the patched container into corev1.Container, which silently drops
 // fields it does not know: a typo such as /securityContext/privilegd changes nothing.
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (applyCustomPatches).
-export const patchUnknownField: Rule<ContainerPatchSubject> = {
+export const patchUnknownField: Rule<ContainerPatchSubject, Code> = {
   id: "patch-unknown-field",
   summary: "Patches write only fields a Kubernetes Container has",
   defaultAction: "warn",
   targets: ["containerpatch"],
+  codes: CODES,
   check(subject, ctx) {
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     for (const { list, after, before } of ctx.effects) {
       const unknown = after.unknownFields;
       if (unknown.length === 0) continue; // the usual case: nothing to attribute
@@ -26,9 +32,10 @@ export const patchUnknownField: Rule<ContainerPatchSubject> = {
         const by = writer ? `${list}[${writer.block.index}]` : list;
         const mean = field.suggestion ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?` : "";
         findings.push(
-          advisory(fitMessage(
+          advisory("unknown-field", fitMessage(
             `${by} writes ${field.pointer}, which a Kubernetes Container does not have: Kuma silently drops it from ${containerOf(list)}${mean}`),
             writer ? `${writer.block.fieldPath}.path` : `spec.${list}`,
+            field.suggestion ? { field: field.pointer, container: containerOf(list), suggestion: field.suggestion } : { field: field.pointer, container: containerOf(list) },
           ),
         );
       }

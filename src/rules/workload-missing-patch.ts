@@ -2,18 +2,25 @@ import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
 import { fitMessage, MAX_MESSAGE } from "../kuma/message.js";
 import { annotationPatchNames, isInjected } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
-import type { Rule, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, WorkloadSubject } from "./types.js";
+
+const CODES = {
+  "not-verified": { when: "no ContainerPatch catalog is configured (--patches or --kube), so the referenced names cannot be checked", params: { names: "the referenced names, as Go prints them" } },
+  missing: { when: "a referenced ContainerPatch (from kuma.io/container-patches or the control plane's default patches) is not in a control-plane namespace: injection fails", params: { names: "the missing names, as Go prints them", count: "how many are missing" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
 
 // Kuma fetches every default patch and every name in kuma.io/container-patches from its
 // own namespace only; any missing name fails the pod's injection with
 // `it appears some expected container patches are missing: ["a" "b"]` (Go %q of the slice).
 // Names are looked up trimmed here: the padding is workload-patch-list's finding.
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go (loadContainerPatches).
-export const workloadMissingPatch: Rule<WorkloadSubject> = {
+export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
   id: "workload-missing-patch",
   summary: "Every ContainerPatch a workload references exists in the control-plane namespace",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: CODES,
   check(subject, ctx) {
     if (isInjected(subject)) return []; // Kuma found every name when it injected this pod
     const names = ctx.referencedNames;
@@ -21,7 +28,7 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
     const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));
     const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
     if (!ctx.catalog.configured) {
-      return [advisory(fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuoted(unique(names))} exist`), path)];
+      return [advisory("not-verified", fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuoted(unique(names))} exist`), path, { names: goQuoted(unique(names)) })];
     }
     const missing = unique(names.filter((name) => ctx.catalog.get(name) === undefined));
     if (missing.length === 0) return [];
@@ -29,7 +36,7 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
     const defaults = missing.some((name) => !fromAnnotation.has(name)) ? " (some come from the control plane's default patches)" : "";
     const tail = `${defaults}; Kuma reads ContainerPatches only from ${namespaces}: create them there or fix the names`;
     const head = "it appears some expected container patches are missing: ";
-    return [error(fitMessage(head + goQuotedWithin(missing, MAX_MESSAGE - head.length - tail.length) + tail), path)];
+    return [error("missing", fitMessage(head + goQuotedWithin(missing, MAX_MESSAGE - head.length - tail.length) + tail), path, { names: goQuoted(missing), count: missing.length })];
   },
 };
 

@@ -1,17 +1,24 @@
 import { annotationPath, CONTAINER_PATCHES, quote } from "../kuma/annotations.js";
 import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
-import type { Rule, RuleFinding, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
+
+const CODES = {
+  "padded-name": { when: "a name has spaces around it: Kuma does not trim, so it looks up the padded name and injection fails", params: { name: "the first padded name, as Kuma looks it up", fix: "the list trimmed (\"\" when nothing is left)" } },
+  "empty-items": { when: "the list has empty items, which Kuma drops", params: { value: "the annotation's value", fix: "the list without them" } },
+} satisfies RuleCodes;
+type Code = keyof typeof CODES;
 
 // Kuma reads kuma.io/container-patches with GetList: split on ",", exactly-empty items
 // dropped, no trimming, so "p1, p2" looks up " p2" and injection fails with
 // "it appears some expected container patches are missing".
 // Kuma: pkg/plugins/runtime/k8s/webhooks/injector/injector.go::loadContainerPatches.
-export const workloadPatchList: Rule<WorkloadSubject> = {
+export const workloadPatchList: Rule<WorkloadSubject, Code> = {
   id: "workload-patch-list",
   summary: "kuma.io/container-patches is a comma list of exact names, without padding",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: CODES,
   check(subject) {
     const value = subject.template.annotations[CONTAINER_PATCHES];
     if (value === undefined) return [];
@@ -19,23 +26,27 @@ export const workloadPatchList: Rule<WorkloadSubject> = {
     if ("error" in list) return [];
     const path = annotationPath(subject.templatePath, CONTAINER_PATCHES);
     const fixed = toTrimmedList(value);
-    const findings: RuleFinding[] = [];
+    const findings: RuleFinding<Code>[] = [];
     if (list.value.padded.length > 0) {
       const name = list.value.padded[0]?.text ?? "";
       findings.push(
         error(
+          "padded-name",
           `${CONTAINER_PATCHES} ${quote(value)}: Kuma does not trim names, so it looks up ${quote(name)} and injection fails; ` +
             (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
           path,
+          { name, fix: fixed },
         ),
       );
     }
     if (list.value.dropped > 0 && list.value.padded.length === 0) {
       findings.push(
         advisory(
+          "empty-items",
           `${CONTAINER_PATCHES} ${quote(value)} has empty items, which Kuma drops; ` +
             (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
           path,
+          { value, fix: fixed },
         ),
       );
     }

@@ -2,17 +2,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deploymentWith, checkRule } from "../support/context.js";
-import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
+import { codes, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludeIps as rule } from "../../src/rules/exclude-ips.js";
 
-sharedWorkloadRuleTests(rule, ["error"]);
+sharedWorkloadRuleTests(rule, ["invalid"]);
 
 // Kuma: pkg/transparentproxy/config/utils.go::validateIP; app/cni/pkg/cni/annotations_linux.go::validateIPs
 const cases = [
-  { name: "addresses and CIDRs", value: "10.0.0.1,172.16.0.0/16,fe80::1,fe80::/10", severities: [] },
-  { name: "items trimmed", value: "10.0.0.1, 10.0.0.2", severities: [] },
-  { name: "hostname", value: "db.example.com", severities: ["error"] },
-  { name: "address range", value: "10.0.0.1-10.0.0.9", severities: ["error"] },
-  { name: "trailing comma", value: "10.0.0.1,", severities: ["error"] },
+  { name: "addresses and CIDRs", value: "10.0.0.1,172.16.0.0/16,fe80::1,fe80::/10", codes: [] },
+  { name: "items trimmed", value: "10.0.0.1, 10.0.0.2", codes: [] },
+  { name: "hostname", value: "db.example.com", codes: ["invalid"] },
+  { name: "address range", value: "10.0.0.1-10.0.0.9", codes: ["invalid"] },
+  { name: "trailing comma", value: "10.0.0.1,", codes: ["invalid"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }))), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(codes(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }))), c.codes));

@@ -2,20 +2,20 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deploymentWith, checkRule } from "../support/context.js";
-import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
+import { codes, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludePortsForUidsLegacy as rule } from "../../src/rules/exclude-ports-for-uids-legacy.js";
 
-sharedWorkloadRuleTests(rule, ["advisory"]);
+sharedWorkloadRuleTests(rule, ["ignored"]);
 
 // Kuma: release-2.8 pkg/transparentproxy/kubernetes/kubernetes.go; removed in 2.9 (PR #10983)
 const TCP = "traffic.kuma.io/exclude-outbound-tcp-ports-for-uids";
 const UDP = "traffic.kuma.io/exclude-outbound-udp-ports-for-uids";
-const cases: { name: string; annotations: Record<string, string>; severities: string[] }[] = [
-  { name: "documented example is ignored since 2.9", annotations: { [TCP]: "443:1234" }, severities: ["advisory"] },
-  { name: "uid alone", annotations: { [TCP]: "1234" }, severities: ["error"] },
-  { name: "trailing ;", annotations: { [UDP]: "53:1234;" }, severities: ["error"] },
+const cases: { name: string; annotations: Record<string, string>; codes: string[] }[] = [
+  { name: "documented example is ignored since 2.9", annotations: { [TCP]: "443:1234" }, codes: ["ignored"] },
+  { name: "uid alone", annotations: { [TCP]: "1234" }, codes: ["invalid"] },
+  { name: "trailing ;", annotations: { [UDP]: "53:1234;" }, codes: ["invalid"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith(c.annotations))), c.severities));
+for (const c of cases) test(c.name, () => assert.deepEqual(codes(checkRule(rule, deploymentWith(c.annotations))), c.codes));
 
 const replacements: { name: string; annotations: Record<string, string>; replacement: string }[] = [
   { name: "tcp example", annotations: { [TCP]: "443:1234" }, replacement: "tcp:443:1234" },

@@ -2,24 +2,31 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { deploymentWith, checkRule } from "../support/context.js";
-import { severities, sharedWorkloadRuleTests } from "../support/workload-rule.js";
+import { codes, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import { excludePortsForUids as rule } from "../../src/rules/exclude-ports-for-uids.js";
 
-sharedWorkloadRuleTests(rule, ["error"]);
+sharedWorkloadRuleTests(rule, ["empty-entry"]);
 
 // Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs; iptables/builder/builder_table_nat.go
-const cases = [
-  { name: "single uid", value: "1000", severities: [] },
-  { name: "documented protocols", value: "tcp:443:1234;udp:53:1234", severities: [] },
-  { name: "ports and uid range", value: "53,3000-5000:106-108", severities: [] },
-  { name: "uid above 65535", value: "443:70000", severities: ["error"] },
-  { name: "uid list", value: "tcp:443:1000,1001", severities: ["error"] },
-  { name: "wildcard uid", value: "*:*:*", severities: ["error"] },
-  { name: "trailing ; bypasses the proxy", value: "tcp:443:1000;", severities: ["error"] },
-  { name: "missing uid bypasses the proxy on those ports", value: "tcp:443:", severities: ["error"] },
-  { name: "empty value is one empty entry", value: "", severities: ["error"] },
+const cases: { name: string; value: string; codes: string[]; reason?: RegExp }[] = [
+  { name: "single uid", value: "1000", codes: [] },
+  { name: "documented protocols", value: "tcp:443:1234;udp:53:1234", codes: [] },
+  { name: "ports and uid range", value: "53,3000-5000:106-108", codes: [] },
+  { name: "uid above 65535", value: "443:70000", codes: ["invalid"], reason: /invalid UID range/ },
+  { name: "uid list", value: "tcp:443:1000,1001", codes: ["invalid"], reason: /It should either be a single item or a range/ },
+  { name: "wildcard uid", value: "*:*:*", codes: ["invalid"], reason: /wildcard/ },
+  { name: "trailing ; bypasses the proxy", value: "tcp:443:1000;", codes: ["empty-entry"] },
+  { name: "missing uid bypasses the proxy on those ports", value: "tcp:443:", codes: ["no-uid"] },
+  { name: "empty value is one empty entry", value: "", codes: ["empty-entry"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(severities(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": c.value }))), c.severities));
+// Kuma's parser tells the invalid values apart only by its message: rows assert it as the `reason` param.
+for (const c of cases) {
+  test(c.name, () => {
+    const findings = checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": c.value }));
+    assert.deepEqual(codes(findings), c.codes);
+    if (c.reason) assert.match(String(findings[0]?.params?.reason), c.reason);
+  });
+}
 
 test("the empty-entry error shows the value without it", () => {
   const [finding] = checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ports-for-uids": "tcp:443:1000;" }));

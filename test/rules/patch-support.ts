@@ -1,4 +1,4 @@
-// Runs the ContainerPatch rules on a subject, as the review engine would (rule id added).
+// Runs the ContainerPatch rules on a subject, as the review engine would (rule id and full code added).
 import { patchNamespace } from "../../src/rules/patch-namespace.js";
 import { patchOp } from "../../src/rules/patch-op.js";
 import { patchPath } from "../../src/rules/patch-path.js";
@@ -10,6 +10,7 @@ import { patchUnknownField } from "../../src/rules/patch-unknown-field.js";
 import { patchPrivilege } from "../../src/rules/patch-privilege.js";
 import { patchEmpty } from "../../src/rules/patch-empty.js";
 import { workloadMissingPatch } from "../../src/rules/workload-missing-patch.js";
+import { findingCode } from "../../src/rules/types.js";
 import type { AnyRule, Finding, RuleContext, StoredContainerPatch, Subject } from "../../src/rules/types.js";
 import { contextFor, loadFixture, subjectOf } from "../support/context.js";
 import type { TestInputs } from "../support/context.js";
@@ -26,14 +27,14 @@ export function findingsOf(subject: Subject, inputs: TestInputs = {}): Finding[]
   for (const rule of PATCH_RULES) {
     if (!(rule.targets as readonly string[]).includes(subject.target)) continue;
     const check = rule.check as (s: Subject, c: RuleContext) => ReturnType<AnyRule["check"]>;
-    for (const finding of check(subject, ctx)) findings.push({ ruleId: rule.id, ...finding });
+    for (const finding of check(subject, ctx)) findings.push({ ruleId: rule.id, ...finding, code: findingCode(rule.id, finding.code) });
   }
   return findings;
 }
 
-/** "rule-id:E" / "rule-id:A" per finding, sorted: compact for deepEqual. */
-export function idsOf(findings: readonly Finding[]): string[] {
-  return findings.map((f) => `${f.ruleId}:${f.severity === "error" ? "E" : "A"}`).sort();
+/** The findings' codes (`patch-apply/block-fails`), sorted: compact for deepEqual. */
+export function codesOf(findings: readonly Finding[]): string[] {
+  return findings.map((f) => f.code).sort();
 }
 
 /** A ContainerPatch subject from a spec (kuma-system unless said otherwise). */

@@ -1,12 +1,14 @@
 // Every ContainerPatch rule is total: any spec (null, strings, numbers, odd blocks) and any
-// annotation in, findings out — never a throw, every finding with a path and short enough
-// to survive as a Kubernetes warning (the API server cuts at 256 characters).
+// annotation in, findings out — never a throw, every finding with a path, a code (and params)
+// its rule declares, and short enough to survive as a Kubernetes warning (the API server cuts
+// at 256 characters).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { catalogOf, deploymentWith } from "../support/context.js";
 import type { TestInputs } from "../support/context.js";
-import { findingsOf, patchSubject, stored } from "./patch-support.js";
+import { assertDeclared } from "../support/workload-rule.js";
+import { findingsOf, PATCH_RULES, patchSubject, stored } from "./patch-support.js";
 
 const pointer = fc.oneof(
   fc.constantFrom("/securityContext/privileged", "/env/-", "/env/0", "/args/-1", "/resources/limits/cpu", "", "/", "//", "a/b", "/a~2", "/securityContext"),
@@ -32,8 +34,16 @@ const spec = fc.oneof(
   fc.anything(),
 );
 
+/** The finding's full code is `<rule-id>/<key>` with a key its rule declares. */
+function assertCodeDeclared(f: ReturnType<typeof findingsOf>[number]) {
+  const rule = PATCH_RULES.find((r) => r.id === f.ruleId);
+  assert.ok(rule && f.code.startsWith(`${f.ruleId}/`), f.code);
+  assertDeclared(rule.codes, { ...f, code: f.code.slice(f.ruleId.length + 1) });
+}
+
 function assertWellFormed(findings: ReturnType<typeof findingsOf>) {
   for (const f of findings) {
+    assertCodeDeclared(f);
     assert.equal(typeof f.path, "string", `${f.ruleId} has no path: ${f.message}`);
     assert.ok(`${f.ruleId}: ${f.message}`.length <= 256, `too long: ${f.ruleId}: ${f.message}`);
   }
@@ -54,7 +64,10 @@ test("any catalog and annotation on a workload: no throw", () => {
         catalog: configured ? catalogOf(specs.map((s, i) => stored(`p${i}`, s as never))) : { configured: false, get: () => undefined },
       };
       const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": [...names, annotation].join(",") }), inputs);
-      for (const f of findings) assert.ok(f.message.length > 0 && f.message.length <= 230, f.message);
+      for (const f of findings) {
+        assert.ok(f.message.length > 0 && f.message.length <= 230, f.message);
+        assertCodeDeclared(f);
+      }
     }),
     { numRuns: 200 },
   );

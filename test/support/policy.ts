@@ -3,7 +3,7 @@ import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import type { Policy } from "../../src/policy/types.js";
 import { advisory, error } from "../../src/rules/types.js";
 import { createDefaultPolicy } from "../../src/policy/compile.js";
-import type { Action, AnyRule, Rule, Subject, WorkloadSubject } from "../../src/rules/types.js";
+import type { Action, AnyRule, Rule, RuleFinding, Subject, WorkloadSubject } from "../../src/rules/types.js";
 
 export function policyWith(
   rules: readonly AnyRule[],
@@ -32,9 +32,10 @@ export const fakeAnnotationRule: Rule<WorkloadSubject> = {
   summary: "flags annotation values bad and meh",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: { bad: { when: "a value is bad" }, meh: { when: "a value is meh" } },
   check: (subject) =>
-    Object.entries(subject.template.annotations).flatMap(([key, value]) =>
-      value === "bad" ? [error(`${key} is bad`)] : value === "meh" ? [advisory(`${key} is meh`)] : [],
+    Object.entries(subject.template.annotations).flatMap(([key, value]): RuleFinding<"bad" | "meh">[] =>
+      value === "bad" ? [error("bad", `${key} is bad`)] : value === "meh" ? [advisory("meh", `${key} is meh`)] : [],
     ),
 };
 
@@ -44,6 +45,7 @@ export const fakeThrowingRule: Rule<Subject> = {
   summary: "a bug",
   defaultAction: "deny",
   targets: ["workload"],
+  codes: {},
   check: () => {
     throw new Error("boom");
   },
@@ -64,10 +66,11 @@ export function askingPolicy(message: (trigger: string, subject: Subject) => str
     summary: `finds "${trigger}" in the ${ASK} label`,
     defaultAction: "deny",
     targets: ["containerpatch", "workload", "namespace"],
+    codes: { asked: { when: `the ${ASK} label asks for it` } },
     check(subject) {
       if (!(subject.meta.labels[ASK] ?? "").split("_").includes(trigger)) return [];
       if (trigger === "throw") throw new Error("boom");
-      return [{ severity, message: message(trigger, subject), path: "metadata.labels" }];
+      return [{ severity, code: "asked", message: message(trigger, subject), path: "metadata.labels" }];
     },
   });
   return {
