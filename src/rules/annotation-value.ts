@@ -6,14 +6,18 @@ import { parseDuration } from "../kuma/parsers/duration.js";
 import { ENVOY_LOG_LEVELS, IP_FAMILY_MODES, parseComponentLogLevels, parseEnum } from "../kuma/parsers/enum.js";
 import { MAP_FORMAT, parseMap } from "../kuma/parsers/map.js";
 import { parseUint32 } from "../kuma/parsers/uint32.js";
+import type { KumaModel } from "../kuma/versions/index.js";
+import { KUMA_2_14 } from "../kuma/versions/v2-14.js";
 import { advisory, error } from "./types.js";
-import type { Labels, Rule, RuleFinding, WorkloadSubject } from "./types.js";
+import type { Labels, Rule, RuleContext, RuleFinding, WorkloadSubject } from "./types.js";
 
 // The typed kuma annotations not covered by a dedicated rule, read the way Kuma reads them.
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (GetEnabled, GetBoolean,
 // GetUint32, GetMap, GetDurationWithDefault), webhooks/injector/injector.go (NewAnnotations,
 // service-account-token volume), controllers/pod_converter.go (ip family mode, gateway),
 // controllers/ingress_converter.go (public address/port), probes/*.go.
+// Per minor (src/kuma/versions/): which keys exist (k8s.kuma.io/spire-support from 2.13) and which
+// are deprecated (prometheus.metrics.kuma.io/port|path and aggregate-* from 2.14).
 
 /** How a value is checked; `port` = uint32 that Kuma later uses as a port (1–65535). */
 type Kind = "enabled" | "boolean" | "uint32" | "port" | "port-or-zero" | "map" | "duration" | "ip-family" | "log-level" | "component-log-level";
@@ -51,30 +55,43 @@ export const annotationValue: Rule<WorkloadSubject> = {
   summary: "Typed kuma.io and traffic.kuma.io annotations hold values Kuma can parse",
   defaultAction: "deny",
   targets: ["workload"],
-  check(subject) {
-    const annotations = subject.template.annotations;
-    const at = (key: string) => K.annotationPath(subject.templatePath, key);
-    const findings: RuleFinding[] = [];
-    for (const key in annotations) {
-      const kind = TYPED.get(key);
-      if (kind === undefined) continue;
-      const problem = checkValue(key, annotations[key]!, kind);
-      if (problem) findings.push(error(problem, at(key)));
-    }
-    findings.push(...checkGateway(annotations, at));
-    findings.push(...checkTokenVolume(subject, at));
-    const address = annotations[K.INGRESS_PUBLIC_ADDRESS];
-    const port = annotations[K.INGRESS_PUBLIC_PORT];
-    if ((address === undefined) !== (port === undefined)) {
-      const missing = address === undefined ? K.INGRESS_PUBLIC_ADDRESS : K.INGRESS_PUBLIC_PORT;
-      const present = address === undefined ? K.INGRESS_PUBLIC_PORT : K.INGRESS_PUBLIC_ADDRESS;
-      findings.push(
-        error(`${present} without ${missing}: Kuma needs both ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present)),
-      );
-    }
-    return findings;
+  check(subject, ctx) {
+    return checkAnnotationValues(subject, kumaOf(ctx));
   },
 };
+
+/** The Kuma the review judges against. RuleContext gains `kuma` in the issue-16 refactor; until
+ *  then every review models 2.14. */
+function kumaOf(ctx: RuleContext): KumaModel {
+  return (ctx as RuleContext & { readonly kuma?: KumaModel }).kuma ?? KUMA_2_14;
+}
+
+/** annotation-value's findings for one workload as the given Kuma minor reads it. */
+export function checkAnnotationValues(subject: WorkloadSubject, kuma: KumaModel): RuleFinding[] {
+  const annotations = subject.template.annotations;
+  const at = (key: string) => K.annotationPath(subject.templatePath, key);
+  const findings: RuleFinding[] = [];
+  for (const key in annotations) {
+    const kind = TYPED.get(key);
+    if (kind === undefined || !kuma.annotationKeys.has(key)) continue;
+    const problem = checkValue(key, annotations[key]!, kind);
+    if (problem) findings.push(error(problem, at(key)));
+  }
+  findings.push(...checkGateway(annotations, at));
+  findings.push(...checkTokenVolume(subject, at));
+  const address = annotations[K.INGRESS_PUBLIC_ADDRESS];
+  const port = annotations[K.INGRESS_PUBLIC_PORT];
+  if ((address === undefined) !== (port === undefined)) {
+    const missing = address === undefined ? K.INGRESS_PUBLIC_ADDRESS : K.INGRESS_PUBLIC_PORT;
+    const present = address === undefined ? K.INGRESS_PUBLIC_PORT : K.INGRESS_PUBLIC_ADDRESS;
+    findings.push(
+      error(`${present} without ${missing}: Kuma needs both ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present)),
+    );
+  }
+  findings.push(...checkMetricsAggregates(annotations, kuma, at));
+  findings.push(...checkDeprecations(subject, kuma, at));
+  return findings;
+}
 
 /** The message for a value Kuma fails on (naming key, value, effect and fix); undefined when fine. */
 function checkValue(key: string, value: string, kind: Kind): string | undefined {
@@ -173,4 +190,58 @@ function checkTokenVolume(subject: WorkloadSubject, at: (key: string) => string)
       at(K.SERVICE_ACCOUNT_TOKEN_VOLUME),
     ),
   ];
+}
+
+/** prometheus.metrics.kuma.io/aggregate-<name>-port|-path|-enabled as the pod controller reads them
+ *  (controllers/pod_converter.go::MetricsAggregateFor, same in 2.11–2.14): `-enabled` with GetEnabled
+ *  (default true), `-port` with GetUint32, an enabled aggregate without a port fails. Any failure
+ *  means no Dataplane for the pod. An aggregate named only by `-address` is not one Kuma sees. */
+function checkMetricsAggregates(annotations: Labels, kuma: KumaModel, at: (key: string) => string): RuleFinding[] {
+  const names = new Map<string, string>(); // aggregate name → first key naming it
+  for (const key in annotations) {
+    const match = kuma.prometheusAggregatePattern.exec(key);
+    if (match && !names.has(match[1]!)) names.set(match[1]!, key);
+  }
+  const findings: RuleFinding[] = [];
+  for (const [name, firstKey] of names) {
+    const enabledKey = `prometheus.metrics.kuma.io/aggregate-${name}-enabled`;
+    const portKey = `prometheus.metrics.kuma.io/aggregate-${name}-port`;
+    let enabled = true;
+    const enabledValue = annotations[enabledKey];
+    if (enabledValue !== undefined) {
+      const r = parseEnabled(enabledValue);
+      if ("error" in r) {
+        findings.push(error(`annotation "${enabledKey}" has wrong value ${quote(enabledValue)}; Kuma generates no Dataplane. Use ${ENABLED_WORDS} (case-sensitive)`, at(enabledKey)));
+        continue;
+      }
+      enabled = r.value.value;
+    }
+    const portValue = annotations[portKey];
+    if (portValue !== undefined) {
+      const problem = checkValue(portKey, portValue, "port");
+      if (problem) findings.push(error(problem.replace("Kuma rejects the pod", "Kuma generates no Dataplane"), at(portKey)));
+    } else if (enabled) {
+      findings.push(
+        error(`port needs to be specified for metrics scraping: aggregate ${quote(name)} is enabled but has no -port annotation; Kuma generates no Dataplane. Add its -port or set its -enabled to "false"`, at(firstKey)),
+      );
+    }
+  }
+  return findings;
+}
+
+/** Kuma's deprecation advisory with the replacement, for deprecated keys the user wrote: on an
+ *  injected Pod the keys the injector wrote itself (kuma.io/virtual-probes…) are Kuma's, not the user's.
+ *  Removed keys are annotation-unknown's and exclude-ports-for-uids-legacy's. */
+function checkDeprecations(subject: WorkloadSubject, kuma: KumaModel, at: (key: string) => string): RuleFinding[] {
+  const annotations = subject.template.annotations;
+  const injected = subject.kind === "Pod" && annotations[K.SIDECAR_INJECTED] === "true";
+  const findings: RuleFinding[] = [];
+  for (const key in annotations) {
+    const info = kuma.annotationKeys.get(key);
+    if (info?.status !== "deprecated" || (injected && K.isInjectorOwned(key))) continue;
+    findings.push(advisory(`deprecated in Kuma ${kuma.version}: ${info.message ?? key}${info.replacement && !info.message?.includes(info.replacement) ? `; use ${info.replacement}` : ""}`, at(key)));
+  }
+  const aggregateKey = kuma.aggregateDeprecation ? Object.keys(annotations).find((key) => key.startsWith("prometheus.metrics.kuma.io/aggregate-")) : undefined;
+  if (aggregateKey) findings.push(advisory(`deprecated in Kuma ${kuma.version}: ${kuma.aggregateDeprecation}`, at(aggregateKey)));
+  return findings;
 }

@@ -125,6 +125,8 @@ export interface KumaModel {
   readonly annotationKeys: ReadonlyMap<string, AnnotationKeyInfo>;
   /** prometheus.metrics.kuma.io/aggregate-<name>-(port|path|enabled): Kuma's pattern of the tag. */
   readonly prometheusAggregatePattern: RegExp;
+  /** Kuma's advisory for prometheus.metrics.kuma.io/aggregate-* keys, where the minor deprecates them. */
+  readonly aggregateDeprecation?: string;
   /** The rendered containers for these settings (deep-frozen). */
   render(settings: InjectorSettings): RenderedContainers;
   /** The two containers ContainerPatches apply to (CNI mode: kuma-validation as `init`). */

@@ -49,6 +49,8 @@ export const KUMA_2_14: KumaModel = {
     ],
   ),
   prometheusAggregatePattern: PROMETHEUS_AGGREGATE_PATTERN,
+  // webhooks/injector/precheck.go::logMetricsAggregateDeprecations (new in 2.14).
+  aggregateDeprecation: "using deprecated pod annotation prometheus.metrics.kuma.io/aggregate-*, use MeshMetric policy instead",
   render: (settings) => renderContainers(FEATURES, settings),
   templates(settings) {
     return templatesOf(this.render(settings), settings);
