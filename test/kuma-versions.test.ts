@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { REPO_ROOT } from "./support/context.js";
 import { parseControlPlaneConfig } from "../src/kuma/control-plane-config.js";
-import { DEFAULT_KUMA_VERSION, kumaModelFor, SUPPORTED_KUMA_VERSIONS, versionFromImage } from "../src/kuma/versions/index.js";
+import { DEFAULT_KUMA_VERSION, kumaModelFor, readsAnnotation, SUPPORTED_KUMA_VERSIONS, versionFromImage } from "../src/kuma/versions/index.js";
 import type { InjectorSettings, KumaModel } from "../src/kuma/versions/index.js";
 import { CA_CERT_PLACEHOLDER } from "../src/kuma/versions/render.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
@@ -150,3 +150,28 @@ for (const row of imageRows) {
     else assert.match("error" in result ? result.error : "", row.expected);
   });
 }
+
+// Kuma: metadata/annotations.go of each tag (constants, PodAnnotationDeprecations).
+const keyRows: { key: string; byVersion: Record<string, string | undefined> }[] = [
+  { key: "k8s.kuma.io/spire-support", byVersion: { "2.11": undefined, "2.13": "current", "2.14": "current" } },
+  { key: "prometheus.metrics.kuma.io/port", byVersion: { "2.11": "current", "2.13": "current", "2.14": "deprecated" } },
+  { key: "kuma.io/virtual-probes-port", byVersion: { "2.11": "deprecated", "2.13": "deprecated", "2.14": "deprecated" } },
+  { key: "kuma.io/builtindns", byVersion: { "2.11": "removed", "2.13": "removed", "2.14": "removed" } },
+  { key: "traffic.kuma.io/exclude-outbound-tcp-ports-for-uids", byVersion: { "2.11": "removed", "2.13": "removed", "2.14": "removed" } },
+  { key: "kuma.io/container-patches", byVersion: { "2.11": "current", "2.13": "current", "2.14": "current" } },
+];
+for (const row of keyRows) {
+  test(`annotation key ${row.key} per minor`, () => {
+    for (const [version, status] of Object.entries(row.byVersion)) {
+      assert.equal(byVersion(version).annotationKeys.get(row.key)?.status, status, version);
+      assert.equal(readsAnnotation(byVersion(version), row.key), status === "current" || status === "deprecated", version);
+    }
+  });
+}
+
+test("readsAnnotation: aggregate metrics keys by Kuma's pattern, -address included", () => {
+  assert.ok(readsAnnotation(byVersion("2.11"), "prometheus.metrics.kuma.io/aggregate-app-port"));
+  assert.ok(readsAnnotation(byVersion("2.14"), "prometheus.metrics.kuma.io/aggregate-app-address"));
+  assert.ok(!readsAnnotation(byVersion("2.14"), "prometheus.metrics.kuma.io/aggregate-app-host"));
+  assert.ok(!readsAnnotation(byVersion("2.14"), "kuma.io/container-patch"));
+});

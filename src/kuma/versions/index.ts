@@ -27,6 +27,17 @@ export function kumaModelFor(version: string): { value: KumaModel } | { error: s
     : { error: `${JSON.stringify(version)} is not a Kuma version (expected e.g. "2.14" or "2.14.3"); supported minors: ${supported}` };
 }
 
+/** True when this Kuma minor reads (or writes) the pod annotation `key`; removed keys are not read.
+ *  For annotation-unknown: the per-minor version of annotations.ts::isKnownAnnotation. */
+export function readsAnnotation(model: KumaModel, key: string): boolean {
+  const info = model.annotationKeys.get(key);
+  if (info) return info.status !== "removed";
+  return model.prometheusAggregatePattern.test(key) || PROMETHEUS_AGGREGATE_ADDRESS.test(key);
+}
+
+/** aggregate-<name>-address: read by the pod controller once the name is known from another key. */
+const PROMETHEUS_AGGREGATE_ADDRESS = /^prometheus\.metrics\.kuma\.io\/aggregate-[a-zA-Z0-9-]+-address$/;
+
 /** The version in a kuma-cp image reference: "docker.io/kumahq/kuma-cp:2.13.4" → "2.13.4". */
 export function versionFromImage(image: string): { value: string } | { error: string } {
   const withoutDigest = image.split("@")[0] ?? "";
