@@ -68,6 +68,15 @@ for (const model of models) {
     const result = parseControlPlaneConfig(fixture(model.tag, "kuma-cp.defaults.yaml"), model, model.defaults);
     assert.ok("value" in result, "error" in result ? result.error : "");
     assert.deepEqual(result.value, model.defaults);
+    // The file sets the values that differ between minors: from a wrong base they come back.
+    const c = model.defaults.sidecarContainer;
+    const wrong: InjectorSettings = {
+      ...model.defaults,
+      virtualProbesEnabled: !model.defaults.virtualProbesEnabled,
+      sidecarContainers: !model.defaults.sidecarContainers,
+      sidecarContainer: { ...c, uid: 1, drainTime: "1s", resources: { requests: { cpu: "1", memory: "1" }, limits: { cpu: "7", memory: "1" } } },
+    };
+    assert.deepEqual(parseControlPlaneConfig(fixture(model.tag, "kuma-cp.defaults.yaml"), model, wrong), { value: model.defaults });
   });
 }
 
