@@ -20,7 +20,7 @@ const models = SUPPORTED_KUMA_VERSIONS.map((version) => {
 
 /** The settings of Kuma's injector test (injector_test.go of each tag): inject.config.yaml loaded into an
  *  empty Injector (absent fields are Go zero values), CA file set, admin port 9901, no admin socket. */
-function injectorTestSettings(model: KumaModel): InjectorSettings {
+function injectorTestSettings(model: KumaModel, configFile = "inject.config.yaml"): InjectorSettings {
   const zero: InjectorSettings = {
     ...model.defaults,
     builtinDNS: { enabled: false, port: 0, logging: false, experimentalProxy: false },
@@ -30,7 +30,7 @@ function injectorTestSettings(model: KumaModel): InjectorSettings {
     caCertFile: "/tmp/ca.crt",
     controlPlaneUrl: "https://kuma-control-plane.kuma-system:5681",
   };
-  const wrapped = JSON.stringify({ runtime: { kubernetes: { injector: parse(fixture(model.tag, "inject.config.yaml")) } } });
+  const wrapped = JSON.stringify({ runtime: { kubernetes: { injector: parse(fixture(model.tag, configFile)) } } });
   const result = parseControlPlaneConfig(wrapped, model, zero);
   assert.ok("value" in result, "error" in result ? result.error : "");
   // The test passes http://…:5681 as the URL; our settings build https URLs, so compare the golden with it swapped.
@@ -62,6 +62,13 @@ for (const model of models) {
   test(`${model.version}: native sidecar equals Kuma's inject.sidecar-feature.01.golden.yaml (${model.tag})`, () => {
     const rendered = model.render({ ...injectorTestSettings(model), sidecarContainers: true });
     assert.deepEqual(rendered.sidecar, goldenContainer(model.tag, "inject.sidecar-feature.01.golden.yaml", "initContainers", "kuma-sidecar"));
+  });
+
+  test(`${model.version}: CNI mode renders kuma-validation as Kuma's inject.34.golden.yaml (${model.tag}), and initPatch applies to it`, () => {
+    const settings = injectorTestSettings(model, "inject.config-cni.yaml");
+    const validation = goldenContainer(model.tag, "inject.34.golden.yaml", "initContainers", "kuma-validation");
+    assert.deepEqual(model.render(settings).validation, validation);
+    assert.deepEqual(model.templates(settings).init, validation);
   });
 
   test(`${model.version}: the model's defaults are kuma-cp.defaults.yaml of ${model.tag}`, () => {
