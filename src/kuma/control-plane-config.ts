@@ -1,7 +1,7 @@
 import { parseDocument } from "yaml";
 import { MAX_MANIFEST_FILE_BYTES, pathDeeperThan } from "../limits.js";
 import { parseDuration } from "./parsers/duration.js";
-import type { InjectorSettings, KumaModel, RenderedContainers } from "./versions/index.js";
+import type { InjectorSettings, KumaModel } from "./versions/index.js";
 import type { ProbeSettings } from "./versions/model.js";
 
 // The control plane's injector settings, read as kuma-cp reads them: the `config.yaml` of the
@@ -10,6 +10,7 @@ import type { ProbeSettings } from "./versions/model.js";
 // variable names: the json/envconfig tags of pkg/config/plugins/runtime/k8s/config.go and
 // pkg/config/app/kuma-cp/config.go (same names in v2.11.18, v2.13.10, v2.14.3; fields a minor
 // lacks are ignored by that minor, as Kuma's non-strict loader ignores unknown keys).
+// The containers for the result: model.render(settings) / model.templates(settings).
 
 export type ConfigResult = { value: InjectorSettings } | { error: string };
 
@@ -173,11 +174,6 @@ export function injectorSettingsFromEnv(env: Readonly<Record<string, string | un
   }
   settings.controlPlaneUrl = `https://${url.service}.${url.namespace}:${url.port}`;
   return { value: freeze(settings) };
-}
-
-/** The containers this Kuma renders with these settings. */
-export function renderWithSettings(model: KumaModel, settings: InjectorSettings): RenderedContainers {
-  return model.render(settings);
 }
 
 type Read = { value: unknown } | { error: string };
