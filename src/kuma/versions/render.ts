@@ -212,7 +212,7 @@ function validation(f: RenderFeatures, s: InjectorSettings): JsonObject {
 }
 
 /** Millicores of a cpu quantity ("1100m" → 1100, "2" → 2000, "0.5" → 500); NaN when not a plain cpu value. */
-export function milliCpu(text: string): number {
+function milliCpu(text: string): number {
   const m = /^(\d+(?:\.\d+)?)(m?)$/.exec(text.trim());
   if (!m) return Number.NaN;
   const value = Number(m[1]);
@@ -225,7 +225,7 @@ function isZero(text: string): boolean {
 
 /** Kubernetes writes quantities in canonical form: "1000m" → "1", "0.5" → "500m". Other
  *  spellings are kept as written (a close approximation of resource.Quantity's String()). */
-export function quantity(text: string): string {
+function quantity(text: string): string {
   const millis = milliCpu(text);
   if (!Number.isInteger(millis)) return text;
   return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
