@@ -5,13 +5,21 @@
 
 import { readCatalogPatch, simulateCatalogChain } from "./kuma/analysis.js";
 import type { CatalogPatch, ReviewInputs, SimulatedChain } from "./kuma/analysis.js";
-import type { CatalogView, ContainerTemplates, KumaSettings, Labels } from "./kuma/model.js";
+import { resolveKumaEnvironment } from "./kuma/environment.js";
+import type { ControlPlaneFacts, KumaEnvironment } from "./kuma/environment.js";
+import type { CatalogView, ContainerTemplates, JsonObject, KumaSettings, Labels } from "./kuma/model.js";
+import { DEFAULT_KUMA_VERSION } from "./kuma/versions/index.js";
+import type { KumaModel } from "./kuma/versions/index.js";
+import { KUMA_2_14 } from "./kuma/versions/v2-14.js";
+import { deepFreeze, mergePatch } from "./policy/merge-patch.js";
 import type { CatalogSource } from "./catalog/types.js";
 import type { Policy } from "./policy/types.js";
 
 /** The policy and catalog in force, with what is derived from them. Immutable to its users. */
 export interface Snapshot extends ReviewInputs {
   readonly policy: Policy;
+  /** The Kuma judged against, and where its version and settings came from. */
+  readonly environment: KumaEnvironment;
 }
 
 /**
@@ -25,9 +33,44 @@ export type NamespaceLabels = (namespace: string) => Labels | undefined;
 
 const noNamespaces: NamespaceLabels = () => undefined;
 
-/** A snapshot of `policy` over `catalog`. */
-export function createSnapshot(policy: Policy, catalog: CatalogView, namespaceLabels: NamespaceLabels = noNamespaces): Snapshot {
-  return { policy, ...createReviewInputs(policy.settings, policy.templates, catalog, namespaceLabels) };
+/** A snapshot of `policy` over `catalog`, judging against the Kuma of `facts` (2.14 with the Helm chart's defaults when nothing is known). */
+export function createSnapshot(policy: Policy, catalog: CatalogView, namespaceLabels: NamespaceLabels = noNamespaces, facts: ControlPlaneFacts = {}): Snapshot {
+  return snapshotOf(policy, catalog, namespaceLabels, kumaFor(policy, facts));
+}
+
+function snapshotOf(policy: Policy, catalog: CatalogView, namespaceLabels: NamespaceLabels, kuma: JudgedKuma): Snapshot {
+  return { policy, environment: kuma.environment, ...createReviewInputs(kuma.settings, kuma.templates, catalog, namespaceLabels, kuma.environment.model) };
+}
+
+/** The Kuma a policy is judged against: its environment, and the settings and templates it yields. */
+interface JudgedKuma {
+  environment: KumaEnvironment;
+  settings: KumaSettings;
+  templates: ContainerTemplates;
+}
+
+/**
+ * The Kuma of `facts` as `policy` sees it: the policy's version wins, its `templates` merge
+ * patches apply over that Kuma's containers, and its defaultContainerPatches, when set,
+ * replace the control plane's list. Throws only on facts the CLI validated at start-up.
+ */
+export function kumaFor(policy: Policy, facts: ControlPlaneFacts): JudgedKuma {
+  const resolved = resolveKumaEnvironment(facts, policy.kumaVersion);
+  if ("error" in resolved) throw new Error(resolved.error);
+  const environment = resolved.value;
+  const { model, injector } = environment;
+  const settings: KumaSettings = {
+    controlPlaneNamespaces: policy.settings.controlPlaneNamespaces,
+    defaultContainerPatches: policy.overridesDefaultPatches === false ? injector.containerPatches : policy.settings.defaultContainerPatches,
+  };
+  // The policy's templates were merged over 2.14's Helm defaults at load: reuse them for that Kuma.
+  const sameAsLoaded = model.version === DEFAULT_KUMA_VERSION && injector === model.helmDefaults;
+  const patch = policy.templatePatch ?? { sidecar: {}, init: {} };
+  const rendered = model.templates(injector);
+  const templates = sameAsLoaded
+    ? policy.templates
+    : deepFreeze({ sidecar: mergePatch(rendered.sidecar, patch.sidecar) as JsonObject, init: mergePatch(rendered.init, patch.init) as JsonObject });
+  return { environment, settings, templates };
 }
 
 /** What reviews read from Kuma's settings, templates and the catalog: catalog patches read on first use, chains kept in a bounded LRU. */
@@ -36,6 +79,7 @@ export function createReviewInputs(
   templates: ContainerTemplates,
   catalog: CatalogView,
   namespaceLabels: NamespaceLabels = noNamespaces,
+  kuma: KumaModel = KUMA_2_14,
 ): ReviewInputs {
   // Only patches the catalog holds are kept, so request-chosen names cannot grow it.
   const patches = new Map<string, CatalogPatch>();
@@ -65,7 +109,7 @@ export function createReviewInputs(
     return simulated;
   };
 
-  return { settings, templates, catalog, patch, chain, namespaceLabels };
+  return { kuma, settings, templates, catalog, patch, chain, namespaceLabels };
 }
 
 /**
@@ -73,13 +117,17 @@ export function createReviewInputs(
  * policy object (a reload) or a new catalog generation (a patch added, changed, deleted).
  * Requests that arrive meanwhile keep the snapshot they started with.
  */
-export function createSnapshotSource(): (policy: Policy, catalog: CatalogSource) => Snapshot {
-  let current: { snapshot: Snapshot; policy: Policy; catalog: CatalogSource; generation: number } | undefined;
+export function createSnapshotSource(facts: () => ControlPlaneFacts = () => ({})): (policy: Policy, catalog: CatalogSource) => Snapshot {
+  let current: { snapshot: Snapshot; policy: Policy; catalog: CatalogSource; generation: number; facts: ControlPlaneFacts } | undefined;
+  let kuma: { policy: Policy; facts: ControlPlaneFacts; judged: JudgedKuma } | undefined;
   return (policy, catalog) => {
     const generation = catalog.generation();
-    if (current && current.policy === policy && current.catalog === catalog && current.generation === generation) return current.snapshot;
-    const snapshot = createSnapshot(policy, catalog.view(policy.settings.controlPlaneNamespaces));
-    current = { snapshot, policy, catalog, generation };
+    const known = facts();
+    if (current && current.policy === policy && current.catalog === catalog && current.generation === generation && current.facts === known) return current.snapshot;
+    // The Kuma part changes only with the policy or the control plane: a catalog change reuses it.
+    if (!kuma || kuma.policy !== policy || kuma.facts !== known) kuma = { policy, facts: known, judged: kumaFor(policy, known) };
+    const snapshot = snapshotOf(policy, catalog.view(policy.settings.controlPlaneNamespaces), noNamespaces, kuma.judged);
+    current = { snapshot, policy, catalog, generation, facts: known };
     return snapshot;
   };
 }

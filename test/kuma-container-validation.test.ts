@@ -20,7 +20,7 @@ test("Kuma's rendered containers are valid", () => {
 const rows: { name: string; container: JsonObject; pointer: string; message: RegExp }[] = [
   { name: "string where a boolean belongs (Kuma's unmarshal fails)", container: with_((c) => (c.securityContext.privileged = "true")), pointer: "/securityContext/privileged", message: /must be boolean/ },
   { name: "enum outside its values", container: with_((c) => (c.imagePullPolicy = "Sometimes")), pointer: "/imagePullPolicy", message: /not one of Always, IfNotPresent, Never/ },
-  { name: "required field missing", container: with_((c) => c.env.push({ value: "x" })), pointer: "/env/8/name", message: /is required/ },
+  { name: "required field missing", container: with_((c) => c.env.push({ value: "x" })), pointer: `/env/${(KUMA_TEMPLATES.sidecar.env as unknown[]).length}/name`, message: /is required/ },
   { name: "quantity that does not parse", container: with_((c) => (c.resources.requests.cpu = "100 m")), pointer: "/resources/requests/cpu", message: /not a quantity/ },
   { name: "request above its limit", container: with_((c) => (c.resources.requests.memory = "1Gi")), pointer: "/resources/requests/memory", message: /less than or equal to the memory limit of 512Mi/ },
   { name: "container port out of range", container: with_((c) => (c.ports = [{ containerPort: 70000 }])), pointer: "/ports/0/containerPort", message: /between 1 and 65535/ },

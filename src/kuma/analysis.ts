@@ -10,6 +10,7 @@ import { isSpecSound, readPatchSpec } from "./container-patch.js";
 import type { PatchList, PatchSpecReading } from "./container-patch.js";
 import { injectionOf } from "./injection.js";
 import type { Injection } from "./injection.js";
+import type { KumaModel } from "./versions/index.js";
 import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Labels, Subject, WorkloadSubject } from "./model.js";
 import { continueChain, isInjected, referencedPatchNames, simulateChain } from "./patch-simulation.js";
 import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulation.js";
@@ -45,6 +46,8 @@ export interface CatalogPatch extends ChainEntry {
 
 /** What an analysis reads from outside the subject: the policy's settings and templates, and the catalog. */
 export interface ReviewInputs {
+  /** The Kuma minor judged against: its annotations, grammars and rendered containers. */
+  readonly kuma: KumaModel;
   readonly settings: KumaSettings;
   readonly templates: ContainerTemplates;
   readonly catalog: CatalogView;
@@ -104,6 +107,10 @@ export class ReviewAnalysis {
     readonly subject: Subject,
     private readonly inputs: ReviewInputs,
   ) {}
+
+  get kuma(): KumaModel {
+    return this.inputs.kuma;
+  }
 
   get settings(): KumaSettings {
     return this.inputs.settings;

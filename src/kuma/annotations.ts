@@ -1,6 +1,8 @@
 // Every annotation and label key Kuma 2.14 reads on Pods (and Namespaces), as constants.
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (v2.14.3), plus the keys read by
 // pkg/plugins/runtime/k8s/webhooks/injector/injector.go and controllers/pod_converter.go.
+// Which keys each supported minor reads, with deprecated/removed markers: KumaModel.annotationKeys
+// (src/kuma/versions/); KNOWN_ANNOTATIONS below is 2.14's set.
 
 // Labels.
 /** Label (pod, namespace) that turns injection on or off. As an annotation Kuma ignores it. */

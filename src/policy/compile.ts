@@ -1,5 +1,6 @@
 import { BUILT_IN_RULES } from "../rules/index.js";
 import { KUMA_TEMPLATES } from "../kuma/templates.js";
+import { kumaModelFor } from "../kuma/versions/index.js";
 import type { Action, AnyRule, ContainerTemplates, JsonObject, Severity, Subject } from "../rules/types.js";
 import { compileCustomRules } from "./custom-rules.js";
 import type { CustomRuleSpec } from "./custom-rules.js";
@@ -21,6 +22,7 @@ export interface PolicyDocument {
   metadata?: { name?: string };
   spec: {
     controlPlaneNamespaces?: string[];
+    kuma?: { version?: string };
     defaultContainerPatches?: string[];
     templates?: { sidecar?: JsonObject; init?: JsonObject };
     onError?: "allow" | "deny";
@@ -46,7 +48,6 @@ export const DEFAULT_POLICY_DOCUMENT: PolicyDocument = {
   metadata: { name: "default" },
   spec: {
     controlPlaneNamespaces: ["kuma-system"],
-    defaultContainerPatches: [],
     templates: {},
     onError: "allow",
     rules: {},
@@ -133,6 +134,12 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
       })
     : KUMA_TEMPLATES;
 
+  const kumaVersion = spec.kuma?.version;
+  if (kumaVersion !== undefined) {
+    const model = kumaModelFor(kumaVersion);
+    if ("error" in model) problems.push(`spec.kuma.version: ${model.error}`);
+  }
+
   if (problems.length > 0) throw new PolicyLoadError(problems.map((problem) => `${source}: ${problem}`));
 
   // Per rule id, the exemption matchers that can switch it off.
@@ -148,6 +155,9 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
       controlPlaneNamespaces,
       defaultContainerPatches: Object.freeze([...(spec.defaultContainerPatches ?? [])]),
     }),
+    ...(kumaVersion !== undefined ? { kumaVersion } : {}),
+    overridesDefaultPatches: spec.defaultContainerPatches !== undefined,
+    templatePatch: deepFreeze({ sidecar: spec.templates?.sidecar ?? {}, init: spec.templates?.init ?? {} }),
     onError: spec.onError ?? "allow",
     templates,
     rules,

@@ -1,4 +1,4 @@
-import type { Action, AnyRule, ContainerTemplates, KumaSettings, Severity, Subject } from "../rules/types.js";
+import type { Action, AnyRule, ContainerTemplates, JsonObject, KumaSettings, Severity, Subject } from "../rules/types.js";
 
 /** A loaded, validated and compiled policy: everything a review needs, read-only. */
 export interface Policy {
@@ -8,8 +8,14 @@ export interface Policy {
   readonly settings: KumaSettings;
   /** What an exception inside a rule answers. */
   readonly onError: "allow" | "deny";
-  /** Kuma's rendered containers after the policy's `templates` merge patch. */
+  /** Kuma 2.14's rendered containers (Helm defaults) after the policy's `templates` merge patch. */
   readonly templates: ContainerTemplates;
+  /** The policy's `templates` merge patches, applied over the containers of the Kuma judged against. */
+  readonly templatePatch?: { readonly sidecar: JsonObject; readonly init: JsonObject };
+  /** spec.kuma.version, validated: it wins over the control plane's version. */
+  readonly kumaVersion?: string;
+  /** The policy sets defaultContainerPatches, overriding the control plane's list. */
+  readonly overridesDefaultPatches?: boolean;
   /** Built-in rules, then the policy's custom rules, in evaluation order. */
   readonly rules: readonly AnyRule[];
   /** The action for a finding: an explicit rule action applies to all its findings;

@@ -6,6 +6,7 @@ import { parseDuration } from "../kuma/parsers/duration.js";
 import { ENVOY_LOG_LEVELS, IP_FAMILY_MODES, parseComponentLogLevels, parseEnum } from "../kuma/parsers/enum.js";
 import { MAP_FORMAT, parseMap } from "../kuma/parsers/map.js";
 import { parseUint32 } from "../kuma/parsers/uint32.js";
+import type { KumaModel } from "../kuma/versions/index.js";
 import { advisory, error } from "./types.js";
 import type { Labels, Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
@@ -14,6 +15,8 @@ import type { Labels, Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./ty
 // GetUint32, GetMap, GetDurationWithDefault), webhooks/injector/injector.go (NewAnnotations,
 // service-account-token volume), controllers/pod_converter.go (ip family mode, gateway),
 // controllers/ingress_converter.go (public address/port), probes/*.go.
+// Per minor (src/kuma/versions/): which keys exist (k8s.kuma.io/spire-support from 2.13) and which
+// are deprecated (prometheus.metrics.kuma.io/port|path and aggregate-* from 2.14).
 
 /** How a value is checked; `port` = uint32 that Kuma later uses as a port (1–65535). */
 type Kind = "enabled" | "boolean" | "uint32" | "port" | "port-or-zero" | "map" | "duration" | "ip-family" | "log-level" | "component-log-level";
@@ -63,6 +66,10 @@ const CODES = {
   "gateway-virtual-probes": { when: "virtual probes are enabled on a delegated gateway, which Kuma refuses" },
   "gateway-probe-proxy": { when: "the application probe proxy is enabled on a delegated gateway, which Kuma refuses" },
   "missing-token-volume": { when: "kuma.io/service-account-token-volume names no volume of the pod: Kuma rejects the pod", params: { volume: "the volume name (first 63 characters)" } },
+  "aggregate-enabled": { when: "prometheus.metrics.kuma.io/aggregate-<name>-enabled holds another word than Kuma's on/off words: Kuma generates no Dataplane", params: { key: "the annotation key", value: "its value" } },
+  "aggregate-port": { when: "prometheus.metrics.kuma.io/aggregate-<name>-port is not a port: Kuma generates no Dataplane", params: { key: "the annotation key", value: "its value" } },
+  "aggregate-no-port": { when: "an enabled metrics aggregate (enabled is the default) has no -port: \"port needs to be specified for metrics scraping\", no Dataplane", params: { name: "the aggregate's name" } },
+  deprecated: { when: "the annotation is deprecated in the Kuma minor judged against; the message names the replacement", params: { key: "the annotation key", version: "the Kuma minor" } },
   "ingress-public-half": { when: "only one of kuma.io/ingress-public-address and kuma.io/ingress-public-port is set: Kuma generates no Dataplane", params: { present: "the key that is set", missing: "the key to add" } },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
@@ -73,30 +80,37 @@ export const annotationValue: Rule<WorkloadSubject, Code> = {
   defaultAction: "deny",
   targets: ["workload"],
   codes: CODES,
-  check(subject) {
-    const annotations = subject.template.annotations;
-    const at = (key: string) => K.annotationPath(subject.templatePath, key);
-    const findings: RuleFinding<Code>[] = [];
-    for (const key in annotations) {
-      const kind = TYPED.get(key);
-      if (kind === undefined) continue;
-      const problem = checkValue(key, annotations[key]!, kind);
-      if (problem) findings.push(error(problem.code, problem.message, at(key), { key, value: annotations[key]! }));
-    }
-    findings.push(...checkGateway(annotations, at));
-    findings.push(...checkTokenVolume(subject, at));
-    const address = annotations[K.INGRESS_PUBLIC_ADDRESS];
-    const port = annotations[K.INGRESS_PUBLIC_PORT];
-    if ((address === undefined) !== (port === undefined)) {
-      const missing = address === undefined ? K.INGRESS_PUBLIC_ADDRESS : K.INGRESS_PUBLIC_PORT;
-      const present = address === undefined ? K.INGRESS_PUBLIC_PORT : K.INGRESS_PUBLIC_ADDRESS;
-      findings.push(
-        error("ingress-public-half", `${present} without ${missing}: Kuma needs both ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present), { present, missing }),
-      );
-    }
-    return findings;
+  check(subject, ctx) {
+    return checkAnnotationValues(subject, ctx.kuma);
   },
 };
+
+/** annotation-value's findings for one workload as the given Kuma minor reads it. */
+export function checkAnnotationValues(subject: WorkloadSubject, kuma: KumaModel): RuleFinding<Code>[] {
+  const annotations = subject.template.annotations;
+  const at = (key: string) => K.annotationPath(subject.templatePath, key);
+  const findings: RuleFinding<Code>[] = [];
+  for (const key in annotations) {
+    const kind = TYPED.get(key);
+    if (kind === undefined || !kuma.annotationKeys.has(key)) continue;
+    const problem = checkValue(key, annotations[key]!, kind);
+    if (problem) findings.push(error(problem.code, problem.message, at(key), { key, value: annotations[key]! }));
+  }
+  findings.push(...checkGateway(annotations, at));
+  findings.push(...checkTokenVolume(subject, at));
+  const address = annotations[K.INGRESS_PUBLIC_ADDRESS];
+  const port = annotations[K.INGRESS_PUBLIC_PORT];
+  if ((address === undefined) !== (port === undefined)) {
+    const missing = address === undefined ? K.INGRESS_PUBLIC_ADDRESS : K.INGRESS_PUBLIC_PORT;
+    const present = address === undefined ? K.INGRESS_PUBLIC_PORT : K.INGRESS_PUBLIC_ADDRESS;
+    findings.push(
+      error("ingress-public-half", `${present} without ${missing}: Kuma needs both ("both ... has to be defined") and generates no Dataplane; add ${missing}`, at(present), { present, missing }),
+    );
+  }
+  findings.push(...checkMetricsAggregates(annotations, kuma, at));
+  findings.push(...checkDeprecations(subject, kuma, at));
+  return findings;
+}
 
 /** The code and message for a value Kuma fails on (naming key, value, effect and fix); undefined when fine. */
 function checkValue(key: string, value: string, kind: Kind): { code: Code; message: string } | undefined {
@@ -198,4 +212,69 @@ function checkTokenVolume(subject: WorkloadSubject, at: (key: string) => string)
       { volume: value.slice(0, 63) },
     ),
   ];
+}
+
+/** prometheus.metrics.kuma.io/aggregate-<name>-port|-path|-enabled as the pod controller reads them
+ *  (controllers/pod_converter.go::MetricsAggregateFor, same in 2.11–2.14): `-enabled` with GetEnabled
+ *  (default true), `-port` with GetUint32, an enabled aggregate without a port fails. Any failure
+ *  means no Dataplane for the pod. An aggregate named only by `-address` is not one Kuma sees. */
+function checkMetricsAggregates(annotations: Labels, kuma: KumaModel, at: (key: string) => string): RuleFinding<Code>[] {
+  const names = new Map<string, string>(); // aggregate name → first key naming it
+  for (const key in annotations) {
+    const match = kuma.prometheusAggregatePattern.exec(key);
+    if (match && !names.has(match[1]!)) names.set(match[1]!, key);
+  }
+  const findings: RuleFinding<Code>[] = [];
+  for (const [name, firstKey] of names) {
+    const enabledKey = `prometheus.metrics.kuma.io/aggregate-${name}-enabled`;
+    const portKey = `prometheus.metrics.kuma.io/aggregate-${name}-port`;
+    let enabled = true;
+    const enabledValue = annotations[enabledKey];
+    if (enabledValue !== undefined) {
+      const r = parseEnabled(enabledValue);
+      if ("error" in r) {
+        findings.push(
+          error("aggregate-enabled", `annotation "${enabledKey}" has wrong value ${quote(enabledValue)}; Kuma generates no Dataplane. Use ${ENABLED_WORDS} (case-sensitive)`, at(enabledKey), {
+            key: enabledKey,
+            value: enabledValue,
+          }),
+        );
+        continue;
+      }
+      enabled = r.value.value;
+    }
+    const portValue = annotations[portKey];
+    if (portValue !== undefined) {
+      const problem = checkValue(portKey, portValue, "port");
+      if (problem) findings.push(error("aggregate-port", problem.message.replace("Kuma rejects the pod", "Kuma generates no Dataplane"), at(portKey), { key: portKey, value: portValue }));
+    } else if (enabled) {
+      findings.push(
+        error(
+          "aggregate-no-port",
+          `port needs to be specified for metrics scraping: aggregate ${quote(name)} is enabled but has no -port annotation; Kuma generates no Dataplane. Add its -port or set its -enabled to "false"`,
+          at(firstKey),
+          { name },
+        ),
+      );
+    }
+  }
+  return findings;
+}
+
+/** Kuma's deprecation advisory with the replacement, for deprecated keys the user wrote: on an
+ *  injected Pod the keys the injector wrote itself (kuma.io/virtual-probes…) are Kuma's, not the user's.
+ *  Removed keys are annotation-unknown's and exclude-ports-for-uids-legacy's. */
+function checkDeprecations(subject: WorkloadSubject, kuma: KumaModel, at: (key: string) => string): RuleFinding<Code>[] {
+  const annotations = subject.template.annotations;
+  const injected = subject.kind === "Pod" && annotations[K.SIDECAR_INJECTED] === "true";
+  const findings: RuleFinding<Code>[] = [];
+  for (const key in annotations) {
+    const info = kuma.annotationKeys.get(key);
+    if (info?.status !== "deprecated" || (injected && K.isInjectorOwned(key))) continue;
+    const replacement = info.replacement && !info.message?.includes(info.replacement) ? `; use ${info.replacement}` : "";
+    findings.push(advisory("deprecated", `deprecated in Kuma ${kuma.version}: ${info.message ?? key}${replacement}`, at(key), { key, version: kuma.version }));
+  }
+  const aggregateKey = kuma.aggregateDeprecation ? Object.keys(annotations).find((key) => key.startsWith("prometheus.metrics.kuma.io/aggregate-")) : undefined;
+  if (aggregateKey) findings.push(advisory("deprecated", `deprecated in Kuma ${kuma.version}: ${kuma.aggregateDeprecation}`, at(aggregateKey), { key: aggregateKey, version: kuma.version }));
+  return findings;
 }

@@ -4,6 +4,7 @@ import { parseAllDocuments } from "yaml";
 import { indexPatches, viewOf } from "../../src/catalog/types.js";
 import { ReviewAnalysis } from "../../src/kuma/analysis.js";
 import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
+import type { KumaModel } from "../../src/kuma/versions/index.js";
 import { toSubject } from "../../src/admission/subjects.js";
 import { createReviewInputs } from "../../src/snapshot.js";
 import type { CatalogView, ContainerTemplates, KumaSettings, Rule, RuleContext, RuleFinding, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
@@ -30,6 +31,8 @@ export interface TestInputs {
   settings?: KumaSettings;
   templates?: ContainerTemplates;
   catalog?: CatalogView;
+  /** The Kuma minor judged against (2.14 by default). */
+  kuma?: KumaModel;
   /** Labels of the namespaces known; any other namespace is unknown. */
   namespaces?: Record<string, Record<string, string>>;
 }
@@ -40,7 +43,7 @@ export function contextFor(subject: Subject, inputs: TestInputs = {}): RuleConte
   const settings = inputs.settings ?? { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] };
   const namespaces = inputs.namespaces ?? {};
   const namespaceLabels = (name: string) => (Object.hasOwn(namespaces, name) ? namespaces[name] : undefined);
-  return new ReviewAnalysis(subject, createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([]), namespaceLabels));
+  return new ReviewAnalysis(subject, createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([]), namespaceLabels, inputs.kuma));
 }
 
 /** `rule`'s findings on `subject`, as one review would give them. */
