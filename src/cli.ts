@@ -148,6 +148,21 @@ program
   });
 
 program
+  .command("audit")
+  .description("judge every ContainerPatch, Namespace and workload in the cluster (kubeconfig or in-cluster) with the webhook's rules; exit codes as check")
+  .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
+  .addOption(flag("--format <format>", "report format on stdout").choices(FORMATS).default("text"))
+  .addOption(new Option("--namespace <namespace>", "only objects in this namespace (default: all namespaces)"))
+  .addOption(new Option("--selector <selector>", "only objects with these labels (a label selector: app=web,tier!=db)"))
+  .addOption(flag("--page-size <objects>", "objects per list page").argParser(integer(1, 10_000)).default(500))
+  .addOption(flag("--log-level <level>", "log level (logs go to stderr)").choices(LOG_LEVELS).default("warn"))
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE))
+  .action(async (options) => {
+    const { runAuditFromCli } = await import("./audit/command.js");
+    process.exitCode = await runAuditFromCli(options, createLogger(options.logLevel, 2));
+  });
+
+program
   .command("version")
   .description("print kuma-guard's and Node's versions")
   .action(() => {
