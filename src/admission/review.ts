@@ -5,7 +5,7 @@ import type { AdmissionRequest } from "./types.js";
 import type { Policy } from "../policy/types.js";
 import { ReviewMemo } from "../kuma/memo.js";
 import { describeSubject } from "../rules/types.js";
-import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from "../rules/types.js";
+import type { Action, CatalogView, Finding, PatchReferences, Rule, RuleContext, Subject } from "../rules/types.js";
 
 // The decision, without HTTP: subject → rule findings → policy actions → verdict.
 // Pure and synchronous; everything from outside (policy, catalog) is passed in read-only.
@@ -13,6 +13,8 @@ import type { Action, CatalogView, Finding, Rule, RuleContext, Subject } from ".
 export interface ReviewEnv {
   policy: Policy;
   catalog: CatalogView;
+  /** The references index (--kube): patch-in-use reads it; without it the rule is inactive. */
+  references?: Omit<PatchReferences, "operation">;
   /** Called with each evaluated rule's duration (metrics); optional so `check` pays nothing. */
   onRuleTimed?: (ruleId: string, seconds: number) => void;
 }
@@ -52,9 +54,13 @@ const NOT_INJECTED: ReadonlySet<string> = new Set(["disabled", "false", "no"]);
 const INJECTION_RULE = "sidecar-injection";
 
 /** The rule context for one review of a policy and catalog state. */
-export function ruleContextOf(env: ReviewEnv): RuleContext {
-  return { settings: env.policy.settings, templates: env.policy.templates, catalog: env.catalog, memo: new ReviewMemo() };
+export function ruleContextOf(env: ReviewEnv, operation?: PatchReferences["operation"]): RuleContext {
+  const ctx: RuleContext = { settings: env.policy.settings, templates: env.policy.templates, catalog: env.catalog, memo: new ReviewMemo() };
+  return env.references && operation ? { ...ctx, references: { operation, synced: () => env.references!.synced(), users: (name) => env.references!.users(name) } } : ctx;
 }
+
+/** The one rule that may deny a DELETE: of a ContainerPatch that workloads still reference. */
+const DENIES_DELETE = "patch-in-use";
 
 /** Runs every applicable rule of the policy on one subject. Never throws. */
 export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ruleContextOf(env)): Evaluation {
@@ -94,7 +100,8 @@ export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ru
 /**
  * The verdict for an admission request:
  * - kinds that are not routed are allowed unchecked;
- * - DELETE is never denied (deleting is how users fix things): oldObject is checked, denials become warnings;
+ * - DELETE is never denied (deleting is how users fix things): oldObject is checked, denials become warnings —
+ *   except patch-in-use's (a ContainerPatch that live workloads still reference);
  * - UPDATE ratchets: a finding already present in oldObject only warns, so a bad object can still be scaled;
  * - a Pod owned by a controller only warns: its template was checked on the controller;
  * - a rule that throws answers per the policy's onError.
@@ -106,14 +113,14 @@ export function review(request: AdmissionRequest, env: ReviewEnv, subject = subj
   const isDelete = request.operation === "DELETE";
 
   if (subject.target === "workload") verdict.checked = describeSubject(subject);
-  const ctx = ruleContextOf(env);
+  const ctx = ruleContextOf(env, request.operation);
   const { decisions, failures } = evaluate(subject, env, ctx);
   const preexisting = request.operation === "UPDATE" ? findingKeysOf(kind, request, env) : undefined;
   const warnOnly = isDelete || (subject.target === "workload" && subject.controlledBy !== undefined);
 
   for (const { finding, action } of decisions) {
     if (action === "audit") verdict.audits.push(finding);
-    else if (action === "warn" || warnOnly || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
+    else if (action === "warn" || (warnOnly && finding.ruleId !== DENIES_DELETE) || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
     else verdict.denials.push(finding);
   }
   verdict.failures = failures;

@@ -102,6 +102,27 @@ export interface RuleContext {
   readonly catalog: CatalogView;
   /** This review's scratch space (kuma/memo.ts): a fresh one per review. */
   readonly memo: ReviewMemo;
+  /** Which workloads reference which ContainerPatch names (--kube only; patch-in-use is inactive without it). */
+  readonly references?: PatchReferences;
+}
+
+/** The references index as one review sees it (src/audit/references.ts). */
+export interface PatchReferences {
+  /** The admission operation under review: only DELETE and UPDATE of a patch can break its users. */
+  readonly operation: "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+  /** False until every workload kind has been listed: nothing can be said then. */
+  synced(): boolean;
+  users(name: string): PatchUsers;
+}
+
+/** The workloads that name one ContainerPatch. */
+export interface PatchUsers {
+  /** Workloads without a controller that name the patch (their owned ReplicaSets, Jobs and Pods are not counted). */
+  total: number;
+  /** The first few, as "Deployment shop/web". */
+  first: readonly string[];
+  /** Each distinct list of names (Kuma's order) that contains the patch, how many workloads use it, and one of them. */
+  chains: readonly { names: readonly string[]; count: number; example: string }[];
 }
 
 /** Action the policy assigns to a finding. */
