@@ -26,6 +26,14 @@ function integer(min: number, max: number) {
   };
 }
 
+/** --audit-interval: a Go duration of at least one minute, in milliseconds. */
+function auditInterval(value: string): number {
+  const match = /^(\d+)(s|m|h)$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "s" | "m" | "h"] : NaN;
+  if (!(ms >= 60_000)) throw new InvalidArgumentError("expected a duration of at least 1m, such as 10m or 1h");
+  return ms;
+}
+
 /** A flag that can also be set as KUMA_GUARD_<FLAG_IN_CAPS>. */
 function flag(flags: string, description: string): Option {
   const option = new Option(flags, description);
@@ -53,6 +61,8 @@ program
   .addOption(flag("--metrics-port <port>", "extra plain-HTTP listener for /metrics, /healthz, /readyz").argParser(integer(0, 65535)))
   .addOption(flag("--shutdown-delay <seconds>", "on SIGTERM, keep serving this long with /readyz failing").argParser(integer(0, 3600)).default(5))
   .addOption(flag("--max-body <bytes>", "largest AdmissionReview accepted (413 above)").argParser(integer(1024, 1 << 30)).default(DEFAULT_MAX_BODY))
+  .addOption(flag("--audit-interval <duration>", "with --kube: audit the whole cluster this often (Go duration, e.g. 10m; one replica at a time, chosen with a Lease)").argParser(auditInterval))
+  .addOption(flag("--policy-reports", "with --audit-interval: write the audit's findings as wgpolicyk8s.io PolicyReports"))
   .addOption(flag("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
   .action(async (options) => {
     const logger = createLogger(options.logLevel);
@@ -70,6 +80,8 @@ program
     });
     namespaces = policies.current().settings.controlPlaneNamespaces;
     const catalog = await createCatalog(options, namespaces, logger);
+    const { auditServices } = await import("./audit/serve-options.js");
+    const startAudit = await auditServices(options, { inCluster: process.env.KUBERNETES_SERVICE_HOST !== undefined, logger, policy: policies.current, version: VERSION });
     running = await serve(
       {
         port: options.port,
@@ -81,7 +93,7 @@ program
         shutdownDelaySeconds: options.shutdownDelay,
         maxBody: options.maxBody,
       },
-      { logger, policy: policies.current, catalog },
+      { logger, policy: policies.current, catalog, ...(startAudit ? { startAudit } : {}) },
     );
     const server = running;
     const stop = () => {

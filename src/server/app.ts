@@ -4,7 +4,7 @@ import type { NextFunction, Request, Response } from "express";
 import { performance } from "node:perf_hooks";
 import { parseAdmissionReview } from "../admission/decode.js";
 import { review, subjectOf } from "../admission/review.js";
-import type { Verdict } from "../admission/review.js";
+import type { ReviewEnv, Verdict } from "../admission/review.js";
 import { toAdmissionReview } from "../admission/response.js";
 import type { AdmissionRequest } from "../admission/types.js";
 import type { CatalogSource } from "../catalog/types.js";
@@ -19,6 +19,8 @@ import type { CatalogView, WorkloadSubject } from "../rules/types.js";
 export interface AppState {
   policy: Policy;
   catalog: CatalogSource;
+  /** --kube: which workloads reference which ContainerPatches (patch-in-use). */
+  references?: ReviewEnv["references"];
 }
 
 export interface AppDeps {
@@ -89,7 +91,7 @@ export function createApp(deps: AppDeps): RequestListener {
     const catalog = state.catalog.view(state.policy.settings.controlPlaneNamespaces);
     const missing = subject?.target === "workload" && request.operation !== "DELETE" ? missingPatches(subject, catalog, state.policy) : undefined;
     if (missing) await state.catalog.resolve(state.policy.settings.controlPlaneNamespaces, missing);
-    const verdict = review(request, { policy: state.policy, catalog, onRuleTimed }, subject);
+    const verdict = review(request, { policy: state.policy, catalog, onRuleTimed, references: state.references }, subject);
     sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
     record(deps, request, verdict, (performance.now() - started) / 1000);
   };

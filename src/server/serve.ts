@@ -39,6 +39,8 @@ export interface ServeDeps {
   catalog: CatalogSource;
   /** Extra readiness (e.g. the policy loaded); /readyz also needs the catalog synced and no drain. */
   ready?: () => boolean;
+  /** --kube: starts the references index and the background audit (src/audit/background.ts) with the metrics registry. */
+  startAudit?: (registry: Metrics["registry"]) => { references: AppState["references"]; status(): unknown; close(): Promise<void> };
 }
 
 export interface RunningServer {
@@ -65,7 +67,8 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace() }),
     certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
   });
-  const state = (): AppState => ({ policy: deps.policy(), catalog });
+  const audit = deps.startAudit?.(metrics.registry);
+  const state = (): AppState => ({ policy: deps.policy(), catalog, references: audit?.references });
   const app = createApp({
     logger,
     metrics,
@@ -107,7 +110,8 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     metricsServer = createHttpServer(HTTP_OPTIONS, (req: IncomingMessage, res: ServerResponse) => {
       const path = (req.url ?? "/").split("?")[0] ?? "/";
       if (METRICS_LISTENER_PATHS.has(path)) return handler(req, res);
-      sendError(res, 404, `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz`);
+      if (path === "/audit" && audit && req.method === "GET") return sendJson(res, 200, audit.status());
+      sendError(res, 404, `no endpoint ${path} on the metrics port: it serves GET /metrics, /healthz, /readyz${audit ? ", /audit" : ""}`);
     });
     answerProtocolErrors(metricsServer);
     metricsDrainer = trackConnections(metricsServer, () => draining);
@@ -125,7 +129,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     const results = await Promise.all([drainer.drain(graceMs), metricsDrainer?.drain(graceMs)]);
     if (results.some((r) => r?.forced)) logger.warn({ graceMs }, "draining: requests still running after the grace period were cut off");
     tls?.close();
-    await catalog.close();
+    await Promise.all([catalog.close(), audit?.close()]);
     logger.info("stopped");
   };
 
@@ -145,9 +149,13 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
 const HTTP_OPTIONS: ServerOptions = { requireHostHeader: false };
 
 function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.end(JSON.stringify({ error: message }));
+  res.end(JSON.stringify(body));
 }
 
 /** RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without a Host header. */

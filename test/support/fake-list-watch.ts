@@ -51,6 +51,8 @@ export class FakeListWatch {
   expireContinueTokens = 0;
   /** Largest page, whatever the client's limit. */
   maxPageSize = Number.MAX_SAFE_INTEGER;
+  /** Paths answered with this HTTP status (a Status body), whatever the method. */
+  readonly failPaths = new Map<string, number>();
   /** Called before each request is answered; may delay it. */
   beforeAnswer: ((request: RecordedRequest) => Promise<void> | void) | undefined;
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -177,6 +179,8 @@ export class FakeListWatch {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     await this.beforeAnswer?.(recorded);
+    const failure = this.failPaths.get(url.pathname);
+    if (failure !== undefined) return status(res, failure, "InternalError", `injected failure ${failure}`);
     const match = ROUTE.exec(url.pathname);
     const collection = match ? this.collections.get(`${match[1]}/${match[3]}`) : undefined;
     if (!match || !collection) return status(res, 404, "NotFound", `the server could not find the requested resource (${url.pathname})`);
