@@ -72,6 +72,8 @@ export interface AuditServices {
 const SERVICE_ACCOUNT_NAMESPACE = "/var/run/secrets/kubernetes.io/serviceaccount/namespace";
 const MAX_TIMEOUT_MS = 30 * 60_000;
 const FAILURE_BACKOFF_MS = 30_000;
+/** Smaller pages than the CLI's: parsing one blocks admission requests on the same event loop (~3 ms for 100 Pods). */
+const BACKGROUND_PAGE_SIZE = 100;
 
 export function startAuditServices(options: AuditServicesOptions): AuditServices {
   const { http, logger } = options;
@@ -91,7 +93,7 @@ export function startAuditServices(options: AuditServicesOptions): AuditServices
     const signal = AbortSignal.any([deadline, closing.signal]);
     let run: AuditRun;
     try {
-      const result = await runAudit(http, options.policy(), options.version, { signal, maxReportedObjects: options.maxReportedObjects ?? 2000 });
+      const result = await runAudit(http, options.policy(), options.version, { signal, maxReportedObjects: options.maxReportedObjects ?? 2000, pageSize: BACKGROUND_PAGE_SIZE });
       const finished = Date.now();
       run = {
         result: "success",

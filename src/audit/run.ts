@@ -55,6 +55,9 @@ export interface AuditResult {
 /** Appended to a missing patch on a controller: nothing fails today, the next pod will. */
 const NEXT_CREATION = "pods of this KIND will fail at their next creation (rollout, scale-up, node drain)";
 
+/** Longest stretch of judging without yielding to other work (admission requests in the server). */
+const YIELD_AFTER_MS = 5;
+
 /** Where a Pod's findings go when its controller (or the controller's controller) had the same. */
 interface Owner {
   object: ReportObject;
@@ -149,11 +152,17 @@ export async function runAudit(http: KubeHttp, policy: Policy, version: string, 
   for (const resource of [NAMESPACES, ...WORKLOAD_RESOURCES]) {
     if (options.signal?.aborted) break;
     const namespace = resource.namespaced ? options.namespace : undefined;
-    const result = await listPages(http, resource, { limit, namespace, labelSelector: options.selector, ...signalOf(options) }, (items) => {
+    const result = await listPages(http, resource, { limit, namespace, labelSelector: options.selector, ...signalOf(options) }, async (items) => {
+      let slice = performance.now();
       for (const item of items) {
         if (!isRecord(item)) continue;
         if (resource === NAMESPACES && options.namespace !== undefined && nameOf(item) !== options.namespace) continue;
         judge(withKind(item, resource), resource);
+        // In the server the audit shares the event loop with admission: give it way every few ms.
+        if (performance.now() - slice > YIELD_AFTER_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          slice = performance.now();
+        }
       }
       listed += items.length;
       progress(resource.kind);
