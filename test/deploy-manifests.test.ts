@@ -485,7 +485,10 @@ describe("RBAC is least privilege", () => {
       const objects = render(dir);
       const policy = parse(readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT), "utf8")) as { spec: { controlPlaneNamespaces: string[] } };
       // The references index and the audit: read-only, list/watch, no get of object contents by name.
-      const clusterRoles = find(objects, "ClusterRole");
+      // With the policy-reports component: the report writer's verbs on the report kinds only.
+      const reportWriters = withComponent("policy-reports").includes(dir) ? 1 : 0;
+      const clusterRoles = find(objects, "ClusterRole").filter((r) => r.metadata.name !== "kuma-guard-policy-reports");
+      assert.deepEqual(find(objects, "ClusterRole", "kuma-guard-policy-reports").map((r) => r.rules), reportWriters ? [[{ apiGroups: ["wgpolicyk8s.io"], resources: ["policyreports", "clusterpolicyreports"], verbs: ["get", "list", "create", "update", "delete"] }]] : []);
       assert.deepEqual(clusterRoles.map((r) => [r.metadata.name, r.rules]), [
         [
           "kuma-guard-workload-reader",
@@ -498,7 +501,11 @@ describe("RBAC is least privilege", () => {
           ],
         ],
       ]);
-      assert.deepEqual(find(objects, "ClusterRoleBinding").map((b) => [b.roleRef.name, b.subjects]), [["kuma-guard-workload-reader", [{ kind: "ServiceAccount", name: "kuma-guard", namespace: NAMESPACE }]]]);
+      const account = [{ kind: "ServiceAccount", name: "kuma-guard", namespace: NAMESPACE }];
+      assert.deepEqual(
+        find(objects, "ClusterRoleBinding").map((b) => [b.roleRef.name, b.subjects]).sort(),
+        [["kuma-guard-workload-reader", account], ...(reportWriters ? [["kuma-guard-policy-reports", account]] : [])].sort(),
+      );
       // The audit's Lease, in kuma-guard's namespace only.
       const lease = only(objects, "Role", "kuma-guard-audit-lease");
       assert.equal(lease.metadata.namespace, NAMESPACE);
