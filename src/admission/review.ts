@@ -61,6 +61,8 @@ export function ruleContextOf(env: ReviewEnv, operation?: PatchReferences["opera
 
 /** The one rule that may deny a DELETE: of a ContainerPatch that workloads still reference. */
 const DENIES_DELETE = "patch-in-use";
+/** Its advisory says "could not check" (index not synced): never a deny on missing data, even with action deny. */
+const couldNotCheck = (finding: Finding): boolean => finding.ruleId === DENIES_DELETE && finding.severity === "advisory";
 
 /** Runs every applicable rule of the policy on one subject. Never throws. */
 export function evaluate(subject: Subject, env: ReviewEnv, ctx: RuleContext = ruleContextOf(env)): Evaluation {
@@ -120,7 +122,7 @@ export function review(request: AdmissionRequest, env: ReviewEnv, subject = subj
 
   for (const { finding, action } of decisions) {
     if (action === "audit") verdict.audits.push(finding);
-    else if (action === "warn" || (warnOnly && finding.ruleId !== DENIES_DELETE) || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
+    else if (action === "warn" || (warnOnly && finding.ruleId !== DENIES_DELETE) || couldNotCheck(finding) || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
     else verdict.denials.push(finding);
   }
   verdict.failures = failures;

@@ -101,3 +101,10 @@ test("the policy sets patch-in-use's action like any rule's", () => {
   assert.equal(verdict.allowed, true);
   assert.deepEqual(verdict.warnings.map((f) => f.ruleId), ["patch-in-use"]);
 });
+
+test("an index that is not synced never denies, even with the policy's action deny (which denies other rules' advisories)", () => {
+  const policy = policyWith([rule], { actions: { "patch-in-use": "deny" } });
+  const verdict = review(request("DELETE", patchObject(LIMITS)), { policy, catalog, references: { synced: () => false, users: () => usersOf(2) } });
+  assert.equal(verdict.allowed, true);
+  assert.match(verdict.warnings[0]?.message ?? "", /^could not check/);
+});
