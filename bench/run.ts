@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --soak SECONDS | --kube-memory] [--node PATH] [--node-options="FLAGS"]
+// npm run bench [-- --quick | --soak SECONDS | --kube-memory | --audit (bench/audit.ts)] [--node PATH] [--node-options="FLAGS"]
 // Measures kuma-guard over HTTPS against two baselines started in the same run with the
 // same TLS settings: a bare node:https server (the limit) and an express 5 app (the
 // framework floor). Every figure is reported absolutely and as a ratio to the baselines,
@@ -28,6 +28,7 @@ const { values: args } = parseArgs({
     "kube-memory": { type: "boolean", default: false },
     node: { type: "string", default: process.execPath },
     "node-options": { type: "string" },
+    audit: { type: "boolean", default: false },
   },
 });
 
@@ -388,4 +389,5 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
   process.stdout.write(`${args.quick ? lines.slice(0, 2).join("\n") : lines.join("\n")}\n${summary}\n`);
 }
 
-await main();
+if (args.audit) await (await import("./audit.js")).runAuditBench(args.quick);
+else await main();

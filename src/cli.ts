@@ -26,6 +26,14 @@ function integer(min: number, max: number) {
   };
 }
 
+/** --audit-interval: a Go duration of at least one minute, in milliseconds. */
+function auditInterval(value: string): number {
+  const match = /^(\d+)(s|m|h)$/.exec(value.trim());
+  const ms = match ? Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000 }[match[2] as "s" | "m" | "h"] : NaN;
+  if (!(ms >= 60_000)) throw new InvalidArgumentError("expected a duration of at least 1m, such as 10m or 1h");
+  return ms;
+}
+
 /** A flag that can also be set as KUMA_GUARD_<FLAG_IN_CAPS>. */
 function flag(flags: string, description: string): Option {
   const option = new Option(flags, description);
@@ -55,6 +63,8 @@ program
   .addOption(flag("--client-cn <name>", "with --client-ca: the common name the client certificate must carry (e.g. the API server's)"))
   .addOption(flag("--shutdown-delay <seconds>", "on SIGTERM, keep serving this long with /readyz failing").argParser(integer(0, 3600)).default(5))
   .addOption(flag("--max-body <bytes>", "largest AdmissionReview accepted (413 above)").argParser(integer(1024, 1 << 30)).default(DEFAULT_MAX_BODY))
+  .addOption(flag("--audit-interval <duration>", "with --kube: audit the whole cluster this often (Go duration, e.g. 10m; one replica at a time, chosen with a Lease)").argParser(auditInterval))
+  .addOption(flag("--policy-reports", "with --audit-interval: write the audit's findings as wgpolicyk8s.io PolicyReports"))
   .addOption(flag("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
   .action(async (options) => {
     const logger = createLogger(options.logLevel);
@@ -72,6 +82,8 @@ program
     });
     namespaces = policies.current().settings.controlPlaneNamespaces;
     const catalog = await createCatalog(options, namespaces, logger);
+    const { auditServices } = await import("./audit/serve-options.js");
+    const startAudit = await auditServices(options, { inCluster: process.env.KUBERNETES_SERVICE_HOST !== undefined, logger, policy: policies.current, version: VERSION });
     running = await serve(
       {
         port: options.port,
@@ -85,7 +97,7 @@ program
         shutdownDelaySeconds: options.shutdownDelay,
         maxBody: options.maxBody,
       },
-      { logger, policy: policies.current, catalog },
+      { logger, policy: policies.current, catalog, ...(startAudit ? { startAudit } : {}) },
     );
     const server = running;
     const stop = () => {
@@ -149,6 +161,21 @@ program
       { paths, patches: options.patches, format: options.format, namespace: options.namespace },
       { policy, logger, version: VERSION, readStdin: () => readStream(process.stdin), stdout: process.stdout, stderr: process.stderr, env: process.env },
     );
+  });
+
+program
+  .command("audit")
+  .description("judge every ContainerPatch, Namespace and workload in the cluster (kubeconfig or in-cluster) with the webhook's rules; exit codes as check")
+  .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
+  .addOption(flag("--format <format>", "report format on stdout").choices(FORMATS).default("text"))
+  .addOption(new Option("--namespace <namespace>", "only objects in this namespace (default: all namespaces)"))
+  .addOption(new Option("--selector <selector>", "only objects with these labels (a label selector: app=web,tier!=db)"))
+  .addOption(flag("--page-size <objects>", "objects per list page").argParser(integer(1, 10_000)).default(500))
+  .addOption(flag("--log-level <level>", "log level (logs go to stderr)").choices(LOG_LEVELS).default("warn"))
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : EXIT_USAGE))
+  .action(async (options) => {
+    const { runAuditFromCli } = await import("./audit/command.js");
+    process.exitCode = await runAuditFromCli(options, createLogger(options.logLevel, 2));
   });
 
 program

@@ -279,7 +279,9 @@ describe("webhook entries: selectors, failure policies, timeouts, versions", () 
         const wanted = expected.kinds.map((kind) => KIND_RESOURCES[kind]!);
         const got = webhook.rules.flatMap((rule: any) =>
           rule.resources.map((resource: string) => {
-            assert.deepEqual(rule.operations, ["CREATE", "UPDATE"], `${where} operations (a DELETE is never denied)`);
+            // patch-in-use may deny deleting a ContainerPatch; no other DELETE is ever denied, so none other is sent.
+            const operations = resource === "containerpatches" ? ["CREATE", "UPDATE", "DELETE"] : ["CREATE", "UPDATE"];
+            assert.deepEqual(rule.operations, operations, `${where} operations`);
             assert.equal(rule.apiGroups.length, 1, `${where}: one API group per rule`);
             const spec = wanted.find((w) => w.resource === resource);
             assert.ok(spec, `${where}: unexpected resource ${resource}`);
@@ -486,9 +488,36 @@ describe("RBAC is least privilege", () => {
     test(label(dir), () => {
       const objects = render(dir);
       const policy = parse(readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT), "utf8")) as { spec: { controlPlaneNamespaces: string[] } };
-      assert.deepEqual(find(objects, "ClusterRole"), [], "no ClusterRole");
-      assert.deepEqual(find(objects, "ClusterRoleBinding"), [], "no ClusterRoleBinding");
-      const roles = find(objects, "Role");
+      // The references index and the audit: read-only, list/watch, no get of object contents by name.
+      // With the policy-reports component: the report writer's verbs on the report kinds only.
+      const reportWriters = withComponent("policy-reports").includes(dir) ? 1 : 0;
+      const clusterRoles = find(objects, "ClusterRole").filter((r) => r.metadata.name !== "kuma-guard-policy-reports");
+      assert.deepEqual(find(objects, "ClusterRole", "kuma-guard-policy-reports").map((r) => r.rules), reportWriters ? [[{ apiGroups: ["wgpolicyk8s.io"], resources: ["policyreports", "clusterpolicyreports"], verbs: ["get", "list", "create", "update", "delete"] }]] : []);
+      assert.deepEqual(clusterRoles.map((r) => [r.metadata.name, r.rules]), [
+        [
+          "kuma-guard-workload-reader",
+          [
+            { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+            { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+            { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["list", "watch"] },
+            { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
+            { apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["list"] },
+          ],
+        ],
+      ]);
+      const account = [{ kind: "ServiceAccount", name: "kuma-guard", namespace: NAMESPACE }];
+      assert.deepEqual(
+        find(objects, "ClusterRoleBinding").map((b) => [b.roleRef.name, b.subjects]).sort(),
+        [["kuma-guard-workload-reader", account], ...(reportWriters ? [["kuma-guard-policy-reports", account]] : [])].sort(),
+      );
+      // The audit's Lease, in kuma-guard's namespace only.
+      const lease = only(objects, "Role", "kuma-guard-audit-lease");
+      assert.equal(lease.metadata.namespace, NAMESPACE);
+      assert.deepEqual(lease.rules, [
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+        { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["kuma-guard-audit"], verbs: ["get", "update"] },
+      ]);
+      const roles = find(objects, "Role").filter((r) => r !== lease);
       assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), [...policy.spec.controlPlaneNamespaces].sort(), "one Role per control-plane namespace");
       for (const role of roles) {
         assert.deepEqual(role.rules, [{ apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["get", "list", "watch"] }]);

@@ -9,6 +9,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import request from "supertest";
 import { parse, parseAllDocuments } from "yaml";
+import { Registry } from "prom-client";
+import { createAuditMetrics } from "../src/metrics.js";
 import { createTestApp } from "./support/app.js";
 import { REPO_ROOT } from "./support/context.js";
 
@@ -74,6 +76,10 @@ async function liveFamilies(): Promise<Map<string, string>> {
   assert.equal(res.status, 200);
   const families = new Map<string, string>();
   for (const match of res.text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) families.set(match[1]!, match[2]!);
+  // The audit's metrics are registered only by serve --kube --audit-interval.
+  const audit = new Registry();
+  createAuditMetrics(audit);
+  for (const match of (await audit.metrics()).matchAll(/^# TYPE (\S+) (\S+)$/gm)) families.set(match[1]!, match[2]!);
   return families;
 }
 

@@ -4,7 +4,7 @@ import type { RoutedKind } from "./subjects.js";
 import type { AdmissionRequest } from "./types.js";
 import { ReviewAnalysis } from "../kuma/analysis.js";
 import { describeSubject } from "../kuma/model.js";
-import type { Subject } from "../kuma/model.js";
+import type { PatchReferences, Subject } from "../kuma/model.js";
 import { findingCode } from "../rules/types.js";
 import type { Action, Finding, Rule, RuleFinding } from "../rules/types.js";
 import type { Snapshot } from "../snapshot.js";
@@ -15,6 +15,8 @@ import type { Snapshot } from "../snapshot.js";
 export interface ReviewEnv {
   /** The policy and catalog in force, with what is derived from them. */
   snapshot: Snapshot;
+  /** The references index (--kube): patch-in-use reads it; without it the rule is inactive. */
+  references?: Omit<PatchReferences, "operation">;
   /** Called with each evaluated rule's duration (metrics); optional so `check` pays nothing. */
   onRuleTimed?: (ruleId: string, seconds: number) => void;
 }
@@ -51,11 +53,23 @@ export interface Verdict {
 
 const INJECTION_RULE = "sidecar-injection";
 
+/** The one rule that may deny a DELETE: of a ContainerPatch that workloads still reference. */
+const DENIES_DELETE = "patch-in-use";
+/** Its advisory says "could not check" (index not synced): never a deny on missing data, even with action deny. */
+const couldNotCheck = (finding: Finding): boolean => finding.ruleId === DENIES_DELETE && finding.severity === "advisory";
+
+/** The references index as a review of `operation` sees it, when there is one. */
+function referencesFor(env: ReviewEnv, operation: PatchReferences["operation"] | undefined): PatchReferences | undefined {
+  const references = env.references;
+  if (!references || !operation) return undefined;
+  return { operation, synced: () => references.synced(), users: (name) => references.users(name) };
+}
+
 /** Runs every applicable rule of the policy on one subject, with one analysis they share. Never throws. */
-export function evaluate(subject: Subject, env: ReviewEnv): Evaluation {
+export function evaluate(subject: Subject, env: ReviewEnv, operation?: PatchReferences["operation"]): Evaluation {
   const { snapshot, onRuleTimed } = env;
   const policy = snapshot.policy;
-  const ctx = new ReviewAnalysis(subject, snapshot);
+  const ctx = new ReviewAnalysis(subject, snapshot, referencesFor(env, operation));
   const decisions: Decision[] = [];
   const failures: RuleFailure[] = [];
   const notInjected = subject.target === "workload" && !ctx.injection.injected;
@@ -109,7 +123,8 @@ function capped(found: RuleFinding[]): RuleFinding[] {
 /**
  * The verdict for an admission request:
  * - kinds that are not routed are allowed unchecked;
- * - DELETE is never denied (deleting is how users fix things): oldObject is checked, denials become warnings;
+ * - DELETE is never denied (deleting is how users fix things): oldObject is checked, denials become warnings —
+ *   except patch-in-use's (a ContainerPatch that live workloads still reference);
  * - UPDATE ratchets: a finding already present in oldObject only warns, so a bad object can still be scaled;
  * - a Pod owned by a controller only warns: its template was checked on the controller;
  * - a rule that throws answers per the policy's onError.
@@ -121,13 +136,13 @@ export function review(request: AdmissionRequest, env: ReviewEnv, subject = subj
   const isDelete = request.operation === "DELETE";
 
   if (subject.target === "workload") verdict.checked = describeSubject(subject);
-  const { decisions, failures } = evaluate(subject, env);
+  const { decisions, failures } = evaluate(subject, env, request.operation);
   const preexisting = request.operation === "UPDATE" ? findingKeysOf(kind, request, env) : undefined;
   const warnOnly = isDelete || (subject.target === "workload" && subject.controlledBy !== undefined);
 
   for (const { finding, action } of decisions) {
     if (action === "audit") verdict.audits.push(finding);
-    else if (action === "warn" || warnOnly || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
+    else if (action === "warn" || (warnOnly && finding.ruleId !== DENIES_DELETE) || couldNotCheck(finding) || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
     else verdict.denials.push(finding);
   }
   verdict.failures = failures;

@@ -11,7 +11,7 @@ import type { PatchList, PatchSpecReading } from "./container-patch.js";
 import { injectionOf } from "./injection.js";
 import type { Injection } from "./injection.js";
 import type { KumaModel } from "./versions/index.js";
-import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Labels, Subject, WorkloadSubject } from "./model.js";
+import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Labels, PatchReferences, Subject, WorkloadSubject } from "./model.js";
 import { continueChain, isInjected, referencedPatchNames, simulateChain } from "./patch-simulation.js";
 import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulation.js";
 
@@ -106,6 +106,8 @@ export class ReviewAnalysis {
   constructor(
     readonly subject: Subject,
     private readonly inputs: ReviewInputs,
+    /** Which workloads name which patches (--kube), for the operation under review; undefined without an index. */
+    readonly references?: PatchReferences,
   ) {}
 
   get kuma(): KumaModel {
@@ -129,6 +131,16 @@ export class ReviewAnalysis {
     if (this.subject.target !== "workload") throw new Error(`${this.subject.kind} is not a workload`);
     const { template, meta } = this.subject;
     return (this.#injection ??= injectionOf(template.labels, meta.namespace, this.inputs.namespaceLabels(meta.namespace), this.settings.controlPlaneNamespaces));
+  }
+
+  /** A catalog patch, read (once per snapshot). */
+  catalogPatch(name: string): CatalogPatch | undefined {
+    return this.inputs.patch(name);
+  }
+
+  /** The catalog patches named, applied in order (once per snapshot and name list). */
+  catalogChain(names: readonly string[]): SimulatedChain {
+    return this.inputs.chain(names);
   }
 
   /** The ContainerPatch under review, its spec read totally. */

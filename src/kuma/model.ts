@@ -103,6 +103,25 @@ export interface KumaSettings {
   defaultContainerPatches: readonly string[];
 }
 
+/** The references index as one review sees it (src/audit/references.ts). */
+export interface PatchReferences {
+  /** The admission operation under review: only DELETE and UPDATE of a patch can break its users. */
+  readonly operation: "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+  /** False until every workload kind has been listed: nothing can be said then. */
+  synced(): boolean;
+  users(name: string): PatchUsers;
+}
+
+/** The workloads that name one ContainerPatch. */
+export interface PatchUsers {
+  /** Workloads without a controller that name the patch (their owned ReplicaSets, Jobs and Pods are not counted). */
+  total: number;
+  /** The first few, as "Deployment shop/web". */
+  first: readonly string[];
+  /** Each distinct list of names (Kuma's order) that contains the patch, how many workloads use it, and one of them. */
+  chains: readonly { names: readonly string[]; count: number; example: string }[];
+}
+
 /** "Deployment shop/web (pod template)" / "Pod shop/web" / "ContainerPatch kuma-system/p1". */
 export function describeSubject(subject: Subject): string {
   const id = `${subject.kind} ${subject.meta.namespace ? subject.meta.namespace + "/" : ""}${subject.meta.name}`;

@@ -10,6 +10,7 @@ import { patchContainer } from "./patch-container.js";
 import { patchUnknownField } from "./patch-unknown-field.js";
 import { patchPrivilege } from "./patch-privilege.js";
 import { patchEmpty } from "./patch-empty.js";
+import { patchInUse } from "./patch-in-use.js";
 import { workloadMissingPatch } from "./workload-missing-patch.js";
 import { workloadPatchList } from "./workload-patch-list.js";
 import { directAccess } from "./direct-access.js";
@@ -36,6 +37,7 @@ export const BUILT_IN_RULES: readonly AnyRule[] = [
   patchUnknownField,
   patchPrivilege,
   patchEmpty,
+  patchInUse,
   workloadMissingPatch,
   workloadPatchList,
   directAccess,

@@ -16,6 +16,8 @@ export type {
   Labels,
   NamespaceSubject,
   ObjectMeta,
+  PatchReferences,
+  PatchUsers,
   Severity,
   StoredContainerPatch,
   Subject,

@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { performance } from "node:perf_hooks";
 import { parseAdmissionReview } from "../admission/decode.js";
 import { review, subjectOf } from "../admission/review.js";
-import type { Verdict } from "../admission/review.js";
+import type { ReviewEnv, Verdict } from "../admission/review.js";
 import { internalErrorVerdict, toAdmissionReview } from "../admission/response.js";
 import type { AdmissionRequest } from "../admission/types.js";
 import type { CatalogSource } from "../catalog/types.js";
@@ -18,6 +18,8 @@ import { createBodyBudget, readBody } from "./body.js";
 export interface AppState {
   policy: Policy;
   catalog: CatalogSource;
+  /** --kube: which workloads reference which ContainerPatches (patch-in-use). */
+  references?: ReviewEnv["references"];
 }
 
 export interface AppDeps {
@@ -96,7 +98,7 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
       if (missing.length > 0) await state.catalog.resolve(namespaces, missing);
     }
     // Taken after the lookups: the patches they found are in the catalog's new generation.
-    return review(request, { snapshot: snapshotOf(state.policy, state.catalog), onRuleTimed }, subject);
+    return review(request, { snapshot: snapshotOf(state.policy, state.catalog), onRuleTimed, references: state.references }, subject);
   };
 
   /** Answers one AdmissionReview body, decoded as UTF-8 ("" when the request had none). */

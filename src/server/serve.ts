@@ -1,4 +1,4 @@
-import type { RequestListener, Server, ServerOptions, ServerResponse } from "node:http";
+import type { IncomingMessage, RequestListener, Server, ServerOptions, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { Server as HttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
@@ -81,6 +81,8 @@ export interface ServeDeps {
   catalog: CatalogSource;
   /** Extra readiness (e.g. the policy loaded); /readyz also needs the catalog synced and no drain. */
   ready?: () => boolean;
+  /** --kube: starts the references index and the background audit (src/audit/background.ts) with the metrics registry. */
+  startAudit?: (registry: Metrics["registry"]) => { references: AppState["references"]; status(): unknown; close(): Promise<void> };
 }
 
 export interface RunningServer {
@@ -104,7 +106,8 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace() }),
     certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
   });
-  const state = (): AppState => ({ policy: deps.policy(), catalog });
+  const audit = deps.startAudit?.(metrics.registry);
+  const state = (): AppState => ({ policy: deps.policy(), catalog, references: audit?.references });
   const appDeps = {
     logger,
     metrics,
@@ -165,7 +168,12 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
   let metricsDrainer: ReturnType<typeof trackConnections> | undefined;
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
-    metricsServer = createHttpServer(httpOptions, requireHost(createApp(appDeps, "metrics")));
+    const metricsApp = requireHost(createApp(appDeps, "metrics"));
+    // GET /audit (the last background audit) lives beside /metrics, never on the webhook port.
+    metricsServer = createHttpServer(httpOptions, (req: IncomingMessage, res: ServerResponse) => {
+      if (audit && req.method === "GET" && (req.url ?? "/").split("?")[0] === "/audit") return sendJson(res, 200, audit.status());
+      metricsApp(req, res);
+    });
     metricsServer.maxConnections = limits.maxConnections;
     answerProtocolErrors(metricsServer);
     metricsDrainer = trackConnections(metricsServer, () => draining);
@@ -183,7 +191,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     const results = await Promise.all([drainer.drain(graceMs), metricsDrainer?.drain(graceMs)]);
     if (results.some((r) => r?.forced)) logger.warn({ graceMs }, "draining: requests still running after the grace period were cut off");
     tls?.close();
-    await catalog.close();
+    await Promise.all([catalog.close(), audit?.close()]);
     logger.info("stopped");
   };
 
@@ -219,9 +227,13 @@ function requireCommonName(server: HttpsServer, commonName: string, logger: Logg
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {
+  sendJson(res, status, { error: message });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.statusCode = status;
   res.setHeader("Content-Type", "application/json; charset=utf-8");
-  res.end(JSON.stringify({ error: message }));
+  res.end(JSON.stringify(body));
 }
 
 /** RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without a Host header. */
