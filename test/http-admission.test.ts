@@ -28,7 +28,7 @@ function catalogWith(names: string[]): CatalogSource {
     )!,
   );
   const index = indexPatches(patches);
-  return { view: (ns) => viewOf(index, ns), synced: () => true, resolve: async () => {}, countsByNamespace: () => ({}), close: async () => {} };
+  return { view: (ns) => viewOf(index, ns), synced: () => true, resolve: async () => {}, countsByNamespace: () => ({}), generation: () => 0, close: async () => {} };
 }
 
 async function admit(object: KubeObject, options: Parameters<typeof admissionReview>[1] = {}, catalog?: CatalogSource) {

@@ -60,6 +60,7 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
   let loadedFingerprint: string | undefined;
   let lastLoadFailed = false;
   let isSynced = false;
+  let generation = 0;
   /** Patches per file of the last load, to keep a file's last good content across a bad edit. */
   let patchesByFile = new Map<string, StoredContainerPatch[]>();
   /** The first control-plane namespace of the latest view(): where UNSET patches are counted. */
@@ -129,6 +130,7 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
       }
     }
     const changed = !sameIndex(index, next);
+    if (changed) generation++;
     index = next;
     patchesByFile = nextByFile;
     loadedFingerprint = fingerprint;
@@ -187,6 +189,7 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
       return viewOf(mergedIndex(first), controlPlaneNamespaces);
     },
     synced: () => isSynced,
+    generation: () => generation,
     resolve: async () => {},
     countsByNamespace() {
       const counts: Record<string, number> = {};
