@@ -22,12 +22,19 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
     const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));
     const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
     if (!ctx.catalog.configured) {
-      return [advisory(fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuotedWithin(unique(names), MAX_MESSAGE)} exist`), path)];
+      return [advisory(fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuotedWithin([...new Set(names)], MAX_MESSAGE)} exist`), path)];
     }
-    const absent = unique(names.filter((name) => ctx.catalog.get(name) === undefined));
-    if (absent.length === 0) return [];
-    const missing = absent.filter((name) => isVerified(ctx.catalog, name));
-    const unverified = absent.filter((name) => !isVerified(ctx.catalog, name));
+    // One pass: each distinct name looked up once, sorted into missing (known) and unverified.
+    const seen = new Set<string>();
+    const missing: string[] = [];
+    const unverified: string[] = [];
+    for (const name of names) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      if (ctx.catalog.get(name) !== undefined) continue;
+      (isVerified(ctx.catalog, name) ? missing : unverified).push(name);
+    }
+    if (missing.length === 0 && unverified.length === 0) return [];
     const findings: RuleFinding[] = [];
     if (missing.length > 0) {
       const namespaces = ctx.settings.controlPlaneNamespaces.join(" or ") || "the control-plane namespace";
@@ -47,25 +54,26 @@ export const workloadMissingPatch: Rule<WorkloadSubject> = {
 };
 
 /**
- * Go's %q of the names, as many as fit in `room` characters; the rest counted. Each name is
- * quoted once and the longest prefix that fits found in one pass: linear in the names.
+ * Go's %q of the names, as many as fit in `room` characters; the rest counted. Names are
+ * quoted only until the room is used up: the work is bounded by the message, not the list.
  */
 export function goQuotedWithin(names: readonly string[], room: number): string {
-  const quoted = names.map((name) => JSON.stringify(name));
-  const full = quoted.reduce((length, q) => length + q.length, 1 + Math.max(0, quoted.length - 1) + 1); // [ + spaces + ]
-  if (full <= room) return `[${quoted.join(" ")}]`;
-  // "[" + the first `count` quoted names joined by " " + " ...] (+K more)"
-  let best = 0;
-  let length = 1;
-  for (let count = 1; count < quoted.length; count++) {
-    length += (count > 1 ? 1 : 0) + (quoted[count - 1] as string).length;
-    if (length + ` ...] (+${names.length - count} more)`.length > room) break;
-    best = count;
+  const quoted: string[] = [];
+  let length = 1; // "["
+  for (const name of names) {
+    const q = JSON.stringify(name);
+    length += (quoted.length > 0 ? 1 : 0) + q.length;
+    if (length > room) break;
+    quoted.push(q);
   }
-  if (best === 0) return `[${names.length} names]`;
-  return `[${quoted.slice(0, best).join(" ")} ...] (+${names.length - best} more)`;
-}
-
-function unique(names: readonly string[]): string[] {
-  return [...new Set(names)];
+  if (quoted.length === names.length && length + 1 <= room) return `[${quoted.join(" ")}]`;
+  // "[" + the first `count` quoted names + " ...] (+K more)": the longest prefix that fits.
+  let count = Math.min(quoted.length, names.length - 1);
+  let shown = quoted.slice(0, count).join(" ").length + 1;
+  while (count >= 1 && shown + ` ...] (+${names.length - count} more)`.length > room) {
+    shown -= (quoted[count - 1] as string).length + (count > 1 ? 1 : 0);
+    count--;
+  }
+  if (count === 0) return `[${names.length} names]`;
+  return `[${quoted.slice(0, count).join(" ")} ...] (+${names.length - count} more)`;
 }
