@@ -4,7 +4,7 @@ import type { CatalogView, StoredContainerPatch } from "../rules/types.js";
 export type LookupResult = "found" | "missing" | "error" | "skipped";
 
 /** Why a catalog file was left out (metric catalog_files_skipped{reason}). */
-export type SkipReason = "too_large" | "too_deep" | "unparsable" | "unreadable";
+export type SkipReason = "too_large" | "too_deep" | "too_slow" | "unparsable" | "unreadable";
 
 /** Where ContainerPatches come from: a directory, the Kubernetes API, or nothing. */
 export interface CatalogSource {
