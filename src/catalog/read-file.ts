@@ -55,3 +55,17 @@ export function catalogFileOf(text: string, file: string, defaultNamespace: stri
   }
   return { patches, problems };
 }
+
+/**
+ * The text of a manifest file, or an Error saying why it is not read: over the size limit, or
+ * nested deeper than the depth limit (checked before a YAML parser sees it). For `check`, so
+ * that it refuses exactly what the server's catalog refuses.
+ */
+export async function readManifestText(path: string): Promise<string> {
+  const { size } = await stat(path);
+  if (size > MAX_MANIFEST_FILE_BYTES) throw new Error(`${size} bytes, over the limit of ${MAX_MANIFEST_FILE_BYTES}`);
+  const text = await readFile(path, "utf8");
+  const deepLine = textDeeperThan(text);
+  if (deepLine !== undefined) throw new Error(`line ${deepLine}: nests deeper than ${MAX_NESTING_DEPTH} levels`);
+  return text;
+}
