@@ -121,6 +121,9 @@ function cases(): Case[] {
   return all;
 }
 
+/** A review slower than this is given up (the server is then restarted): the webhook's own timeout is 10 s at most. */
+const GIVE_UP_MS = 20_000;
+
 function post(port: number, body: string): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -128,6 +131,7 @@ function post(port: number, body: string): Promise<{ status: number; ms: number 
       res.resume();
       res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
     });
+    req.setTimeout(GIVE_UP_MS, () => req.destroy(new Error(`no answer within ${GIVE_UP_MS} ms`)));
     req.on("error", reject);
     req.end(body);
   });
@@ -163,8 +167,9 @@ async function startServer(options: Options, serveArgs: string[], env: NodeJS.Pr
 }
 
 async function stopServer(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGTERM")));
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  // SIGKILL: a server stuck in a review would not get to its SIGTERM handler.
+  await new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGKILL")));
 }
 
 /** Requests, one at a time, against --kube; a server that dies is reported and started again. */
@@ -191,7 +196,8 @@ async function requestCases(options: Options, print: (row: Row) => void): Promis
         await sleep(20); // let a stall that outlived the response show up in the histogram
         Object.assign(row, { status, ms, stallMs: (await server.monitor.read()).maxMs });
       } catch {
-        row.name += " (server crashed)";
+        row.name += server.child.exitCode === null ? ` (over ${GIVE_UP_MS / 1000} s)` : " (server crashed)";
+        row.ms = server.child.exitCode === null ? GIVE_UP_MS : NaN;
         await stopServer(server.child);
         server = await launch();
       }
@@ -234,7 +240,8 @@ async function fileCases(options: Options, print: (row: Row) => void): Promise<R
     {
       name: "catalog file: ContainerPatch spec nested 10,000 deep",
       file: "deep-spec.json",
-      text: () => JSON.stringify({ ...containerPatch("deep-spec"), spec: { sidecarPatch: [{ op: "add", path: "/x", value: "1", extra: JSON.parse("[".repeat(10_000) + "]".repeat(10_000)) }] } }),
+      text: () =>
+        JSON.stringify({ ...containerPatch("deep-spec"), spec: { sidecarPatch: [{ op: "add", path: "/x", value: "1", extra: "DEEP" }] } }).replace('"DEEP"', "[".repeat(10_000) + "]".repeat(10_000)),
     },
   ];
   try {
