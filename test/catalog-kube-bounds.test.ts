@@ -1,6 +1,7 @@
 // The live lookups of the --kube catalog are bounded: per request, in flight, and in time.
 // Each test reproduces a defect of issue 17 (5,000 names → 5,000 GETs, misses not remembered).
 import { test } from "node:test";
+import fc from "fast-check";
 import assert from "node:assert/strict";
 import { createKubeCatalog, MAX_LOOKUPS_IN_FLIGHT, MAX_LOOKUPS_PER_REQUEST } from "../src/catalog/kube.js";
 import { isVerified } from "../src/catalog/types.js";
@@ -64,4 +65,18 @@ test("concurrent requests share one GET per name and never hold more than MAX_LO
   assert.equal(api.count("get", "kuma-system", "shared"), 1);
   assert.ok(api.maxGetsInFlight <= MAX_LOOKUPS_IN_FLIGHT, `${api.maxGetsInFlight} GETs at once`);
   assert.equal(isVerified(catalog.view(CP), "shared"), false, "no answer: unverified, not missing");
+});
+
+test("property: no request makes more than MAX_LOOKUPS_PER_REQUEST GETs, whatever it names", async (t) => {
+  const { api, catalog } = await setUp(t, { missTtlMs: 0 });
+  for (let i = 0; i < 20; i++) api.put("kuma-system", `live-${i}`, "1", { silently: true });
+  const name = fc.oneof(fc.constantFrom(...names(20, "live"), "", " "), fc.stringMatching(/^[a-z0-9-]{1,12}$/));
+  await fc.assert(
+    fc.asyncProperty(fc.array(name, { maxLength: 300 }), fc.subarray(["kuma-system", "kong-mesh-system", "other"], { minLength: 1 }), async (requested, lookIn) => {
+      const before = api.count("get");
+      await catalog.resolve(lookIn, requested);
+      assert.ok(api.count("get") - before <= MAX_LOOKUPS_PER_REQUEST, `${api.count("get") - before} GETs`);
+    }),
+    { numRuns: 40 },
+  );
 });
