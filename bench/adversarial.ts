@@ -6,7 +6,7 @@
 // 50 ms, the event loop never blocked over 100 ms.
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -140,8 +140,11 @@ function post(port: number, body: string): Promise<{ status: number; ms: number 
 /** The server's event-loop monitor, over the IPC channel loop-monitor.ts opens. */
 function monitorOf(child: ChildProcess) {
   const ask = (command: "reset" | "read"): Promise<{ maxMs: number; rssMb: number }> =>
-    new Promise((resolve) => {
-      child.once("message", (answer) => resolve(answer as { maxMs: number; rssMb: number }));
+    new Promise((resolve, reject) => {
+      if (!child.connected) return reject(new Error("the server is gone"));
+      const onExit = () => reject(new Error("the server is gone"));
+      child.once("exit", onExit);
+      child.once("message", (answer) => (child.off("exit", onExit), resolve(answer as { maxMs: number; rssMb: number })));
       child.send({ command });
     });
   return { reset: () => ask("reset"), read: () => ask("read") };
@@ -218,24 +221,19 @@ async function fileCases(options: Options, print: (row: Row) => void): Promise<R
   const dir = join(options.dir, "adversarial-patches");
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "good.yaml"), JSON.stringify(containerPatch("good")));
-  const port = await options.freePort();
-  const child = await startServer(options, ["--patches", dir], process.env, port);
-  const monitor = monitorOf(child);
   const rows: Row[] = [];
+  const patchesOf = (bytes: number) => {
+    const docs: string[] = [];
+    for (let i = 0, length = 0; length < bytes; i++) {
+      const doc = JSON.stringify(containerPatch(`big-${i}`, 10));
+      docs.push(doc);
+      length += doc.length + 5;
+    }
+    return docs.join("\n---\n");
+  };
   const files: { name: string; file: string; text: () => string }[] = [
-    {
-      name: "catalog file: 7.5 MiB of ContainerPatches",
-      file: "big.yaml",
-      text: () => {
-        const docs: string[] = [];
-        for (let i = 0, bytes = 0; bytes < 7.5 * 1024 * 1024; i++) {
-          const doc = JSON.stringify(containerPatch(`big-${i}`, 10));
-          docs.push(doc);
-          bytes += doc.length + 5;
-        }
-        return docs.join("\n---\n");
-      },
-    },
+    { name: "catalog file: 7.5 MiB of ContainerPatches", file: "big.yaml", text: () => patchesOf(7.5 * 1024 * 1024) },
+    { name: "catalog file: 2.9 MiB of ContainerPatches", file: "big.yaml", text: () => patchesOf(2.9 * 1024 * 1024) },
     { name: "catalog file: JSON nested 100,000 deep", file: "deep.json", text: () => "[".repeat(100_000) + "]".repeat(100_000) },
     {
       name: "catalog file: ContainerPatch spec nested 10,000 deep",
@@ -244,20 +242,28 @@ async function fileCases(options: Options, print: (row: Row) => void): Promise<R
         JSON.stringify({ ...containerPatch("deep-spec"), spec: { sidecarPatch: [{ op: "add", path: "/x", value: "1", extra: "DEEP" }] } }).replace('"DEEP"', "[".repeat(10_000) + "]".repeat(10_000)),
     },
   ];
-  try {
-    for (const f of files) {
-      const text = f.text();
+  // A fresh server per file, started on the good file alone, so that each case stands alone.
+  for (const f of files) {
+    const text = f.text();
+    const port = await options.freePort();
+    const child = await startServer(options, ["--patches", dir], process.env, port);
+    const monitor = monitorOf(child);
+    const row: Row = { name: f.name, bytes: Buffer.byteLength(text), status: 0, ms: NaN, stallMs: NaN };
+    try {
       await monitor.reset();
       writeFileSync(join(dir, f.file), text);
       await sleep(3000); // the watcher's debounce, the reload, and time for a stall to show
       const { maxMs, rssMb } = await monitor.read();
       const { status, ms } = await post(port, review(POD, "shop", pod({ "kuma.io/container-patches": "good" })));
-      const row = { name: f.name, bytes: Buffer.byteLength(text), status, ms, stallMs: maxMs, rssMb };
-      rows.push(row);
-      print(row);
+      Object.assign(row, { status, ms, stallMs: maxMs, rssMb });
+    } catch {
+      row.name += child.exitCode === null && child.signalCode === null ? " (no answer)" : " (server crashed)";
+    } finally {
+      await stopServer(child);
+      rmSync(join(dir, f.file), { force: true });
     }
-  } finally {
-    await stopServer(child);
+    rows.push(row);
+    print(row);
   }
   return rows;
 }
