@@ -3,9 +3,10 @@
 // watches from the list's resourceVersion and re-lists on 410 Gone. Around it, what the
 // library leaves to its user: paged lists with a deadline, reconnecting with capped, jittered
 // backoff after an error (ListWatch stops on any error but 410), bookmarks (it never asks for
-// them: requested in the watch path), a stalled or at-once-closing watch (it would wait forever
+// them: the watch wrapper below does), a stalled or at-once-closing watch (it would wait forever
 // or reconnect in a tight loop), and a stop() during connect (it cannot abort a watch whose
-// headers have not arrived). test/catalog-kube.test.ts covers each of these.
+// headers have not arrived). test/catalog-kube.test.ts covers paging, backoff, bookmarks and
+// both kinds of 410 against the library; the stall guard needs minutes and is not tested.
 //
 // @kubernetes/client-node costs ~80 MB of RSS when imported (measured: 39 MB → 118 MB on
 // Node 20), so it is only imported here, inside the async factory; the type imports below are
