@@ -1,4 +1,4 @@
-// npm run bench [-- --quick | --soak SECONDS | --kube-memory | --audit (bench/audit.ts)] [--node PATH] [--node-options="FLAGS"]
+// npm run bench [-- --quick | --soak SECONDS | --kube-memory | --adversarial | --audit (bench/audit.ts)] [--node PATH] [--node-options="FLAGS"]
 // Measures kuma-guard over HTTPS against two baselines started in the same run with the
 // same TLS settings: a bare node:https server (the limit) and an express 5 app (the
 // framework floor). Every figure is reported absolutely and as a ratio to the baselines,
@@ -19,6 +19,7 @@ import { containerPatch, patchName, scenarios } from "./scenarios.js";
 import type { Scenario } from "./scenarios.js";
 import { quantile, round, slope } from "./stats.js";
 import { FakeKubeApi } from "../test/support/fake-kube-api.js";
+import { runAdversarial } from "./adversarial.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const { values: args } = parseArgs({
@@ -26,6 +27,7 @@ const { values: args } = parseArgs({
     quick: { type: "boolean", default: false },
     soak: { type: "string" },
     "kube-memory": { type: "boolean", default: false },
+    adversarial: { type: "boolean", default: false },
     node: { type: "string", default: process.execPath },
     "node-options": { type: "string" },
     audit: { type: "boolean", default: false },
@@ -290,6 +292,7 @@ async function main(): Promise<void> {
   try {
     if (args.soak) return await soak(Number(args.soak), env);
     if (args["kube-memory"]) return await kubeMemory(env);
+    if (args.adversarial) return await runAdversarial({ node: args.node ?? process.execPath, nodeOptions: guardNodeOptions, dir: env.dir, freePort });
     const all = scenarios();
     const targets = await startAll(env, all[0]!.body);
     // The 1 MiB scenario is where kuma-guard's heap cap costs most: the same express app under

@@ -8,7 +8,7 @@ export interface Scenario {
   rate: number;
 }
 
-function review(kind: { group: string; version: string; kind: string }, namespace: string, object: unknown): string {
+export function review(kind: { group: string; version: string; kind: string }, namespace: string, object: unknown): string {
   return JSON.stringify({
     apiVersion: "admission.k8s.io/v1",
     kind: "AdmissionReview",
@@ -141,9 +141,9 @@ function largeDeployment() {
   return deployment("batch", kumaAnnotations, containers);
 }
 
-const POD = { group: "", version: "v1", kind: "Pod" };
-const DEPLOYMENT = { group: "apps", version: "v1", kind: "Deployment" };
-const CONTAINER_PATCH = { group: "kuma.io", version: "v1alpha1", kind: "ContainerPatch" };
+export const POD = { group: "", version: "v1", kind: "Pod" };
+export const DEPLOYMENT = { group: "apps", version: "v1", kind: "Deployment" };
+export const CONTAINER_PATCH = { group: "kuma.io", version: "v1alpha1", kind: "ContainerPatch" };
 
 export function scenarios(): Scenario[] {
   return [

@@ -1,7 +1,7 @@
 // `kuma-guard check`: the webhook's rules over manifest files, for CI and Helm output.
 // Reads every input first (ContainerPatches in it join the catalog), then runs each routed
 // document through review() as a CREATE, the same path the server takes, and prints one report.
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { review } from "./admission/review.js";
 import { routeOf, toSubject } from "./admission/subjects.js";
 import type { AdmissionRequest } from "./admission/types.js";
@@ -12,6 +12,7 @@ import type { CatalogView, Labels, StoredContainerPatch } from "./kuma/model.js"
 import { createSnapshot } from "./snapshot.js";
 import type { NamespaceLabels } from "./snapshot.js";
 import { readManifests, toStoredPatch } from "./manifests.js";
+import { readManifestText } from "./catalog/read-file.js";
 import type { ManifestDocument, ManifestError } from "./manifests.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
@@ -216,7 +217,7 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
     if (seen.has(file)) return;
     seen.add(file);
     try {
-      sources.push({ file, text: await readFile(file, "utf8") });
+      sources.push({ file, text: await readManifestText(file) });
     } catch (e) {
       errors.push(`${file}: cannot be read: ${fsMessage(e)}`);
     }

@@ -50,3 +50,76 @@ export function pathDeeperThan(value: unknown, max: number = MAX_NESTING_DEPTH):
     return path || "(root)";
   }
 }
+
+/**
+ * The first line at which YAML or JSON `text` may nest deeper than `max` levels, or undefined.
+ * A linear scan run before parsing: the yaml library recurses once per level, costs time
+ * quadratic in the depth of a document and overflows the stack near 1,000 levels (2 KB of
+ * `- - - …`). It counts flow brackets outside quoted strings and comments; in block style a
+ * line is one level per `- ` or `? ` and one for a mapping key, below the nearest less-indented
+ * line. It may over-count a little (a literal block's indentation) and under-count a sequence
+ * written at its key's indentation; pathDeeperThan() gives the exact answer after parsing.
+ */
+export function textDeeperThan(text: string, max: number = MAX_NESTING_DEPTH): number | undefined {
+  let flow = 0;
+  let line = 1;
+  /** Open block lines: their indentation and the depth their children start from. */
+  const open: { indent: number; depth: number }[] = [];
+  let base = 0;
+  let i = 0;
+  while (i < text.length) {
+    let lineIndent: number | undefined;
+    if (flow === 0) {
+      let indent = 0;
+      while (text[i + indent] === " ") indent++;
+      const first = text[i + indent];
+      if (first !== undefined && first !== "\n" && first !== "\r" && first !== "#") {
+        while (open.length > 0 && open[open.length - 1]!.indent >= indent) open.pop();
+        base = open.length > 0 ? open[open.length - 1]!.depth : 0;
+        lineIndent = indent;
+        i += indent;
+      }
+    }
+    let depth = base;
+    let sawKey = false;
+    let atToken = true; // a quote or comment starts only where a token may start
+    for (; i < text.length && text[i] !== "\n"; i++) {
+      const c = text[i];
+      if (c === '"' && atToken) {
+        for (i++; i < text.length && text[i] !== '"'; i++) {
+          if (text[i] === "\\") i++;
+          else if (text[i] === "\n") line++;
+        }
+        atToken = false;
+        continue;
+      }
+      if (c === "'" && atToken) {
+        for (i++; i < text.length; i++) {
+          if (text[i] === "'" && text[i + 1] === "'") i++;
+          else if (text[i] === "'") break;
+          else if (text[i] === "\n") line++;
+        }
+        atToken = false;
+        continue;
+      }
+      if (c === "#" && atToken) {
+        while (i + 1 < text.length && text[i + 1] !== "\n") i++;
+        continue;
+      }
+      const spaced = text[i + 1] === " " || text[i + 1] === "\n" || text[i + 1] === "\r" || text[i + 1] === undefined;
+      if (c === "[" || c === "{") flow++;
+      else if ((c === "]" || c === "}") && flow > 0) flow--;
+      else if (flow === 0 && (c === "-" || c === "?") && atToken && spaced) depth++;
+      else if (flow === 0 && c === ":" && !sawKey && spaced) {
+        sawKey = true;
+        depth++;
+      }
+      if (depth + flow > max) return line;
+      atToken = c === " " || c === "\t" || c === "[" || c === "{" || c === "," || c === ":" || c === "-" || c === "?";
+    }
+    if (lineIndent !== undefined) open.push({ indent: lineIndent, depth });
+    i++; // the newline
+    line++;
+  }
+  return undefined;
+}

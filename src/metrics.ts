@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { Metric } from "prom-client";
+import type { LookupResult, SkipReason } from "./catalog/types.js";
 
 // Every metric kuma-guard exports, in one place. Label values are bounded: routed kinds
 // (else "other"), operations, decisions, reasons and rule ids from the policy — never
@@ -17,7 +18,14 @@ export type RejectReason = "body_too_large" | "malformed" | "method";
 
 /** What the catalog and TLS gauges read at scrape time. */
 export interface MetricsProbes {
-  catalog?: () => { synced: boolean; countsByNamespace: Record<string, number> };
+  catalog?: () => {
+    synced: boolean;
+    countsByNamespace: Record<string, number>;
+    /** Live lookups so far by result (CatalogSource.lookupCounts, --kube only). */
+    lookups?: Readonly<Record<LookupResult, number>>;
+    /** Files left out now, by reason (CatalogSource.skippedFiles, --patches only). */
+    skippedFiles?: Readonly<Record<SkipReason, number>>;
+  };
   /** Expiry of the serving certificate, Unix seconds; undefined without TLS. */
   certificateExpiry?: () => number | undefined;
 }
@@ -89,6 +97,27 @@ export function createMetrics(probes: MetricsProbes = {}, registry = new Registr
     registers: [registry],
     collect() {
       this.set(probes.catalog?.().synced === false ? 0 : 1);
+    },
+  });
+  // Both read at scrape time from counts the catalog keeps: no sample for a catalog without them.
+  new Counter({
+    name: `${prefix}kube_lookups_total`,
+    help: "Live GETs of a ContainerPatch the watch had not delivered (--kube), by result: found, missing, error, skipped (over the per-request cap).",
+    labelNames: ["result"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [result, count] of Object.entries(probes.catalog?.().lookups ?? {})) this.inc({ result }, count);
+    },
+  });
+  new Gauge({
+    name: `${prefix}catalog_files_skipped`,
+    help: "Files of the --patches directory left out of the catalog now, by reason: too_large, too_deep, too_slow, unparsable, unreadable.",
+    labelNames: ["reason"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [reason, count] of Object.entries(probes.catalog?.().skippedFiles ?? {})) this.set({ reason }, count);
     },
   });
   // Without TLS, or before the certificate is read, no sample at all: a prom-client gauge

@@ -1,10 +1,9 @@
 // The ContainerPatch catalog read from a local directory (`--patches DIR`): YAML/JSON files,
 // typically a mounted ConfigMap, re-read when they change.
-import { readFile } from "node:fs/promises";
-import { readManifests, toStoredPatch } from "../manifests.js";
 import type { CatalogView, StoredContainerPatch } from "../kuma/model.js";
 import { viewOf } from "./types.js";
-import type { CatalogSource, PatchIndex } from "./types.js";
+import type { CatalogSource, PatchIndex, SkipReason } from "./types.js";
+import { createFileReader } from "./file-reader.js";
 import { createChangeWatcher } from "../watch.js";
 import { fingerprintOf, listManifestFiles } from "./watch-files.js";
 import type { Logger, TreeFile } from "./watch-files.js";
@@ -26,6 +25,8 @@ export interface DirectoryCatalogOptions {
   pollIntervalMs?: number;
   /** Quiet time before a burst of fs.watch events turns into one reload (default 100 ms). */
   debounceMs?: number;
+  /** Limits of the file reader (defaults: READ_DEADLINE_MS, READ_HEAP_MB). */
+  reader?: { deadlineMs?: number; heapMb?: number };
 }
 
 export interface DirectoryCatalog extends CatalogSource {
@@ -42,60 +43,50 @@ export interface DirectoryCatalog extends CatalogSource {
  */
 const UNSET_NAMESPACE = "";
 
-/** A manifest larger than this is not a ContainerPatch collection (a ConfigMap holds at most 1 MiB). */
-const MAX_FILE_BYTES = 8 * 1024 * 1024;
-
 type MutableIndex = Map<string, Map<string, StoredContainerPatch>>;
+
+/** What the catalog holds of one file: the reading of its current version, and the patches it contributes. */
+interface FileState {
+  version: string;
+  skipped?: SkipReason;
+  /** The file's patches, or its last good ones while it is skipped. */
+  patches: StoredContainerPatch[];
+}
 
 /**
  * Loads every .yaml/.yml/.json file under `dir` (recursively, multi-document, Lists expanded) and
- * keeps the kuma.io ContainerPatches. A file that does not parse is logged and skipped (its last
- * good content is kept when there was one); other documents are logged and skipped. Patches in any
- * namespace are kept, the view exposes only the control-plane namespaces, as Kuma does.
- * A directory that cannot be read leaves the last good catalog in place.
+ * keeps the kuma.io ContainerPatches. Files are read in a worker thread (file-reader.ts), and only
+ * when they changed, so each problem is logged once per change of its file. A file that is too
+ * large, too deep, too slow to read or does not parse is skipped (skippedFiles() by reason) and
+ * keeps its last good patches when it had some; other documents are logged and skipped.
+ * Patches in any namespace are kept, the view exposes only the control-plane namespaces, as Kuma
+ * does. A directory that cannot be read leaves the last good catalog in place.
  */
 export function createDirectoryCatalog(options: DirectoryCatalogOptions): DirectoryCatalog {
   const { dir, logger } = options;
+  const reader = createFileReader(options.reader);
   let index: MutableIndex = new Map();
-  let generation = 0; // bumped whenever `index` is replaced
   let loadedFingerprint: string | undefined;
   let lastLoadFailed = false;
   let isSynced = false;
-  /** Patches per file of the last load, to keep a file's last good content across a bad edit. */
-  let patchesByFile = new Map<string, StoredContainerPatch[]>();
+  let generation = 0;
+  let fileStates = new Map<string, FileState>();
   /** The first control-plane namespace of the latest view(): where UNSET patches are counted. */
   let lastDefaultNamespace: string | undefined;
   let memo: { index: MutableIndex; defaultNamespace: string; merged: PatchIndex } | undefined;
 
-  const readFileSafely = async (file: TreeFile): Promise<string | undefined> => {
-    try {
-      const buffer = await readFile(file.path);
-      if (buffer.length > MAX_FILE_BYTES) {
-        logger.warn({ file: file.name, bytes: buffer.length }, `${file.name}: larger than ${MAX_FILE_BYTES} bytes; skipped`);
-        return undefined;
-      }
-      return buffer.toString("utf8");
-    } catch (e) {
-      logger.warn({ err: e, file: file.name }, `${file.name}: cannot be read; skipped`);
-      return undefined;
+  /** The state of a file whose version changed: read it, and say what happened once. */
+  const readChanged = async (file: TreeFile, previous: FileState | undefined): Promise<FileState> => {
+    const reading = await reader.read(file.path, UNSET_NAMESPACE);
+    if (reading.patches) {
+      for (const problem of reading.problems) logger.warn({ file: file.name, line: problem.line }, `${file.name}:${problem.line ?? 1}: ${problem.message}`);
+      return { version: file.version, patches: reading.patches };
     }
-  };
-
-  const patchesOf = (file: TreeFile, text: string): StoredContainerPatch[] => {
-    const { documents, errors } = readManifests(text, file.name);
-    for (const e of errors) logger.warn({ file: e.file, line: e.line }, `${e.file}:${e.line ?? 1}: ${e.message}`);
-    const previous = patchesByFile.get(file.name);
-    if (errors.length > 0 && previous) {
-      logger.warn({ file: file.name }, `${file.name}: keeping its last good ContainerPatches until the file is fixed`);
-      return previous;
-    }
-    const patches: StoredContainerPatch[] = [];
-    for (const doc of documents) {
-      const patch = toStoredPatch(doc.object, UNSET_NAMESPACE);
-      if (patch) patches.push(patch);
-      else logger.warn({ file: doc.file, line: doc.line }, `${doc.file}:${doc.line}: not a kuma.io ContainerPatch with a name; skipped`);
-    }
-    return patches;
+    const where = reading.line === undefined ? file.name : `${file.name}:${reading.line}`;
+    logger.warn({ file: file.name, line: reading.line, reason: reading.skipped }, `${where}: ${reading.message} (file skipped: ${reading.skipped})`);
+    const kept = previous?.patches ?? [];
+    if (kept.length > 0) logger.warn({ file: file.name }, `${file.name}: keeping its last good ContainerPatches (${kept.length}) until the file is fixed`);
+    return { version: file.version, skipped: reading.skipped, patches: kept };
   };
 
   const load = async (): Promise<void> => {
@@ -110,16 +101,19 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
     lastLoadFailed = false;
     const fingerprint = fingerprintOf(files);
     if (fingerprint === loadedFingerprint) return;
-    const nextByFile = new Map<string, StoredContainerPatch[]>();
-    for (const file of files) {
-      const text = await readFileSafely(file);
-      const patches = text === undefined ? patchesByFile.get(file.name) : patchesOf(file, text);
-      if (patches) nextByFile.set(file.name, patches);
+    const nextStates = new Map<string, FileState>();
+    try {
+      for (const file of files) {
+        const previous = fileStates.get(file.name);
+        nextStates.set(file.name, previous?.version === file.version ? previous : await readChanged(file, previous));
+      }
+    } finally {
+      await reader.close(); // loads are rare: no idle worker holding memory between them
     }
     const next: MutableIndex = new Map();
     const origin = new Map<string, string>();
-    for (const [file, patches] of nextByFile) {
-      for (const patch of patches) {
+    for (const [file, state] of nextStates) {
+      for (const patch of state.patches) {
         const byName = next.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
         const key = `${patch.namespace}/${patch.name}`;
         const first = origin.get(key);
@@ -130,12 +124,13 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
       }
     }
     const changed = !sameIndex(index, next);
+    if (changed) generation++;
     index = next;
-    generation++;
-    patchesByFile = nextByFile;
+    fileStates = nextStates;
     loadedFingerprint = fingerprint;
     isSynced = true;
-    logger.info({ dir, files: files.length, patches: origin.size }, "ContainerPatch directory loaded");
+    const skipped = [...nextStates.values()].filter((state) => state.skipped !== undefined).length;
+    logger.info({ dir, files: files.length, skipped, patches: origin.size }, "ContainerPatch directory loaded");
     if (changed) options.onChange?.();
   };
 
@@ -188,8 +183,13 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
       lastDefaultNamespace = first;
       return viewOf(mergedIndex(first), controlPlaneNamespaces);
     },
-    generation: () => generation,
     synced: () => isSynced,
+    generation: () => generation,
+    skippedFiles() {
+      const counts: Record<SkipReason, number> = { too_large: 0, too_deep: 0, too_slow: 0, unparsable: 0, unreadable: 0 };
+      for (const state of fileStates.values()) if (state.skipped !== undefined) counts[state.skipped]++;
+      return counts;
+    },
     resolve: async () => {},
     countsByNamespace() {
       const counts: Record<string, number> = {};

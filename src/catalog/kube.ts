@@ -1,16 +1,21 @@
-// The ContainerPatch catalog from the Kubernetes API (`--kube`): list + watch
-// containerpatches.kuma.io/v1alpha1 in each control-plane namespace, the way client-go's
-// reflector does (list, watch from the list's resourceVersion, re-list on 410 Gone).
+// The ContainerPatch catalog from the Kubernetes API (`--kube`): @kubernetes/client-node's
+// informer (ListWatch) per control-plane namespace lists containerpatches.kuma.io/v1alpha1,
+// watches from the list's resourceVersion and re-lists on 410 Gone. Around it, what the
+// library leaves to its user: paged lists with a deadline, reconnecting with capped, jittered
+// backoff after an error (ListWatch stops on any error but 410), bookmarks (it never asks for
+// them: the watch wrapper below does), a stalled or at-once-closing watch (it would wait forever
+// or reconnect in a tight loop), and a stop() during connect (it cannot abort a watch whose
+// headers have not arrived). test/catalog-kube.test.ts covers paging, backoff, bookmarks and
+// both kinds of 410 against the library; the stall guard needs minutes and is not tested.
 //
 // @kubernetes/client-node costs ~80 MB of RSS when imported (measured: 39 MB → 118 MB on
 // Node 20), so it is only imported here, inside the async factory; the type imports below are
 // erased at compile time.
-import { setTimeout as sleep } from "node:timers/promises";
-import type { ConfigurationOptions, CustomObjectsApi, KubeConfig, ObservableMiddleware, RequestContext, ResponseContext } from "@kubernetes/client-node";
+import type { ConfigurationOptions, CustomObjectsApi, KubeConfig, KubernetesListObject, KubernetesObject, ObservableMiddleware, RequestContext, ResponseContext, Watch } from "@kubernetes/client-node";
 import { isPlainObject, toStoredPatch } from "../manifests.js";
 import type { StoredContainerPatch } from "../kuma/model.js";
 import { viewOf } from "./types.js";
-import type { CatalogSource } from "./types.js";
+import type { CatalogSource, LookupResult } from "./types.js";
 import type { Logger } from "./watch-files.js";
 
 export type { Logger } from "./watch-files.js";
@@ -23,12 +28,14 @@ export interface KubeCatalogOptions {
   kubeConfig?: KubeConfig;
   /** Reconnect delays: exponential from initialMs, capped at maxMs, jittered (defaults 500 ms, 30 s). */
   backoff?: { initialMs?: number; maxMs?: number };
-  /** Time allowed for one live GET in resolve() (default 2000 ms: admission has a 10 s budget in all). */
+  /** Time one resolve() may wait for its live GETs, queueing included (default 2000 ms). */
   getTimeoutMs?: number;
   /** Time allowed for one list page (default 30 s). */
   listTimeoutMs?: number;
   /** Server-side watch timeout; default random in [300, 600) s like client-go, so watches rotate. */
   watchTimeoutSeconds?: number;
+  /** How long a 404 or a failed live GET is remembered (default 10 s). */
+  missTtlMs?: number;
 }
 
 // Kuma: pkg/plugins/resources/k8s/native/api/v1alpha1/container_patch.go
@@ -40,15 +47,25 @@ const LIST_PAGE_SIZE = 500;
 /** A watch silent for its server timeout plus this long is presumed dead (half-open TCP) and restarted. */
 const WATCH_STALL_GRACE_MS = 60_000;
 
-type Outcome = { gone: boolean; events: number; error?: unknown };
+/**
+ * Live GETs one resolve() (one admission request) may start. A workload needs its patches
+ * fetched live only when it is applied together with them (the watch is a moment behind);
+ * 8 covers such an apply, and 5,000 names in one Pod cost 8 calls, not 5,000.
+ */
+export const MAX_LOOKUPS_PER_REQUEST = 8;
+/** Live GETs in flight across all requests: the API server's per-client fairness is not ours to test. */
+export const MAX_LOOKUPS_IN_FLIGHT = 8;
+/** Lookups waiting for a slot; beyond this they are skipped (unverified) rather than queued. */
+const MAX_LOOKUPS_QUEUED = 64;
+/** Misses and failures remembered (oldest forgotten first): bounded memory for made-up names. */
+const MAX_REMEMBERED = 4096;
+
+type Remembered = { result: "missing" | "error"; until: number };
 
 /**
  * Lists and watches ContainerPatches in every namespace of `namespaces`; keeps only name, namespace
- * and the two patch lists. synced() turns true once every namespace has been listed. A watch that
- * ends is resumed from the last resourceVersion seen (ADDED/MODIFIED/DELETED/BOOKMARK); an
- * expired resourceVersion (410 Gone, as HTTP status or ERROR event) triggers a full re-list;
- * failures are retried with capped, jittered exponential backoff. Nothing here throws after the
- * factory returns; errors are logged.
+ * and the two patch lists. synced() turns true once every namespace has been listed. Nothing
+ * here throws after the factory returns; errors are logged.
  */
 export async function createKubeCatalog(options: KubeCatalogOptions): Promise<CatalogSource> {
   const k8s = await import("@kubernetes/client-node");
@@ -62,17 +79,22 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       return config;
     })();
   const api: CustomObjectsApi = kubeConfig.makeApiClient(k8s.CustomObjectsApi);
-  const watcher = new k8s.Watch(kubeConfig);
+  const watch = new k8s.Watch(kubeConfig);
   const initialMs = options.backoff?.initialMs ?? 500;
   const maxMs = options.backoff?.maxMs ?? 30_000;
   const getTimeoutMs = options.getTimeoutMs ?? 2000;
   const listTimeoutMs = options.listTimeoutMs ?? 30_000;
+  const missTtlMs = options.missTtlMs ?? 10_000;
 
   const index = new Map<string, Map<string, StoredContainerPatch>>();
-  let generation = 0; // bumped on every change of `index`
+  let generation = 0;
   const listed = new Set<string>();
   const closing = new AbortController();
   const inFlight = new Map<string, Promise<boolean>>();
+  const remembered = new Map<string, Remembered>();
+  const lookups: Record<LookupResult, number> = { found: 0, missing: 0, error: 0, skipped: 0 };
+  let running = 0;
+  const waiting: (() => void)[] = [];
 
   /**
    * Runs an API call that is aborted after `ms` or on close(). The deadline is a timer that
@@ -119,7 +141,15 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
     generation++;
   };
 
-  const list = async (namespace: string): Promise<string> => {
+  const forget = (namespace: string, object: unknown): void => {
+    const metadata = isPlainObject(object) ? object["metadata"] : undefined;
+    const name = isPlainObject(metadata) ? metadata["name"] : undefined;
+    if (typeof name === "string" && index.get(namespace)?.delete(name)) generation++;
+  };
+
+  /** Every page of a namespace's list; the list then is the truth (drops what a missed DELETED left). */
+  const list = async (namespace: string): Promise<KubernetesListObject<KubernetesObject>> => {
+    const items: KubernetesObject[] = [];
     const byName = new Map<string, StoredContainerPatch>();
     let resourceVersion = "";
     let token: string | undefined;
@@ -131,186 +161,218 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       const metadata = isPlainObject(body["metadata"]) ? body["metadata"] : {};
       for (const item of Array.isArray(body["items"]) ? body["items"] : []) {
         const patch = isPlainObject(item) ? toStoredPatch(item, namespace) : undefined;
-        if (patch) byName.set(patch.name, { ...patch, namespace });
+        if (!patch) continue;
+        byName.set(patch.name, { ...patch, namespace });
+        items.push(item as KubernetesObject);
       }
       resourceVersion = typeof metadata["resourceVersion"] === "string" ? metadata["resourceVersion"] : "";
       token = typeof metadata["continue"] === "string" && metadata["continue"] !== "" ? metadata["continue"] : undefined;
     } while (token !== undefined && !closing.signal.aborted);
-    index.set(namespace, byName); // the list is the truth: drops anything a missed DELETED left behind
+    index.set(namespace, byName);
     generation++;
+    listed.add(namespace);
     logger.info({ namespace, patches: byName.size, resourceVersion }, "ContainerPatches listed");
-    return resourceVersion;
+    return { apiVersion: `${GROUP}/${VERSION}`, kind: "ContainerPatchList", metadata: { resourceVersion }, items };
   };
 
-  const watchOnce = (namespace: string, from: string, onVersion: (rv: string) => void): Promise<Outcome> =>
-    new Promise<Outcome>((resolve) => {
-      let events = 0;
-      let gone = false;
-      let failure: unknown;
-      let controller: AbortController | undefined;
-      let abortWanted = false;
-      let finished = false;
-      // Watch.watch() hands out its AbortController only once the response headers arrived, so
-      // ending a watch (ERROR event, stall, close) also settles this promise directly.
-      const abort = (): void => {
-        abortWanted = true;
-        controller?.abort();
-        finish(undefined);
-      };
-      const timeoutSeconds = options.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
-      let stall: NodeJS.Timeout | undefined;
-      const armStallTimer = (): void => {
-        if (stall) clearTimeout(stall);
-        stall = setTimeout(() => {
-          failure = new Error(`no watch event for ${timeoutSeconds} s past the server timeout`);
-          abort();
+  const informers = namespaces.map((namespace) => {
+    const timeoutSeconds = options.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
+    let failures = 0;
+    let retry: NodeJS.Timeout | undefined;
+    let lastPhase: "list" | "watch" = "list";
+
+    /**
+     * The library's Watch, with what ListWatch lacks: a stall timer, a stream that ends
+     * without a single event reported as an error (so it backs off instead of spinning), and
+     * an abort of a watch that connects after close().
+     */
+    const guardedWatch = {
+      watch: async (path: string, query: Record<string, unknown>, onEvent: (type: string, object: unknown, raw: unknown) => void, done: (err: unknown) => void) => {
+        lastPhase = "watch";
+        let events = 0;
+        let finished = false;
+        let controller: AbortController | undefined;
+        const finish = (err: unknown): void => {
+          if (finished) return;
+          finished = true;
+          clearTimeout(stall);
+          closing.signal.removeEventListener("abort", abort);
+          if (closing.signal.aborted) return; // ListWatch is stopped: nothing to tell it
+          done(err ?? failure ?? (events === 0 ? new Error("the watch closed without a single event") : null));
+        };
+        const abort = (): void => {
+          controller?.abort();
+          finish(null);
+        };
+        let stall = setTimeout(() => {
+          controller?.abort();
+          finish(new Error(`no watch event for ${timeoutSeconds} s past the server timeout`));
         }, timeoutSeconds * 1000 + WATCH_STALL_GRACE_MS);
         stall.unref();
-      };
-      function finish(err: unknown): void {
-        if (finished) return;
-        finished = true;
-        if (stall) clearTimeout(stall);
-        closing.signal.removeEventListener("abort", abort);
-        if (statusCodeOf(err) === 410) gone = true;
-        resolve({ gone, events, error: gone ? undefined : (failure ?? (abortWanted ? undefined : (err ?? undefined))) });
-      }
-      closing.signal.addEventListener("abort", abort, { once: true });
-      armStallTimer();
-      const versionOf = (object: unknown): string | undefined => {
-        const metadata = isPlainObject(object) ? object["metadata"] : undefined;
-        const rv = isPlainObject(metadata) ? metadata["resourceVersion"] : undefined;
-        return typeof rv === "string" && rv !== "" ? rv : undefined;
-      };
-      const onEvent = (type: string, object: unknown): void => {
-        if (finished) return;
-        events++;
-        armStallTimer();
-        switch (type) {
-          case "ADDED":
-          case "MODIFIED":
-            store(namespace, object);
-            break;
-          case "DELETED": {
-            const metadata = isPlainObject(object) ? object["metadata"] : undefined;
-            const name = isPlainObject(metadata) ? metadata["name"] : undefined;
-            if (typeof name === "string" && index.get(namespace)?.delete(name)) generation++;
-            break;
-          }
-          case "BOOKMARK":
-            break;
-          case "ERROR": {
-            // A metav1.Status; 410 = the resourceVersion is older than the server's watch cache.
-            const status = isPlainObject(object) ? object : {};
-            if (status["code"] === 410 || status["reason"] === "Expired" || status["reason"] === "Gone") gone = true;
-            else failure = new Error(`watch ERROR event: ${String(status["message"] ?? JSON.stringify(status))}`);
-            abort();
-            return;
-          }
-          default:
-            return;
-        }
-        const rv = versionOf(object);
-        if (rv !== undefined) onVersion(rv);
-      };
-      const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
-      watcher
-        .watch(path, { resourceVersion: from, allowWatchBookmarks: true, timeoutSeconds }, onEvent, finish)
-        .then((c) => {
-          controller = c;
-          if (abortWanted || finished || closing.signal.aborted) c.abort();
-        })
-        .catch(finish);
-    });
-
-  const run = async (namespace: string): Promise<void> => {
-    let resourceVersion: string | undefined;
-    let failures = 0;
-    while (!closing.signal.aborted) {
-      try {
-        if (resourceVersion === undefined) {
-          resourceVersion = await list(namespace);
-          listed.add(namespace);
+        closing.signal.addEventListener("abort", abort, { once: true });
+        let failure: Error | undefined;
+        const onLine = (type: string, object: unknown, raw: unknown): void => {
+          if (finished) return;
+          events++;
+          // ListWatch re-lists on a 410 ERROR event and silently resumes after any other: that
+          // one is worth a warning and a backoff, as client-go's reflector does.
+          const status = type === "ERROR" && isPlainObject(object) ? object : undefined;
+          if (status && status["code"] !== 410) failure = new Error(`watch ERROR event: ${String(status["message"] ?? status["reason"])}`);
           failures = 0;
-        }
-        const outcome = await watchOnce(namespace, resourceVersion, (rv) => (resourceVersion = rv));
-        if (closing.signal.aborted) break;
-        if (outcome.gone) {
-          logger.info({ namespace, resourceVersion }, "ContainerPatch watch expired (410 Gone); re-listing");
-          resourceVersion = undefined;
-          if (outcome.events <= 1) failures++; // Gone straight away: do not spin
-        } else if (outcome.error !== undefined) {
-          throw outcome.error;
-        } else if (outcome.events > 0) {
-          failures = 0; // a normal end (server timeout): resume at once
-        } else {
-          failures++;
-          logger.debug({ namespace }, "ContainerPatch watch closed without events");
-        }
-      } catch (e) {
-        if (closing.signal.aborted) break;
-        failures++;
-        if (statusCodeOf(e) === 410) resourceVersion = undefined; // an expired continue token
-        logger.warn({ err: e, namespace, failures }, `ContainerPatch ${resourceVersion === undefined ? "list" : "watch"} failed; retrying`);
-      }
-      if (failures > 0) {
+          stall.refresh();
+          onEvent(type, object, raw);
+        };
         try {
-          await sleep(backoffMs(failures), undefined, { signal: closing.signal, ref: false });
-        } catch {
-          break; // closed
+          controller = await watch.watch(path, { ...query, allowWatchBookmarks: true, timeoutSeconds }, onLine, finish);
+        } catch (e) {
+          controller = new AbortController(); // no current cluster in the kubeconfig: retried like any failure
+          finish(e);
         }
-      }
+        if (finished) controller.abort();
+        return controller;
+      },
+    } as unknown as Watch;
+
+    const path = `/apis/${GROUP}/${VERSION}/namespaces/${encodeURIComponent(namespace)}/${PLURAL}`;
+    const informer = new k8s.ListWatch<KubernetesObject>(path, guardedWatch, () => {
+      lastPhase = "list";
+      return list(namespace).then((result) => {
+        failures = 0;
+        return result;
+      });
+    }, false);
+    informer.on("add", (object) => store(namespace, object));
+    informer.on("update", (object) => store(namespace, object));
+    informer.on("delete", (object) => forget(namespace, object));
+    informer.on("error", (err) => {
+      if (closing.signal.aborted) return;
+      failures++;
+      logger.warn({ err, namespace, failures }, `ContainerPatch ${lastPhase} failed; retrying`);
+      retry = setTimeout(() => void informer.start(), backoffMs(failures));
+      retry.unref();
+    });
+    void informer.start();
+    return { informer, stop: () => (clearTimeout(retry), informer.stop()) };
+  });
+
+  const rememberedResult = (key: string): Remembered["result"] | undefined => {
+    const entry = remembered.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.until > Date.now()) return entry.result;
+    remembered.delete(key);
+    return undefined;
+  };
+
+  const remember = (key: string, result: Remembered["result"]): void => {
+    remembered.delete(key);
+    remembered.set(key, { result, until: Date.now() + missTtlMs });
+    if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+  };
+
+  /** Waits for one of the MAX_LOOKUPS_IN_FLIGHT slots; false when the queue is full. */
+  const acquire = async (): Promise<boolean> => {
+    if (running < MAX_LOOKUPS_IN_FLIGHT) {
+      running++;
+      return true;
     }
+    if (waiting.length >= MAX_LOOKUPS_QUEUED) return false;
+    await new Promise<void>((resolve) => waiting.push(resolve));
+    return true;
+  };
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next(); // the slot passes on
+    else running--;
   };
 
   /** A live GET of one name; the result joins the cache unless the watch got there first. */
-  const fetchOne = (namespace: string, name: string): Promise<boolean> => {
+  const fetchOne = async (namespace: string, name: string): Promise<boolean> => {
+    const key = `${namespace}/${name}`;
+    if (!(await acquire())) {
+      lookups.skipped++;
+      return false;
+    }
+    try {
+      const object: unknown = await withDeadline(getTimeoutMs, (options) =>
+        api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }, options),
+      );
+      if (!index.get(namespace)?.has(name)) store(namespace, object);
+      const found = index.get(namespace)?.has(name) ?? false;
+      if (found) lookups.found++;
+      else remember(key, "missing"); // not a ContainerPatch we can use
+      return found;
+    } catch (e) {
+      if (statusCodeOf(e) === 404) {
+        lookups.missing++;
+        remember(key, "missing");
+        logger.debug({ namespace, name }, "ContainerPatch not found");
+      } else if (!closing.signal.aborted) {
+        lookups.error++;
+        remember(key, "error");
+        logger.warn({ err: e, namespace, name }, "live lookup of a ContainerPatch failed");
+      }
+      return false;
+    } finally {
+      release();
+    }
+  };
+
+  /** Joins a lookup of the same name already in flight (free), else starts one if `budget` allows. */
+  const lookUp = (namespace: string, name: string, budget: { left: number }): Promise<boolean> => {
     const key = `${namespace}/${name}`;
     const pending = inFlight.get(key);
     if (pending) return pending;
-    const request = (async () => {
-      try {
-        const object: unknown = await withDeadline(getTimeoutMs, (options) =>
-          api.getNamespacedCustomObject({ group: GROUP, version: VERSION, namespace, plural: PLURAL, name }, options),
-        );
-        if (!index.get(namespace)?.has(name)) store(namespace, object);
-        return index.get(namespace)?.has(name) ?? false;
-      } catch (e) {
-        if (statusCodeOf(e) === 404) logger.debug({ namespace, name }, "ContainerPatch not found");
-        else logger.warn({ err: e, namespace, name }, "live lookup of a ContainerPatch failed");
-        return false;
-      } finally {
-        inFlight.delete(key);
-      }
-    })();
+    if (rememberedResult(key) !== undefined) return Promise.resolve(false);
+    if (budget.left <= 0) {
+      lookups.skipped++;
+      return Promise.resolve(false);
+    }
+    budget.left--;
+    const request = fetchOne(namespace, name).finally(() => inFlight.delete(key));
     inFlight.set(key, request);
     return request;
   };
 
-  const loops = namespaces.map((namespace) => run(namespace));
-
   return {
-    view: (controlPlaneNamespaces) => viewOf(index, controlPlaneNamespaces),
-    generation: () => generation,
+    view: (controlPlaneNamespaces) => viewOf(index, controlPlaneNamespaces, true, (namespace, name) => rememberedResult(`${namespace}/${name}`) === "missing"),
     synced: () => namespaces.every((namespace) => listed.has(namespace)),
     async resolve(lookIn, names) {
       if (closing.signal.aborted) return;
       const view = viewOf(index, lookIn);
+      const budget = { left: MAX_LOOKUPS_PER_REQUEST };
       const missing = [...new Set(names)].filter((name) => name !== "" && view.get(name) === undefined);
-      await Promise.all(
-        missing.map(async (name) => {
-          for (const namespace of lookIn) if (await fetchOne(namespace, name)) return;
-        }),
-      );
+      const chains: Promise<void>[] = [];
+      for (const name of missing) {
+        // Once the budget is spent, a name costs a few map reads, not a promise: 37,000 names
+        // in one annotation must not turn into 37,000 pending lookups.
+        if (budget.left <= 0 && !lookIn.some((namespace) => inFlight.has(`${namespace}/${name}`))) {
+          if (!lookIn.every((namespace) => rememberedResult(`${namespace}/${name}`) !== undefined)) lookups.skipped++;
+          continue;
+        }
+        chains.push(
+          (async () => {
+            for (const namespace of lookIn) if (await lookUp(namespace, name, budget)) return;
+          })(),
+        );
+      }
+      const all = Promise.all(chains);
+      // Lookups still queued or in flight at the deadline finish in the background and fill the
+      // cache; this request answers now, with those names unverified.
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, getTimeoutMs)));
+      await Promise.race([all, deadline]);
+      clearTimeout(timer);
     },
     countsByNamespace() {
       const counts: Record<string, number> = {};
       for (const [namespace, byName] of index) counts[namespace] = byName.size;
       return counts;
     },
+    generation: () => generation,
+    lookupCounts: () => ({ ...lookups }),
     async close() {
       closing.abort();
-      await Promise.allSettled(loops);
+      await Promise.allSettled(informers.map(({ stop }) => stop()));
     },
   };
 }

@@ -93,6 +93,13 @@ export interface CatalogView {
   readonly configured: boolean;
   /** The patch of that exact name in one of the control-plane namespaces. */
   get(name: string): StoredContainerPatch | undefined;
+  /** False for a name the view lacks but cannot vouch is missing (--kube: not looked up live, or the lookup failed). Absent: the view is the whole truth. */
+  verified?(name: string): boolean;
+}
+
+/** True when `view` vouches for `name`: it holds it, or knows it is missing. */
+export function isVerified(view: CatalogView, name: string): boolean {
+  return view.verified === undefined || view.verified(name);
 }
 
 /** Settings that mirror the Kuma control plane's configuration. */

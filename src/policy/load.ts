@@ -4,6 +4,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
+import { MAX_MANIFEST_FILE_BYTES, MAX_NESTING_DEPTH, pathDeeperThan, textDeeperThan } from "../limits.js";
 import { BUILT_IN_RULE_IDS } from "../rules/index.js";
 import { compilePolicy } from "./compile.js";
 import type { CompileOptions, PolicyDocument } from "./compile.js";
@@ -70,6 +71,9 @@ export function describeFsError(cause: unknown): string {
 
 /** The one YAML (or JSON) document of a policy file, or a PolicyLoadError with `file:line:column`. */
 function parsePolicyYaml(text: string, source: string): unknown {
+  if (text.length > MAX_MANIFEST_FILE_BYTES) throw new PolicyLoadError([`${source}: larger than ${MAX_MANIFEST_FILE_BYTES} bytes; a policy is a few KB`]);
+  const deepLine = textDeeperThan(text);
+  if (deepLine !== undefined) throw new PolicyLoadError([`${source}:${deepLine}: nests deeper than ${MAX_NESTING_DEPTH} levels`]);
   const documents = parseAllDocuments(text, { prettyErrors: true });
   const list = Array.isArray(documents) ? documents : [];
   const problems: string[] = [];
@@ -85,5 +89,15 @@ function parsePolicyYaml(text: string, source: string): unknown {
   const nonEmpty = list.filter((doc) => doc.contents !== null);
   if (nonEmpty.length === 0) throw new PolicyLoadError([`${source}: the file is empty; expected a kuma-guard.io/v1alpha1 Policy`]);
   if (nonEmpty.length > 1) throw new PolicyLoadError([`${source}: holds ${nonEmpty.length} YAML documents; a policy file holds exactly one Policy`]);
-  return nonEmpty[0]!.toJS({ maxAliasCount: 100 }) as unknown;
+  let value: unknown;
+  try {
+    value = nonEmpty[0]!.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (e) {
+    // The yaml library throws on an alias bomb ("Excessive alias count …").
+    throw new PolicyLoadError([`${source}: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  // Aliases can nest deeper than the text shows.
+  const deep = pathDeeperThan(value);
+  if (deep !== undefined) throw new PolicyLoadError([`${source}: ${deep}: nests deeper than ${MAX_NESTING_DEPTH} levels`]);
+  return value;
 }

@@ -1,12 +1,14 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
 import { fitMessage, MAX_MESSAGE } from "../kuma/message.js";
+import { isVerified } from "../kuma/model.js";
 import { annotationPatchNames, isInjected } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
-import type { Rule, RuleCodes, WorkloadSubject } from "./types.js";
+import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 const CODES = {
-  "not-verified": { when: "no ContainerPatch catalog is configured (--patches or --kube), so the referenced names cannot be checked", params: { names: "the referenced names, as Go prints them" } },
-  missing: { when: "a referenced ContainerPatch (from kuma.io/container-patches or the control plane's default patches) is not in a control-plane namespace: injection fails", params: { names: "the missing names, as Go prints them", count: "how many are missing" } },
+  "not-verified": { when: "no ContainerPatch catalog is configured (--patches or --kube), so the referenced names cannot be checked", params: { names: "the referenced names, as Go prints them (as many as the message shows)" } },
+  missing: { when: "a referenced ContainerPatch (from kuma.io/container-patches or the control plane's default patches) is not in a control-plane namespace: injection fails", params: { names: "the missing names, as Go prints them (as many as the message shows)", count: "how many are missing" } },
+  unverified: { when: "with --kube, a name the watch has not delivered and the live lookup did not confirm missing (over the per-request lookup cap, or the API server did not answer): a warning, never a denial", params: { names: "the names, as Go prints them (as many as the message shows)", count: "how many" } },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -28,34 +30,61 @@ export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
     const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));
     const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
     if (!ctx.catalog.configured) {
-      return [advisory("not-verified", fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${goQuoted(unique(names))} exist`), path, { names: goQuoted(unique(names)) })];
+      const shown = goQuotedWithin([...new Set(names)], MAX_MESSAGE);
+      return [advisory("not-verified", fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${shown} exist`), path, { names: shown })];
     }
-    const missing = unique(names.filter((name) => ctx.catalog.get(name) === undefined));
-    if (missing.length === 0) return [];
-    const namespaces = ctx.settings.controlPlaneNamespaces.join(" or ") || "the control-plane namespace";
-    const defaults = missing.some((name) => !fromAnnotation.has(name)) ? " (some come from the control plane's default patches)" : "";
-    const tail = `${defaults}; Kuma reads ContainerPatches only from ${namespaces}: create them there or fix the names`;
-    const head = "it appears some expected container patches are missing: ";
-    return [error("missing", fitMessage(head + goQuotedWithin(missing, MAX_MESSAGE - head.length - tail.length) + tail), path, { names: goQuoted(missing), count: missing.length })];
+    // One pass: each distinct name looked up once, sorted into missing (known) and unverified.
+    const seen = new Set<string>();
+    const missing: string[] = [];
+    const unverified: string[] = [];
+    for (const name of names) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      if (ctx.catalog.get(name) !== undefined) continue;
+      (isVerified(ctx.catalog, name) ? missing : unverified).push(name);
+    }
+    if (missing.length === 0 && unverified.length === 0) return [];
+    const findings: RuleFinding<Code>[] = [];
+    if (missing.length > 0) {
+      const namespaces = ctx.settings.controlPlaneNamespaces.join(" or ") || "the control-plane namespace";
+      const defaults = missing.some((name) => !fromAnnotation.has(name)) ? " (some come from the control plane's default patches)" : "";
+      const tail = `${defaults}; Kuma reads ContainerPatches only from ${namespaces}: create them there or fix the names`;
+      const head = "it appears some expected container patches are missing: ";
+      const shown = goQuotedWithin(missing, MAX_MESSAGE - head.length - tail.length);
+      findings.push(error("missing", fitMessage(head + shown + tail), path, { names: shown, count: missing.length }));
+    }
+    if (unverified.length > 0) {
+      // Over the live-lookup cap or the API server did not answer: never deny on missing data.
+      const head = "not verified: the Kubernetes API was not asked about or did not answer for ";
+      const tail = "; they may not exist";
+      const shown = goQuotedWithin(unverified, MAX_MESSAGE - head.length - tail.length);
+      findings.push(advisory("unverified", fitMessage(head + shown + tail), path, { names: shown, count: unverified.length }));
+    }
+    return findings;
   },
 };
 
-/** Go's %q of the names, as many as fit in `room` characters; the rest counted. */
-function goQuotedWithin(names: readonly string[], room: number): string {
-  const full = goQuoted(names);
-  if (full.length <= room) return full;
-  for (let count = names.length - 1; count >= 1; count--) {
-    const shown = `${goQuoted(names.slice(0, count)).slice(0, -1)} ...] (+${names.length - count} more)`;
-    if (shown.length <= room) return shown;
+/**
+ * Go's %q of the names, as many as fit in `room` characters; the rest counted. Names are
+ * quoted only until the room is used up: the work is bounded by the message, not the list.
+ */
+export function goQuotedWithin(names: readonly string[], room: number): string {
+  const quoted: string[] = [];
+  let length = 1; // "["
+  for (const name of names) {
+    const q = JSON.stringify(name);
+    length += (quoted.length > 0 ? 1 : 0) + q.length;
+    if (length > room) break;
+    quoted.push(q);
   }
-  return `[${names.length} names]`;
-}
-
-function unique(names: readonly string[]): string[] {
-  return [...new Set(names)];
-}
-
-/** Go's %q of a []string: ["a" "b"]. */
-function goQuoted(names: readonly string[]): string {
-  return `[${names.map((name) => JSON.stringify(name)).join(" ")}]`;
+  if (quoted.length === names.length && length + 1 <= room) return `[${quoted.join(" ")}]`;
+  // "[" + the first `count` quoted names + " ...] (+K more)": the longest prefix that fits.
+  let count = Math.min(quoted.length, names.length - 1);
+  let shown = quoted.slice(0, count).join(" ").length + 1;
+  while (count >= 1 && shown + ` ...] (+${names.length - count} more)`.length > room) {
+    shown -= (quoted[count - 1] as string).length + (count > 1 ? 1 : 0);
+    count--;
+  }
+  if (count === 0) return `[${names.length} names]`;
+  return `[${quoted.slice(0, count).join(" ")} ...] (+${names.length - count} more)`;
 }

@@ -103,7 +103,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
 
   let tls: CertificateReloader | undefined;
   const metrics = createMetrics({
-    catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace() }),
+    catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace(), lookups: catalog.lookupCounts?.(), skippedFiles: catalog.skippedFiles?.() }),
     certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
   });
   const audit = deps.startAudit?.(metrics.registry);

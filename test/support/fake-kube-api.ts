@@ -31,6 +31,9 @@ export class FakeKubeApi {
   failGets = false;
   /** Never answer GETs of one object. */
   hangGets = false;
+  /** GETs of one object being answered now, and the most there ever were at once. */
+  getsInFlight = 0;
+  maxGetsInFlight = 0;
   /** Largest list page the server returns, whatever the client's limit. */
   pageSize = Number.MAX_SAFE_INTEGER;
   /** Lists of these namespaces wait until the promise settles. */
@@ -147,6 +150,9 @@ export class FakeKubeApi {
     const query = Object.fromEntries(url.searchParams);
     if (name !== undefined) {
       this.requests.push({ kind: "get", namespace, name, query });
+      this.getsInFlight++;
+      this.maxGetsInFlight = Math.max(this.maxGetsInFlight, this.getsInFlight);
+      res.on("close", () => this.getsInFlight--);
       if (this.hangGets) return;
       if (this.failGets) return this.status(res, 500, "InternalError", "etcd is down");
       const object = this.objects.get(namespace)?.get(name);
