@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_FINDINGS_PER_RULE, review } from "../src/admission/review.js";
+import { review } from "../src/admission/review.js";
+import { MAX_FINDINGS_PER_RULE } from "../src/rules/types.js";
 import type { AdmissionRequest } from "../src/admission/types.js";
 import { error } from "../src/rules/types.js";
 import type { Rule, Subject } from "../src/rules/types.js";

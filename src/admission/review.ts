@@ -5,7 +5,7 @@ import type { AdmissionRequest } from "./types.js";
 import { ReviewAnalysis } from "../kuma/analysis.js";
 import { describeSubject } from "../kuma/model.js";
 import type { PatchReferences, Subject } from "../kuma/model.js";
-import { findingCode } from "../rules/types.js";
+import { findingCode, MAX_FINDINGS_PER_RULE } from "../rules/types.js";
 import type { Action, Finding, Rule, RuleFinding } from "../rules/types.js";
 import type { Snapshot } from "../snapshot.js";
 
@@ -102,12 +102,6 @@ export function evaluate(subject: Subject, env: ReviewEnv, operation?: PatchRefe
   return { decisions, failures };
 }
 
-/**
- * Findings one rule reports on one object at most. A pathological object (a patch with
- * thousands of blocks, thousands of annotation keys) would otherwise answer with a warning
- * per item: the API server passes every one to kubectl, and nobody reads past the first few.
- */
-export const MAX_FINDINGS_PER_RULE = 10;
 /** The code of the finding that counts the rest, any rule's: `<rule-id>/more-findings`. */
 export const MORE_FINDINGS = "more-findings";
 

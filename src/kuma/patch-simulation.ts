@@ -228,15 +228,24 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
       if (!value.ok) return value;
       if (path === "") return { ok: true, doc: value.doc }; // patch.go add: "" replaces the document
       const tokens = toLibraryTokens(path);
-      // Creating parents mutates before the add can still fail: do that on a copy.
-      const work = findObject(doc, tokens) ? own(doc) : copyOf(doc);
-      const ensured = ensurePathExists(work, tokens);
-      if (ensured) return fail(ensured);
+      const work = own(doc);
+      // Creating parents mutates before the add can still fail: a failure undoes them, so the
+      // document is left as it was without copying it first (a copy per add was quadratic).
+      const created = ensurePathExists(work, tokens);
+      const failed = (message: string): OperationResult => {
+        created.undo();
+        return fail(message);
+      };
+      if (created.error) return failed(created.error);
       const target = findObject(work, tokens);
-      if (!target) return fail(`add operation does not apply: doc is missing path: "${path}": ${MISSING}`);
+      if (!target) return failed(`add operation does not apply: doc is missing path: "${path}": ${MISSING}`);
       const key = addKey(target.container, target.key);
-      if (typeof key !== "string") return fail(`error in add for path: '${path}': ${key.error}`);
-      return run(work, { op: "add", path: formatPointer([...target.prefix, key]), value: value.doc });
+      if (typeof key !== "string") return failed(`error in add for path: '${path}': ${key.error}`);
+      try {
+        return run(work, { op: "add", path: formatPointer([...target.prefix, key]), value: value.doc });
+      } catch (cause) {
+        return failed(cause instanceof Error ? cause.message : String(cause));
+      }
     }
     case "remove": {
       if (path === "") return fail(`remove operation does not apply: doc is missing path: "": ${MISSING}`);
@@ -386,23 +395,35 @@ function existingKey(container: Container, key: string, mode: "get" | "remove"):
   return key;
 }
 
+/** What ensurePathExists did: the library's error, if any, and how to take its changes back. */
+interface EnsuredPath {
+  error?: string;
+  undo(): void;
+}
+
 /**
- * patch.go ensurePathExists, on our private copy: creates each missing parent — an array
- * when the next token is a number or "-" (padded with nulls up to that index), else an
- * object. Returns the library's error, if any.
+ * patch.go ensurePathExists: creates each missing parent — an array when the next token is a
+ * number or "-" (padded with nulls up to that index), else an object. Everything it creates
+ * hangs below the first container it changed, so undo() restores that one container.
  */
-function ensurePathExists(doc: unknown, tokens: readonly string[]): string | undefined {
-  if (!isContainer(doc)) return INVALID_STATE;
+function ensurePathExists(doc: unknown, tokens: readonly string[]): EnsuredPath {
+  let undo: (() => void) | undefined;
+  const done = (error?: string): EnsuredPath => {
+    const restore = undo ?? (() => {});
+    return error === undefined ? { undo: restore } : { error, undo: restore };
+  };
+  if (!isContainer(doc)) return done(INVALID_STATE);
   let container: Container = doc;
   for (let i = 0; i < tokens.length - 1; i++) {
     const part = tokens[i]!;
     const nextPart = tokens[i + 1]!;
     const existing = child(container, part);
     if (existing.error === undefined) {
-      if (!isContainer(existing.value)) return INVALID_STATE; // intoDoc of a scalar or null
+      if (!isContainer(existing.value)) return done(INVALID_STATE); // intoDoc of a scalar or null
       container = existing.value;
       continue;
     }
+    undo ??= undoOf(container, part);
     const partIndex = toArrayIndex(part);
     if (Array.isArray(container) && partIndex !== undefined && partIndex >= container.length + 1) {
       while (container.length < partIndex) container.push(null);
@@ -411,7 +432,7 @@ function ensurePathExists(doc: unknown, tokens: readonly string[]): string | und
     const nextIndex = toArrayIndex(nextPart);
     if (nextIndex !== undefined || nextPart === "-") {
       let padding = nextIndex ?? 0;
-      if (padding < -1) return `Unable to ensure path for negative index other than -1: ${padding}: ${INVALID_INDEX}`;
+      if (padding < -1) return done(`Unable to ensure path for negative index other than -1: ${padding}: ${INVALID_INDEX}`);
       if (padding < 0) padding = 0;
       created = new Array<unknown>(padding).fill(null);
     } else created = {};
@@ -425,5 +446,19 @@ function ensurePathExists(doc: unknown, tokens: readonly string[]): string | und
     } else container[part] = created;
     container = created;
   }
-  return undefined;
+  return done();
+}
+
+/** Restores `container` as it is now, before `part` is created in it (an array's length, an object's key). */
+function undoOf(container: Container, part: string): () => void {
+  if (Array.isArray(container)) {
+    const items = container.slice();
+    return () => {
+      container.length = 0;
+      container.push(...items);
+    };
+  }
+  return () => {
+    delete container[part];
+  };
 }

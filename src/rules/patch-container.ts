@@ -5,10 +5,11 @@ import type { PatchList } from "../kuma/container-patch.js";
 import type { ContainerProblem } from "../kuma/container-validation.js";
 import { fitMessage } from "../kuma/message.js";
 import { blockWriting, chainBlocks } from "../kuma/patch-simulation.js";
-import { error } from "./types.js";
+import { error, MAX_FINDINGS_PER_RULE } from "./types.js";
 import type { FindingParams, Rule, RuleCodes, RuleContext, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
 const CODES = {
+  "more-problems": { when: "more problems than are listed one by one: they are counted in one finding", params: { count: "how many more", container: "kuma-sidecar or kuma-init" } },
   "invalid-container": { when: "the patched kuma-sidecar or kuma-init is not a valid Kubernetes Container (a string where a boolean belongs, privileged next to allowPrivilegeEscalation: false, …): injection fails or the API server rejects the pod", params: { container: "kuma-sidecar or kuma-init", problem: "what Kubernetes' validation says", patch: "on a pod: the ContainerPatch whose block makes it invalid, when one does", block: "the block that makes it invalid (sidecarPatch[2]), when one does" } },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
@@ -30,7 +31,11 @@ export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject, Code>
       if (outcome.failure) continue; // patch-apply's finding
       const problems = addedProblems(outcome, before);
       if (problems.length === 0) continue;
-      findings.push(...problems.map((problem) => toFinding(subject, ctx, list, problem, outcome)));
+      // Naming the writing block scans the chain: only for the problems the engine shows one by one.
+      findings.push(...problems.slice(0, MAX_FINDINGS_PER_RULE).map((problem) => toFinding(subject, ctx, list, problem, outcome)));
+      const rest = problems.length - MAX_FINDINGS_PER_RULE;
+      const container = containerOf(list);
+      if (rest > 0) findings.push(error("more-problems", `and ${rest} more problems that make ${container} invalid`, undefined, { count: rest, container }));
     }
     return findings;
   },

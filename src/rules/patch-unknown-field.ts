@@ -1,10 +1,11 @@
 import { containerOf } from "../kuma/container-patch.js";
 import { fitMessage } from "../kuma/message.js";
 import { blockWriting, chainBlocks } from "../kuma/patch-simulation.js";
-import { advisory } from "./types.js";
+import { advisory, MAX_FINDINGS_PER_RULE } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
+  "more-fields": { when: "more unknown fields than are listed one by one: they are counted in one finding", params: { count: "how many more", container: "kuma-sidecar or kuma-init" } },
   "unknown-field": { when: "a block writes a field a Kubernetes Container does not have, which Kuma silently drops", params: { field: "the JSON Pointer of the field", container: "kuma-sidecar or kuma-init", suggestion: "the known field it is closest to, when there is one" } },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
@@ -26,8 +27,9 @@ export const patchUnknownField: Rule<ContainerPatchSubject, Code> = {
       const own = chainBlocks([{ name: subject.meta.name, reading: ctx.reading }], list);
       if (own.length === 0) continue;
       const existing = new Set(before.unknownFields.map((field) => field.pointer));
-      for (const field of unknown) {
-        if (existing.has(field.pointer)) continue;
+      const added = unknown.filter((field) => !existing.has(field.pointer));
+      // Finding the writing block scans the blocks: only for the fields the engine shows one by one.
+      for (const field of added.slice(0, MAX_FINDINGS_PER_RULE)) {
         const writer = blockWriting(own, field.pointer);
         const by = writer ? `${list}[${writer.block.index}]` : list;
         const mean = field.suggestion ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?` : "";
@@ -38,6 +40,10 @@ export const patchUnknownField: Rule<ContainerPatchSubject, Code> = {
             field.suggestion ? { field: field.pointer, container: containerOf(list), suggestion: field.suggestion } : { field: field.pointer, container: containerOf(list) },
           ),
         );
+      }
+      const rest = added.length - MAX_FINDINGS_PER_RULE;
+      if (rest > 0) {
+        findings.push(advisory("more-fields", `and ${rest} more fields of ${containerOf(list)} a Kubernetes Container does not have`, `spec.${list}`, { count: rest, container: containerOf(list) }));
       }
     }
     return findings;

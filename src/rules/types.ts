@@ -47,6 +47,15 @@ export interface CodeDoc {
 /** A rule's codes, keyed by the kebab-case part after `<rule-id>/`: never removed or reused. */
 export type RuleCodes<C extends string = string> = Readonly<Record<C, CodeDoc>>;
 
+/**
+ * Findings one rule reports on one object at most; the engine counts the rest in one more
+ * finding (`<rule-id>/more-findings`). A pathological object (a patch with thousands of
+ * blocks, thousands of annotation keys) would otherwise answer with a warning per item: the
+ * API server passes every one to kubectl, and nobody reads past the first few. Rules whose
+ * per-finding work is costly stop computing details past this many.
+ */
+export const MAX_FINDINGS_PER_RULE = 10;
+
 /** The full, stable code of a finding: `exclude-ports-for-uids/empty-entry`. */
 export const findingCode = (ruleId: string, key: string): string => `${ruleId}/${key}`;
 
