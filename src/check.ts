@@ -9,21 +9,17 @@ import { listManifestFiles } from "./catalog/watch-files.js";
 import type { Logger } from "./catalog/watch-files.js";
 import { indexPatches, viewOf } from "./catalog/types.js";
 import type { CatalogView, StoredContainerPatch } from "./rules/types.js";
-import { readManifests, toStoredPatch } from "./manifests.js";
-import type { ManifestDocument, ManifestError } from "./manifests.js";
+import { readManifests, tooLargeMessage, toStoredPatch } from "./manifests.js";
+import { MAX_MANIFEST_FILE_BYTES } from "./limits.js";
+import type { ManifestDocument } from "./manifests.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
 import { BUILT_IN_RULE_IDS } from "./rules/index.js";
 import { formatReport } from "./report/index.js";
 import type { Format } from "./report/index.js";
-import { INTERNAL_ERROR_RULE, sortFindings, STDIN_FILE, summarize } from "./report/model.js";
-import type { Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
+import { EXIT_DENIED, EXIT_OK, EXIT_USAGE, INPUT_ERROR_RULE_INFO, inputErrorObject, INTERNAL_ERROR_RULE, sortFindings, STDIN_FILE, summarize } from "./report/model.js";
+import type { InputProblem, Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
 import { shouldColor } from "./report/text.js";
-
-/** Exit codes: 2 (the run itself went wrong) wins over 1 (something would be denied). */
-export const EXIT_OK = 0;
-export const EXIT_DENIED = 1;
-export const EXIT_USAGE = 2;
 
 export interface CheckOptions {
   /** Files, directories (recursive: .yaml, .yml, .json) and "-" for stdin. */
@@ -51,17 +47,24 @@ export interface InputSource {
   text: string;
 }
 
-/** Runs the check and writes the report to stdout, problems to stderr. Returns the exit code. */
+/**
+ * Runs the check and writes the report to stdout, problems to stderr. Returns the exit code.
+ * An input that cannot be read is also part of the report (an input-error finding on its file).
+ */
 export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<number> {
-  const problems: string[] = [];
+  const problems: InputProblem[] = [];
   const { sources, errors } = await readInputs(options.paths, deps.readStdin);
   problems.push(...errors);
 
   const documents: ManifestDocument[] = [];
+  const files: string[] = [];
   for (const source of sources) {
-    const read = readManifests(source.text, source.file);
+    // Standard input is usually `helm template` output: its `# Source:` comments name the files.
+    const read = readManifests(source.text, source.file, { helmSources: source.file === STDIN_FILE });
     documents.push(...read.documents);
-    problems.push(...read.errors.map(formatManifestError));
+    problems.push(...read.errors);
+    const named = new Set([...read.documents, ...read.errors].map((d) => d.file));
+    files.push(...(named.size > 0 ? named : [source.file]));
   }
 
   let baseCatalog: CatalogView | undefined;
@@ -75,15 +78,16 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
     problems.push(...read.problems);
     baseCatalog = read.catalog;
   }
-  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
+  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${formatProblem(problem)}\n`);
 
   const { report, failures } = checkDocuments(documents, {
     policy: deps.policy,
     baseCatalog,
     namespace: options.namespace,
-    files: sources.map((s) => s.file),
+    files: [...new Set(files)],
     version: deps.version,
   });
+  report.objects.push(...problems.map(inputErrorObject));
   for (const { object, ruleId, error } of failures) {
     deps.logger.error({ err: error, ruleId, file: object.file, line: object.line }, `rule ${ruleId} failed`);
   }
@@ -162,6 +166,7 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
   const rules: RuleInfo[] = [
     ...policy.rules.map((rule) => ({ id: rule.id, summary: rule.summary, builtIn: builtIn.has(rule.id) })),
     { id: INTERNAL_ERROR_RULE, summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError", builtIn: false },
+    INPUT_ERROR_RULE_INFO,
   ];
   return { report: { tool: { name: "kuma-guard", version: env.version }, files: [...env.files], objects, skipped, rules }, failures };
 }
@@ -205,17 +210,20 @@ export function toCreateRequest(object: Record<string, unknown>, defaultNamespac
  * files recursively (sorted; hidden names skipped), any other path is read as a manifest.
  * A path given twice is read once. Problems are returned as messages, never thrown.
  */
-export async function readInputs(paths: readonly string[], readStdin: () => Promise<string>): Promise<{ sources: InputSource[]; errors: string[] }> {
+export async function readInputs(paths: readonly string[], readStdin: () => Promise<string>): Promise<{ sources: InputSource[]; errors: InputProblem[] }> {
   const sources: InputSource[] = [];
-  const errors: string[] = [];
+  const errors: InputProblem[] = [];
   const seen = new Set<string>();
   const addFile = async (file: string): Promise<void> => {
     if (seen.has(file)) return;
     seen.add(file);
     try {
-      sources.push({ file, text: await readFile(file, "utf8") });
+      // Checked before reading, so that a huge file is refused without filling memory.
+      const { size } = await stat(file);
+      if (size > MAX_MANIFEST_FILE_BYTES) errors.push({ file, code: "too-large", message: tooLargeMessage(size) });
+      else sources.push({ file, text: await readFile(file, "utf8") });
     } catch (e) {
-      errors.push(`${file}: cannot be read: ${fsMessage(e)}`);
+      errors.push({ file, code: "unreadable-file", message: `cannot be read: ${fsMessage(e)}` });
     }
   };
   for (const path of paths) {
@@ -225,7 +233,7 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
       try {
         sources.push({ file: STDIN_FILE, text: await readStdin() });
       } catch (e) {
-        errors.push(`standard input cannot be read: ${errorMessage(e)}`);
+        errors.push({ file: STDIN_FILE, code: "unreadable-file", message: `standard input cannot be read: ${errorMessage(e)}` });
       }
       continue;
     }
@@ -233,7 +241,7 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
     try {
       isDirectory = (await stat(path)).isDirectory();
     } catch (e) {
-      errors.push(`${path}: cannot be read: ${fsMessage(e)}`);
+      errors.push({ file: path, code: "unreadable-file", message: `cannot be read: ${fsMessage(e)}` });
       continue;
     }
     if (!isDirectory) {
@@ -244,11 +252,11 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
     try {
       files = await listManifestFiles(path);
     } catch (e) {
-      errors.push(`${path}: cannot be read: ${fsMessage(e)}`);
+      errors.push({ file: path, code: "unreadable-file", message: `cannot be read: ${fsMessage(e)}` });
       continue;
     }
     // An empty directory is a mistake in a CI job (wrong path), not a clean result.
-    if (files.length === 0) errors.push(`${path}: no .yaml, .yml or .json files in this directory`);
+    if (files.length === 0) errors.push({ file: path, code: "empty-directory", message: "no .yaml, .yml or .json files in this directory" });
     for (const file of files) await addFile(file.path);
   }
   return { sources, errors };
@@ -263,13 +271,13 @@ async function readPatchCatalog(
   dir: string,
   namespaces: readonly string[],
   readStdin: () => Promise<string>,
-): Promise<{ catalog: CatalogView; problems: string[] }> {
+): Promise<{ catalog: CatalogView; problems: InputProblem[] }> {
   const { sources, errors } = await readInputs([dir], readStdin);
   const problems = [...errors];
   const patches: StoredContainerPatch[] = [];
   for (const source of sources) {
     const read = readManifests(source.text, source.file);
-    problems.push(...read.errors.map(formatManifestError));
+    problems.push(...read.errors);
     for (const doc of read.documents) {
       const patch = toStoredPatch(doc.object, namespaces[0] ?? "");
       if (patch) patches.push(patch);
@@ -278,7 +286,8 @@ async function readPatchCatalog(
   return { catalog: viewOf(indexPatches(patches), namespaces), problems };
 }
 
-const formatManifestError = (e: ManifestError): string => `${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`;
+/** The stderr form of a problem: `FILE:LINE: message`. */
+const formatProblem = (p: InputProblem): string => `${p.file}${p.line === undefined ? "" : `:${p.line}`}: ${p.message}`;
 
 /** Why `dir` cannot serve as a catalog directory, or undefined when it can. */
 async function directoryProblem(dir: string): Promise<string | undefined> {

@@ -1,12 +1,13 @@
-// The printers of `kuma-guard check`, by --format name.
+// The printers of `kuma-guard check` (and `audit`), by --format name: each prints a Report.
+import { formatGithub } from "./github.js";
 import { formatJson } from "./json.js";
 import { formatJunit } from "./junit.js";
 import { formatSarif } from "./sarif.js";
 import { formatText } from "./text.js";
-import type { Report } from "./model.js";
+import type { Format, Report } from "./model.js";
 
-export const FORMATS = ["text", "json", "junit", "sarif"] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS } from "./model.js";
+export type { Format } from "./model.js";
 
 export interface FormatOptions {
   /** Text only: ANSI colors. */
@@ -22,6 +23,8 @@ export function formatReport(report: Report, format: Format, options: FormatOpti
       return formatJunit(report);
     case "sarif":
       return formatSarif(report);
+    case "github":
+      return formatGithub(report);
     case "text":
       return formatText(report, { color: options.color });
   }

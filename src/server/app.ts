@@ -31,8 +31,7 @@ export interface AppDeps {
   isReady: () => boolean;
 }
 
-/** 7 MiB, as controller-runtime: an UPDATE carries object and oldObject, each up to etcd's ~3 MiB. */
-export const DEFAULT_MAX_BODY = 7 * 1024 * 1024;
+export { DEFAULT_MAX_BODY } from "../limits.js";
 
 const ENDPOINTS: Readonly<Record<string, string>> = {
   "/validate": "POST",
