@@ -98,7 +98,7 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
       deps.logger.info({ ruleId: finding.ruleId, kind: object.kind, namespace: object.namespace, name: object.name, file: object.file, line: object.line }, `audit ${finding.ruleId}: ${finding.message}`);
     }
   }
-  deps.stdout.write(formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
+  deps.stdout.write(await formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
   if (problems.length > 0) return EXIT_USAGE;
   return summarize(report).denied > 0 ? EXIT_DENIED : EXIT_OK;
 }

@@ -12,6 +12,10 @@ import type { RunningServer } from "./server/serve.js";
 // it needs when it runs: `check` in a pre-commit hook must not pay for express, prom-client
 // or the Kubernetes client at start-up.
 
+// Node >= 22.1 keeps compiled code between runs (a pre-commit hook starts kuma-guard on every
+// commit); Node 20 has no such API and runs as before.
+(await import("node:module") as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+
 /** pino's levels; repeated here so that parsing the command line does not load pino. */
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
