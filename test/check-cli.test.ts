@@ -144,6 +144,12 @@ test("--version prints the package version; -o is --format", () => {
   assert.deepEqual(JSON.parse(check(["-o", "json", CLEAN]).stdout), JSON.parse(check(["--format", "json", CLEAN]).stdout));
 });
 
+test("check --help shows examples for the common cases and exits 0", () => {
+  const { code, stdout } = check(["--help"]);
+  assert.equal(code, 0);
+  for (const example of ["kuma-guard check deploy/", "| kuma-guard check --namespace shop -", "-o sarif", "-o github", "-o junit"]) assert.ok(stdout.includes(example), example);
+});
+
 test("usage errors exit 2 with the reason on stderr and nothing on stdout", () => {
   for (const args of [[], ["--format", "xml", CLEAN], ["--log-level", "loud", CLEAN], ["--no-such-flag", CLEAN]]) {
     const { code, stdout, stderr } = check(args);
