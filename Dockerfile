@@ -26,5 +26,8 @@ USER 65532:65532
 # 9443 webhook (HTTPS), 9090 metrics and probes (HTTP). Health is checked by Kubernetes
 # probes (deploy/base/deployment.yaml), so no HEALTHCHECK.
 EXPOSE 9443 9090
-ENTRYPOINT ["node", "dist/cli.js"]
+# The image is the CLI too: `serve` by default, any command instead, e.g.
+# `docker run --rm -i IMAGE check -` or `docker run --rm -v "$PWD:/src" -w /src IMAGE check deploy/`
+# (an absolute path, so that another working directory still finds the program).
+ENTRYPOINT ["node", "/app/dist/cli.js"]
 CMD ["serve"]

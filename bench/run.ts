@@ -18,6 +18,8 @@ import autocannon from "autocannon";
 import { containerPatch, patchName, scenarios } from "./scenarios.js";
 import type { Scenario } from "./scenarios.js";
 import { quantile, round, slope } from "./stats.js";
+import { measureStartup, startupLine } from "./startup.js";
+import type { Startup } from "./startup.js";
 import { FakeKubeApi } from "../test/support/fake-kube-api.js";
 import { runAdversarial } from "./adversarial.js";
 
@@ -293,6 +295,8 @@ async function main(): Promise<void> {
     if (args.soak) return await soak(Number(args.soak), env);
     if (args["kube-memory"]) return await kubeMemory(env);
     if (args.adversarial) return await runAdversarial({ node: args.node ?? process.execPath, nodeOptions: guardNodeOptions, dir: env.dir, freePort });
+    // Before the servers start, while nothing else of the benchmark runs.
+    const startup = measureStartup(args.node ?? process.execPath, ROOT, args.quick ? 5 : 15);
     const all = scenarios();
     const targets = await startAll(env, all[0]!.body);
     // The 1 MiB scenario is where kuma-guard's heap cap costs most: the same express app under
@@ -304,7 +308,7 @@ async function main(): Promise<void> {
       results[scenario.name] = await measure(measured, scenario);
     }
     await stop(targets);
-    report(all, targets, results);
+    report(all, targets, results, startup);
   } finally {
     rmSync(env.dir, { recursive: true, force: true });
   }
@@ -346,11 +350,12 @@ function serversNodeVersion(): string {
   return execFileSync(args.node ?? process.execPath, ["--version"], { encoding: "utf8" }).trim();
 }
 
-function report(all: Scenario[], targets: Target[], results: Record<string, Record<string, Measurement>>): void {
+function report(all: Scenario[], targets: Target[], results: Record<string, Record<string, Measurement>>, startup: Startup): void {
   const lines: string[] = [];
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   const serversNode = serversNodeVersion();
   lines.push(`node ${process.version} (servers: ${serversNode} ${args.node}), ${CONNECTIONS} connections, ${args.quick ? "quick" : "full"} run`);
+  lines.push(startupLine(startup));
   lines.push(`idle RSS MB: ${targets.map((t) => `${t.name} ${round(t.idleRssMb, 1)}`).join(", ")}`);
   lines.push(`${"scenario".padEnd(26)}${"server".padEnd(16)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("max ms", 9)}${pad("errors", 8)}${pad("peakMB", 8)}${pad("cpu µs", 8)}${pad("rps/expr", 10)}${pad("rps/bare", 10)}${pad("p99/expr", 10)}`);
   const worst = { vsExpress: Infinity, vsBare: Infinity, p99VsExpress: 0, rss: 0 };
@@ -387,9 +392,9 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
     new URL(file, resultsDir),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, serversNode, serversNodePath: args.node, quick: args.quick, timing, connections: CONNECTIONS, idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])), results, summary }, null, 2) + "\n",
+    JSON.stringify({ date: new Date().toISOString(), node: process.version, serversNode, serversNodePath: args.node, quick: args.quick, timing, connections: CONNECTIONS, startup, idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])), results, summary }, null, 2) + "\n",
   );
-  process.stdout.write(`${args.quick ? lines.slice(0, 2).join("\n") : lines.join("\n")}\n${summary}\n`);
+  process.stdout.write(`${args.quick ? lines.slice(0, 3).join("\n") : lines.join("\n")}\n${summary}\n`);
 }
 
 if (args.audit) await (await import("./audit.js")).runAuditBench(args.quick);

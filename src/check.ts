@@ -1,7 +1,7 @@
 // `kuma-guard check`: the webhook's rules over manifest files, for CI and Helm output.
 // Reads every input first (ContainerPatches in it join the catalog), then runs each routed
 // document through review() as a CREATE, the same path the server takes, and prints one report.
-import { stat } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { review } from "./admission/review.js";
 import { routeOf, toSubject } from "./admission/subjects.js";
 import type { AdmissionRequest } from "./admission/types.js";
@@ -9,24 +9,20 @@ import { listManifestFiles } from "./catalog/watch-files.js";
 import type { Logger } from "./catalog/watch-files.js";
 import { indexPatches, viewOf } from "./catalog/types.js";
 import type { CatalogView, Labels, StoredContainerPatch } from "./kuma/model.js";
+import type { ControlPlaneFacts } from "./kuma/environment.js";
 import { createSnapshot } from "./snapshot.js";
 import type { NamespaceLabels } from "./snapshot.js";
-import { readManifests, toStoredPatch } from "./manifests.js";
-import { readManifestText } from "./catalog/read-file.js";
-import type { ManifestDocument, ManifestError } from "./manifests.js";
+import { readManifests, tooLargeMessage, toStoredPatch } from "./manifests.js";
+import { MAX_MANIFEST_FILE_BYTES } from "./limits.js";
+import type { ManifestDocument } from "./manifests.js";
 import { loadPolicy } from "./policy/load.js";
 import type { Policy } from "./policy/types.js";
 import { BUILT_IN_RULE_IDS } from "./rules/index.js";
 import { formatReport } from "./report/index.js";
 import type { Format } from "./report/index.js";
-import { INTERNAL_ERROR_RULE, sortFindings, STDIN_FILE, summarize } from "./report/model.js";
-import type { Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
+import { EXIT_DENIED, EXIT_OK, EXIT_USAGE, INPUT_ERROR_RULE_INFO, inputErrorObject, INTERNAL_ERROR_RULE, sortFindings, STDIN_FILE, summarize, toReportFinding } from "./report/model.js";
+import type { InputProblem, Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
 import { shouldColor } from "./report/text.js";
-
-/** Exit codes: 2 (the run itself went wrong) wins over 1 (something would be denied). */
-export const EXIT_OK = 0;
-export const EXIT_DENIED = 1;
-export const EXIT_USAGE = 2;
 
 export interface CheckOptions {
   /** Files, directories (recursive: .yaml, .yml, .json) and "-" for stdin. */
@@ -40,6 +36,8 @@ export interface CheckOptions {
 
 export interface CheckDeps {
   policy: Policy;
+  /** The Kuma judged against, from --kuma-version and --kuma-config (validated by the caller). */
+  controlPlane?: ControlPlaneFacts;
   logger: Logger;
   version: string;
   readStdin: () => Promise<string>;
@@ -54,17 +52,24 @@ export interface InputSource {
   text: string;
 }
 
-/** Runs the check and writes the report to stdout, problems to stderr. Returns the exit code. */
+/**
+ * Runs the check and writes the report to stdout, problems to stderr. Returns the exit code.
+ * An input that cannot be read is also part of the report (an input-error finding on its file).
+ */
 export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<number> {
-  const problems: string[] = [];
+  const problems: InputProblem[] = [];
   const { sources, errors } = await readInputs(options.paths, deps.readStdin);
   problems.push(...errors);
 
   const documents: ManifestDocument[] = [];
+  const files: string[] = [];
   for (const source of sources) {
-    const read = readManifests(source.text, source.file);
+    // Standard input is usually `helm template` output: its `# Source:` comments name the files.
+    const read = readManifests(source.text, source.file, { helmSources: source.file === STDIN_FILE });
     documents.push(...read.documents);
-    problems.push(...read.errors.map(formatManifestError));
+    problems.push(...read.errors);
+    const named = new Set([...read.documents, ...read.errors].map((d) => d.file));
+    files.push(...(named.size > 0 ? named : [source.file]));
   }
 
   let baseCatalog: CatalogView | undefined;
@@ -78,15 +83,17 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
     problems.push(...read.problems);
     baseCatalog = read.catalog;
   }
-  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${problem}\n`);
+  for (const problem of problems) deps.stderr.write(`kuma-guard check: ${formatProblem(problem)}\n`);
 
   const { report, failures } = checkDocuments(documents, {
     policy: deps.policy,
     baseCatalog,
     namespace: options.namespace,
-    files: sources.map((s) => s.file),
+    files: [...new Set(files)],
     version: deps.version,
+    ...(deps.controlPlane ? { controlPlane: deps.controlPlane } : {}),
   });
+  report.objects.push(...problems.map(inputErrorObject));
   for (const { object, ruleId, error } of failures) {
     deps.logger.error({ err: error, ruleId, file: object.file, line: object.line }, `rule ${ruleId} failed`);
   }
@@ -97,7 +104,7 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
       deps.logger.info({ ruleId: finding.ruleId, kind: object.kind, namespace: object.namespace, name: object.name, file: object.file, line: object.line }, `audit ${finding.ruleId}: ${finding.message}`);
     }
   }
-  deps.stdout.write(formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
+  deps.stdout.write(await formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
   if (problems.length > 0) return EXIT_USAGE;
   return summarize(report).denied > 0 ? EXIT_DENIED : EXIT_OK;
 }
@@ -110,6 +117,8 @@ export interface CheckEnv {
   /** Every input file, for the report (also those without a checked object). */
   files: readonly string[];
   version: string;
+  /** The Kuma judged against (--kuma-version, --kuma-config); 2.14 with Helm's defaults without. */
+  controlPlane?: ControlPlaneFacts;
 }
 
 export interface CheckFailure {
@@ -126,7 +135,7 @@ export interface CheckFailure {
 export function checkDocuments(documents: readonly ManifestDocument[], env: CheckEnv): { report: Report; failures: CheckFailure[] } {
   const { policy } = env;
   // One snapshot for the whole run: every document shares the catalog's readings and chains.
-  const snapshot = createSnapshot(policy, catalogFor(documents, env), namespacesIn(documents));
+  const snapshot = createSnapshot(policy, catalogFor(documents, env), namespacesIn(documents), env.controlPlane);
   const objects: ReportObject[] = [];
   const failures: CheckFailure[] = [];
   let skipped = 0;
@@ -166,6 +175,7 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
   const rules: RuleInfo[] = [
     ...policy.rules.map((rule) => ({ id: rule.id, summary: rule.summary, builtIn: builtIn.has(rule.id) })),
     { id: INTERNAL_ERROR_RULE, summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError", builtIn: false },
+    INPUT_ERROR_RULE_INFO,
   ];
   return { report: { tool: { name: "kuma-guard", version: env.version }, files: [...env.files], objects, skipped, rules }, failures };
 }
@@ -209,17 +219,20 @@ export function toCreateRequest(object: Record<string, unknown>, defaultNamespac
  * files recursively (sorted; hidden names skipped), any other path is read as a manifest.
  * A path given twice is read once. Problems are returned as messages, never thrown.
  */
-export async function readInputs(paths: readonly string[], readStdin: () => Promise<string>): Promise<{ sources: InputSource[]; errors: string[] }> {
+export async function readInputs(paths: readonly string[], readStdin: () => Promise<string>): Promise<{ sources: InputSource[]; errors: InputProblem[] }> {
   const sources: InputSource[] = [];
-  const errors: string[] = [];
+  const errors: InputProblem[] = [];
   const seen = new Set<string>();
   const addFile = async (file: string): Promise<void> => {
     if (seen.has(file)) return;
     seen.add(file);
     try {
-      sources.push({ file, text: await readManifestText(file) });
+      // Checked before reading, so that a huge file is refused without filling memory.
+      const { size } = await stat(file);
+      if (size > MAX_MANIFEST_FILE_BYTES) errors.push({ file, code: "too-large", message: tooLargeMessage(size) });
+      else sources.push({ file, text: await readFile(file, "utf8") });
     } catch (e) {
-      errors.push(`${file}: cannot be read: ${fsMessage(e)}`);
+      errors.push({ file, code: "unreadable-file", message: `cannot be read: ${fsMessage(e)}` });
     }
   };
   for (const path of paths) {
@@ -229,7 +242,7 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
       try {
         sources.push({ file: STDIN_FILE, text: await readStdin() });
       } catch (e) {
-        errors.push(`standard input cannot be read: ${errorMessage(e)}`);
+        errors.push({ file: STDIN_FILE, code: "unreadable-file", message: `standard input cannot be read: ${errorMessage(e)}` });
       }
       continue;
     }
@@ -237,7 +250,7 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
     try {
       isDirectory = (await stat(path)).isDirectory();
     } catch (e) {
-      errors.push(`${path}: cannot be read: ${fsMessage(e)}`);
+      errors.push({ file: path, code: "unreadable-file", message: `cannot be read: ${fsMessage(e)}` });
       continue;
     }
     if (!isDirectory) {
@@ -248,11 +261,11 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
     try {
       files = await listManifestFiles(path);
     } catch (e) {
-      errors.push(`${path}: cannot be read: ${fsMessage(e)}`);
+      errors.push({ file: path, code: "unreadable-file", message: `cannot be read: ${fsMessage(e)}` });
       continue;
     }
     // An empty directory is a mistake in a CI job (wrong path), not a clean result.
-    if (files.length === 0) errors.push(`${path}: no .yaml, .yml or .json files in this directory`);
+    if (files.length === 0) errors.push({ file: path, code: "empty-directory", message: "no .yaml, .yml or .json files in this directory" });
     for (const file of files) await addFile(file.path);
   }
   return { sources, errors };
@@ -267,13 +280,13 @@ async function readPatchCatalog(
   dir: string,
   namespaces: readonly string[],
   readStdin: () => Promise<string>,
-): Promise<{ catalog: CatalogView; problems: string[] }> {
+): Promise<{ catalog: CatalogView; problems: InputProblem[] }> {
   const { sources, errors } = await readInputs([dir], readStdin);
   const problems = [...errors];
   const patches: StoredContainerPatch[] = [];
   for (const source of sources) {
     const read = readManifests(source.text, source.file);
-    problems.push(...read.errors.map(formatManifestError));
+    problems.push(...read.errors);
     for (const doc of read.documents) {
       const patch = toStoredPatch(doc.object, namespaces[0] ?? "");
       if (patch) patches.push(patch);
@@ -282,7 +295,8 @@ async function readPatchCatalog(
   return { catalog: viewOf(indexPatches(patches), namespaces), problems };
 }
 
-const formatManifestError = (e: ManifestError): string => `${e.file}${e.line === undefined ? "" : `:${e.line}`}: ${e.message}`;
+/** The stderr form of a problem: `FILE:LINE: message`. */
+const formatProblem = (p: InputProblem): string => `${p.file}${p.line === undefined ? "" : `:${p.line}`}: ${p.message}`;
 
 /** Why `dir` cannot serve as a catalog directory, or undefined when it can. */
 async function directoryProblem(dir: string): Promise<string | undefined> {
@@ -300,11 +314,6 @@ export async function readStream(stream: AsyncIterable<Buffer | string>): Promis
   return Buffer.concat(chunks).toString("utf8");
 }
 
-function toReportFinding(finding: { ruleId: string; severity: ReportFinding["severity"]; message: string; path?: string }, action: ReportFinding["action"]): ReportFinding {
-  const out: ReportFinding = { ruleId: finding.ruleId, action, severity: finding.severity, message: finding.message };
-  if (finding.path !== undefined) out.path = finding.path;
-  return out;
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

@@ -10,6 +10,9 @@
  */
 export const MAX_NESTING_DEPTH = 64;
 
+/** 7 MiB, as controller-runtime: an UPDATE carries object and oldObject, each up to etcd's ~3 MiB. */
+export const DEFAULT_MAX_BODY = 7 * 1024 * 1024;
+
 /**
  * Largest manifest file read into the catalog or by `check`: the API server refuses request
  * bodies over 3 MiB, so no single object is larger, and a file of that size parses in well

@@ -38,14 +38,14 @@ test("Helm output with a denial: exit 1, text grouped by object with file:line, 
   const { code, stdout, stderr } = check([HELM]);
   assert.equal(code, 1, stderr);
   assert.equal(stderr, "");
-  assert.match(stdout, new RegExp(`^Deployment shop/web  \\(${HELM}:54\\)\\n(  .*\\n)*  ✖ deny   direct-access: .*" payments_shop_svc_8080" is padded`, "m"));
-  assert.match(stdout, /^Deployment shop\/api  \(.*shop\.yaml:84\)\n(  .*\n)*  ⚠ warn   annotation-unknown: .*kuma\.io\/sidecar-env-vars/m);
+  assert.match(stdout, new RegExp(`^Deployment shop/web  \\(${HELM}:54\\)\\n(  .*\\n)*  ✖ deny   direct-access/padded-entry: .*" payments_shop_svc_8080" is padded`, "m"));
+  assert.match(stdout, /^Deployment shop\/api  \(.*shop\.yaml:84\)\n(  .*\n)*  ⚠ warn   annotation-unknown\/unknown: .*kuma\.io\/sidecar-env-vars/m);
   assert.doesNotMatch(stdout, /Service|ConfigMap|ServiceAccount/);
   assert.match(stdout, /^5 objects checked in 1 file \(3 documents of other kinds skipped\): \d+ denied, \d+ warnings?, \d+ audited\n$/m);
   assert.doesNotMatch(stdout, /\u001b\[/, "no colors on a pipe");
 });
 
-test("json from stdin: DESIGN's document, summary matching the findings, positions from YAML", () => {
+test("json from stdin (Helm output): DESIGN's document, files and lines from Helm's # Source: comments", () => {
   const { code, report, stderr } = checkJson(["-"], readFileSync(new URL(HELM, REPO_ROOT), "utf8"));
   assert.equal(code, 1, stderr);
   assert.deepEqual(Object.keys(report), ["summary", "findings"]);
@@ -54,7 +54,19 @@ test("json from stdin: DESIGN's document, summary matching the findings, positio
   const web = report.findings.find((f) => f.ruleId === "direct-access");
   assert.deepEqual(
     web && { ...web, message: "" },
-    { ruleId: "direct-access", action: "deny", severity: "error", kind: "Deployment", namespace: "shop", name: "web", file: "<stdin>", line: 54, message: "" },
+    {
+      ruleId: "direct-access",
+      code: "direct-access/padded-entry",
+      action: "deny",
+      severity: "error",
+      kind: "Deployment",
+      namespace: "shop",
+      name: "web",
+      file: "shop/templates/deployment-web.yaml",
+      line: 2,
+      message: "",
+      params: { entry: " payments_shop_svc_8080", fix: "backend_shop_svc_8080,payments_shop_svc_8080" },
+    },
   );
   const kinds = new Set(report.findings.map((f) => f.kind));
   for (const kind of kinds) assert.ok(["Namespace", "ContainerPatch", "Deployment", "StatefulSet"].includes(kind), kind);
@@ -91,10 +103,63 @@ test("a YAML syntax error exits 2 even with denials, names file:line on stderr, 
   assert.ok(report.summary.denied > 0, "the readable file is still checked");
 });
 
+test("an unreadable document is a finding in every format, located at the error; exit 2", () => {
+  const { code, stdout } = check([BROKEN, "--format", "json"]);
+  assert.equal(code, 2);
+  const finding = (JSON.parse(stdout) as JsonReport).findings.find((f) => f.ruleId === "input-error");
+  assert.deepEqual(finding && { ...finding, message: "" }, {
+    ruleId: "input-error",
+    code: "input-error/yaml-syntax",
+    action: "deny",
+    severity: "error",
+    kind: "",
+    namespace: "",
+    name: "",
+    file: BROKEN,
+    line: 6,
+    column: 1,
+    message: "",
+  });
+  assert.match(check([BROKEN, "-o", "github"]).stdout, new RegExp(`^::error file=${BROKEN},line=6,col=1,title=kuma-guard input-error/yaml-syntax::YAML syntax error: `, "m"));
+  assert.match(check([BROKEN, "--output", "junit"]).stdout, /<failure type="input-error" message="input-error\/yaml-syntax: YAML syntax error: /);
+  const sarif = JSON.parse(check([BROKEN, "-o", "sarif"]).stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[] }[] }[] };
+  const result = sarif.runs[0]!.results.find((r) => r.ruleId === "input-error");
+  assert.deepEqual(result?.locations[0]?.physicalLocation, { artifactLocation: { uri: BROKEN }, region: { startLine: 6, startColumn: 1 } });
+});
+
+test("Kuma's documented ContainerPatch with a multi-line '…' value (closed at the key's indentation) is read, and its real finding shown", () => {
+  const { code, stdout, stderr } = check(["test/fixtures/real/kuma-website/dpp-on-kubernetes-container-patch.yaml", "-o", "json"]);
+  assert.equal(stderr, "");
+  assert.equal(code, 1);
+  const findings = (JSON.parse(stdout) as JsonReport).findings;
+  assert.ok(!findings.some((f) => f.ruleId === "input-error"));
+  assert.ok(findings.some((f) => f.ruleId === "patch-container" && f.action === "deny" && /allowPrivilegeEscalation/.test(f.message)));
+});
+
 test("an unreadable path exits 2 with a clear message", () => {
   const { code, stderr } = check(["test/fixtures/manifests/does-not-exist.yaml"]);
   assert.equal(code, 2);
   assert.match(stderr, /does-not-exist\.yaml: cannot be read: no such file or directory/);
+});
+
+test("an unknown flag prints one line with a suggestion and a pointer to --help, exit 2", () => {
+  const { code, stdout, stderr } = check(["--fromat", "json", CLEAN]);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.equal(stderr, "error: unknown option '--fromat' (did you mean --format?)\nRun 'kuma-guard check --help' for usage\n");
+});
+
+test("--version prints the package version; -o is --format", () => {
+  const version = spawnSync(process.execPath, ["dist/cli.js", "--version"], { cwd: ROOT, encoding: "utf8" });
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout, `${(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version}\n`);
+  assert.deepEqual(JSON.parse(check(["-o", "json", CLEAN]).stdout), JSON.parse(check(["--format", "json", CLEAN]).stdout));
+});
+
+test("check --help shows examples for the common cases and exits 0", () => {
+  const { code, stdout } = check(["--help"]);
+  assert.equal(code, 0);
+  for (const example of ["kuma-guard check deploy/", "| kuma-guard check --namespace shop -", "-o sarif", "-o github", "-o junit"]) assert.ok(stdout.includes(example), example);
 });
 
 test("usage errors exit 2 with the reason on stderr and nothing on stdout", () => {

@@ -146,7 +146,7 @@ test("toCreateRequest splits apiVersion and fills the namespace like kubectl", (
   assert.deepEqual(toCreateRequest({}, "ns").kind, { group: "", version: "", kind: "" });
 });
 
-test("readInputs: files, directories recursively (manifest extensions only), stdin once, errors as messages", async () => {
+test("readInputs: files, directories recursively (manifest extensions only), stdin once, errors as problems", async () => {
   const dir = mkdtempSync(join(tmpdir(), "kuma-guard-check-"));
   mkdirSync(join(dir, "a", "b"), { recursive: true });
   mkdirSync(join(dir, "empty"));
@@ -168,9 +168,10 @@ test("readInputs: files, directories recursively (manifest extensions only), std
     [join(dir, "a", "b", "three.yml"), join(dir, "a", "b", "two.JSON"), join(dir, "a", "one.yaml"), "<stdin>", join(dir, "plain.txt")],
   );
   assert.equal(stdinReads, 1);
-  assert.equal(errors.length, 2);
-  assert.match(errors[0]!, /missing\.yaml: cannot be read: no such file or directory$/);
-  assert.match(errors[1]!, /empty: no \.yaml, \.yml or \.json files in this directory$/);
+  assert.deepEqual(errors, [
+    { file: join(dir, "missing.yaml"), code: "unreadable-file", message: "cannot be read: no such file or directory" },
+    { file: join(dir, "empty"), code: "empty-directory", message: "no .yaml, .yml or .json files in this directory" },
+  ]);
 });
 
 test("Namespaces in the input tell whether their workloads are injected", () => {

@@ -1,6 +1,6 @@
 // The Dockerfile cannot be built here, so it is parsed and held to its promises: pinned
 // Node 24 base, multi-stage, production dependencies only, numeric non-root USER,
-// `node dist/cli.js serve`, no HEALTHCHECK; and .dockerignore sends only what it copies.
+// `node /app/dist/cli.js serve`, no HEALTHCHECK; and .dockerignore sends only what it copies.
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -135,8 +135,9 @@ describe("Dockerfile", () => {
     assert.notEqual(Number(match[1]), 0, "not root");
   });
 
-  test("the entrypoint is node dist/cli.js serve", () => {
-    assert.deepEqual(execForm(of(final, "ENTRYPOINT").at(-1), "ENTRYPOINT"), ["node", "dist/cli.js"]);
+  test("the entrypoint is node /app/dist/cli.js, serve by default: `docker run IMAGE check -` runs the CLI from any -w", () => {
+    assert.deepEqual(execForm(of(final, "ENTRYPOINT").at(-1), "ENTRYPOINT"), ["node", "/app/dist/cli.js"]);
+    assert.equal(of(final, "WORKDIR").at(-1)?.args, "/app", "the entrypoint's path is under the WORKDIR the files are copied to");
     assert.deepEqual(execForm(of(final, "CMD").at(-1), "CMD"), ["serve"]);
   });
 

@@ -84,7 +84,7 @@ test("at the default info level nothing from the object is logged: no messages, 
   await request(app).post("/validate").send(admissionReview(deployment("web", "throw"), { uid: "uid-2" }));
   await request(app).post("/validate").set("content-type", "application/json").send(`{"not json": "${SECRET}"`);
   const [denied] = admissionLines(logs);
-  assert.deepEqual(denied?.findings, [{ rule: "fake-deny", action: "deny", path: "metadata.labels" }]);
+  assert.deepEqual(denied?.findings, [{ rule: "fake-deny", code: "fake-deny/asked", action: "deny", path: "metadata.labels" }]);
   const text = logs.map((l) => JSON.stringify(l)).join("\n");
   assert.ok(!text.includes("s3cr3t"), `a value from the object reached the log:\n${text}`);
   assert.ok(!text.includes("PASSWORD") && !text.includes("nginx"), "no part of the object is logged");

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import fc from "fast-check";
+import { MAX_MANIFEST_FILE_BYTES, MAX_NESTING_DEPTH } from "../src/limits.js";
 import { readManifests, toStoredPatch } from "../src/manifests.js";
 import { REPO_ROOT } from "./support/context.js";
 
@@ -70,7 +71,8 @@ const rows: { name: string; text: string; docs: string[]; errorLines: (number | 
   { name: "unclosed JSON", text: '{"kind": "ContainerPatch",\n "metadata": {"name": "a"}\n', docs: [], errorLines: [3] },
   { name: "JSON stream with a broken second object", text: '{"kind": "A", "metadata": {"name": "a"}}\n{"kind": "B",', docs: [], errorLines: [2] },
   { name: "tab indentation", text: "kind: A\nmetadata:\n\tname: a\n", docs: [], errorLines: [3] },
-  { name: "duplicate keys", text: "kind: A\nkind: B\n", docs: [], errorLines: [2] },
+  // kubectl (go-yaml v2 through sigs.k8s.io/yaml) keeps the last value of a repeated key.
+  { name: "duplicate keys: the last wins, as in kubectl", text: "kind: A\nmetadata: {name: a}\nmetadata: {name: b}\n", docs: ["b"], errorLines: [] },
 ];
 for (const row of rows) {
   test(`readManifests: ${row.name}`, () => {
@@ -128,4 +130,95 @@ for (const row of patchRows) test(`toStoredPatch: ${row.name}`, () => assert.dee
 test("names across fixtures", () => {
   assert.deepEqual(names(fixture("list.yaml")), ["sidecar-log-level", "no-namespace"]);
   assert.deepEqual(names(fixture("other-namespace.yaml")), ["shop-patch", "not-a-patch"]);
+});
+
+// Real manifests from Kuma's repository and website (test/fixtures/real/README.md), each beside
+// what `kubectl kustomize` printed for it: kuma-guard must read the same objects kubectl does.
+const REAL = new URL("test/fixtures/real/", REPO_ROOT);
+const realFiles = ["kuma-website", "kuma"].flatMap((dir) =>
+  readdirSync(new URL(dir, REAL))
+    .filter((name) => name.endsWith(".yaml") && !name.endsWith(".kubectl-kustomize.out.yaml"))
+    .map((name) => `${dir}/${name}`),
+);
+test("real fixtures: there are files to compare", () => assert.ok(realFiles.length >= 5, realFiles.join()));
+for (const file of realFiles) {
+  test(`real manifest read as kubectl kustomize reads it: ${file}`, () => {
+    const read = (name: string) => readManifests(readFileSync(new URL(name, REAL), "utf8"), name);
+    const ours = read(file);
+    const kubectl = read(file.replace(/\.yaml$/, ".kubectl-kustomize.out.yaml"));
+    assert.deepEqual(ours.errors, []);
+    assert.deepEqual(kubectl.errors, []);
+    assert.deepEqual(ours.documents.map((d) => d.object), kubectl.documents.map((d) => d.object));
+  });
+}
+
+// go-yaml v2's reading of plain scalars (what `kubectl apply` sends), through both parsers:
+// the second document of each text has a multi-line quoted value closed at the key's
+// indentation, which only the fallback parser takes.
+const scalarRows: { text: string; value: unknown; why: string }[] = [
+  { text: "yes", value: true, why: "YAML 1.1 boolean" },
+  { text: "on", value: true, why: "YAML 1.1 boolean" },
+  { text: "N", value: false, why: "YAML 1.1 boolean (kubectl: 'cannot unmarshal bool into … of type string')" },
+  { text: "'yes'", value: "yes", why: "quoted: a string" },
+  { text: "0777", value: 511, why: "YAML 1.1 octal" },
+  { text: "1_000", value: 1000, why: "YAML 1.1 digit separators" },
+  { text: "0x1F", value: 31, why: "hexadecimal" },
+  { text: "1.5", value: 1.5, why: "float" },
+  { text: "~", value: null, why: "null" },
+  { text: "1:20", value: "1:20", why: "go-yaml v2 has no sexagesimal numbers" },
+  { text: "2001-12-14", value: "2001-12-14", why: "go-yaml v2 keeps timestamps as strings in untyped data" },
+  { text: "8080:80", value: "8080:80", why: "a port mapping stays a string" },
+];
+for (const row of scalarRows) {
+  test(`plain scalar ${row.text}: ${row.why}, the same through the fallback parser`, () => {
+    const strict = `kind: A\nx: ${row.text}\n`;
+    const lenient = `kind: A\nv: '{\n  "a": 1\n}'\nx: ${row.text}\n`;
+    for (const text of [strict, lenient]) {
+      const { documents, errors } = readManifests(text, "s.yaml");
+      assert.deepEqual(errors, [], text);
+      assert.deepEqual(documents[0]?.object["x"], row.value, text);
+    }
+  });
+}
+
+test("merge keys and anchors expand in both parsers; a later duplicate key wins in both", () => {
+  for (const extra of ["", "v: '{\n  \"a\": 1\n}'\n"]) {
+    const text = `kind: A\nbase: &b {a: 1, b: 2}\nm:\n  <<: *b\n  b: 3\nd: 1\nd: 2\n${extra}`;
+    const { documents, errors } = readManifests(text, "m.yaml");
+    assert.deepEqual(errors, []);
+    assert.deepEqual(documents[0]?.object["m"], { a: 1, b: 3 });
+    assert.equal(documents[0]?.object["d"], 2);
+  }
+});
+
+test("an alias bomb in a document only the fallback parser reads is refused too", () => {
+  const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+  for (let i = 1; i < 8; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+  const text = `kind: A\nv: '{\n  "a": 1\n}'\n${levels.join("\n")}\n`;
+  const { documents, errors } = readManifests(text, "bomb.yaml");
+  assert.deepEqual(documents, []);
+  assert.equal(errors.length, 1);
+  assert.equal(errors[0]?.code, "yaml-syntax");
+});
+
+test("a document nested deeper than MAX_NESTING_DEPTH is an input error naming the line, found before the YAML parser runs", () => {
+  const text = `kind: A\nx: ${"[".repeat(MAX_NESTING_DEPTH + 1)}${"]".repeat(MAX_NESTING_DEPTH + 1)}\n`;
+  const { documents, errors } = readManifests(text, "deep.yaml");
+  assert.deepEqual(documents, []);
+  assert.deepEqual(errors.map((e) => [e.file, e.line, e.code]), [["deep.yaml", 2, "too-deep"]]);
+  assert.match(errors[0]!.message, /nests deeper than 64 levels/);
+});
+
+test("a text over MAX_MANIFEST_FILE_BYTES is refused before parsing", () => {
+  const { documents, errors } = readManifests(`kind: A\nx: "${"a".repeat(MAX_MANIFEST_FILE_BYTES)}"\n`, "big.yaml");
+  assert.deepEqual(documents, []);
+  assert.deepEqual(errors.map((e) => [e.file, e.code]), [["big.yaml", "too-large"]]);
+});
+
+test("Helm output: with helmSources, documents are named by their # Source: comment, lines counted from it", () => {
+  const text = "---\n# Source: shop/templates/a.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n# Source: shop/templates/b.yaml\nkind: Pod\nmetadata: {name: b}\n";
+  const named = readManifests(text, "<stdin>", { helmSources: true });
+  assert.deepEqual(named.documents.map((d) => [d.file, d.line]), [["shop/templates/a.yaml", 2], ["shop/templates/b.yaml", 1]]);
+  const plain = readManifests(text, "rendered.yaml");
+  assert.deepEqual(plain.documents.map((d) => [d.file, d.line]), [["rendered.yaml", 4], ["rendered.yaml", 8]]);
 });

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { Ajv2020 } from "ajv/dist/2020.js";
 import { parse } from "yaml";
 import { BUILT_IN_RULE_IDS } from "../src/rules/index.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
@@ -152,4 +153,10 @@ test("the worked example of docs/policies.md loads", async () => {
   const policy = await parsePolicy(example, "docs/policies.md");
   assert.deepEqual(policy.customRuleIds, ["sidecar-memory-limit"]);
   assert.deepEqual(policy.warnings, []);
+});
+
+test("schemas/policy.schema.json is a valid JSON Schema 2020-12 (the loader skips that check at start-up)", async () => {
+  const schema = JSON.parse(await readFile(new URL("schemas/policy.schema.json", REPO_ROOT), "utf8")) as object;
+  const ajv = new Ajv2020({ strict: false });
+  assert.equal(ajv.validateSchema(schema), true, JSON.stringify(ajv.errors));
 });

@@ -79,6 +79,6 @@ test("summary counts every action; sortFindings orders deny, warn, audit and kee
   assert.deepEqual(sorted.map((f) => f.ruleId), ["c", "b", "d", "a"]);
 });
 
-test("every format prints something that ends with a newline", () => {
-  for (const format of FORMATS) assert.match(formatReport(sampleReport(), format), /\n$/, format);
+test("every format prints something that ends with a newline", async () => {
+  for (const format of FORMATS) assert.match(await formatReport(sampleReport(), format), /\n$/, format);
 });

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import AjvDraft04Module from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
 import { toArtifactUri, toSarif } from "../src/report/sarif.js";
-import { flatFindings, ruleDocsUrl } from "../src/report/model.js";
+import { flatFindings, INPUT_ERROR_RULE_INFO, inputErrorObject, ruleDocsUrl } from "../src/report/model.js";
 import { sampleReport } from "./report-sample.test.js";
 import { REPO_ROOT } from "./support/context.js";
 import { checkDocuments } from "../src/check.js";
@@ -43,9 +43,26 @@ test("the log is valid SARIF 2.1.0", () => {
 });
 
 test("the validator rejects a log that breaks the schema", () => {
-  const log = toSarif(sampleReport(), { baseDir: "/repo" }) as { runs: { results: { level: string }[] }[] };
+  const log = toSarif(sampleReport(), { baseDir: "/repo" }) as unknown as { runs: { results: { level: string }[] }[] };
   log.runs[0]!.results[0]!.level = "fatal";
   assert.equal(sarifValidator()(log), false);
+});
+
+test("code and params go to the result's properties; an unreadable input is located at its line and column", () => {
+  const report = sampleReport();
+  report.objects[0]!.findings[0]!.code = "direct-access/padded-entry";
+  report.objects[0]!.findings[0]!.params = { entry: " b", index: 1 };
+  report.objects.push(inputErrorObject({ file: "deploy/broken.yaml", line: 6, column: 3, code: "yaml-syntax", message: "YAML syntax error: x" }));
+  report.rules.push(INPUT_ERROR_RULE_INFO);
+  const log = toSarif(report, { baseDir: "/repo" });
+  assertValidSarif(log);
+  const results = log.runs[0]!.results!;
+  assert.deepEqual(results[0]!.properties, { action: "deny", severity: "error", path: report.objects[0]!.findings[0]!.path, code: "direct-access/padded-entry", params: { entry: " b", index: 1 } });
+  const inputError = results.at(-1)!;
+  assert.equal(inputError.ruleId, "input-error");
+  assert.deepEqual(inputError.locations, [{ physicalLocation: { artifactLocation: { uri: "deploy/broken.yaml" }, region: { startLine: 6, startColumn: 3 } } }]);
+  assert.equal(inputError.message.text, "YAML syntax error: x");
+  assert.equal(inputError.properties?.["code"], "input-error/yaml-syntax");
 });
 
 test("a log without results is valid too", () => {
@@ -53,7 +70,7 @@ test("a log without results is valid too", () => {
 });
 
 test("one run: driver name, version, rules with descriptions and docs links", () => {
-  const log = toSarif(sampleReport(), { baseDir: "/repo" }) as { version: string; runs: { tool: { driver: Record<string, unknown> }; results: Record<string, unknown>[] }[] };
+  const log = toSarif(sampleReport(), { baseDir: "/repo" }) as unknown as { version: string; runs: { tool: { driver: Record<string, unknown> }; results: Record<string, unknown>[] }[] };
   assert.equal(log.version, "2.1.0");
   assert.equal(log.runs.length, 1);
   const driver = log.runs[0]!.tool.driver as { name: string; version: string; rules: { id: string; shortDescription: { text: string }; helpUri?: string }[] };
@@ -67,7 +84,7 @@ test("one run: driver name, version, rules with descriptions and docs links", ()
 
 test("results: one per finding, level from the action, location at the object's line", () => {
   const report = sampleReport();
-  const log = toSarif(report, { baseDir: "/repo" }) as { runs: { results: { ruleId: string; ruleIndex: number; level: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+  const log = toSarif(report, { baseDir: "/repo" }) as unknown as { runs: { results: { ruleId: string; ruleIndex: number; level: string; locations: { physicalLocation?: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
   const results = log.runs[0]!.results;
   const findings = flatFindings(report);
   assert.equal(results.length, findings.length);

@@ -1,5 +1,5 @@
 // `kuma-guard audit`: the cluster as it is, judged by the webhook's rules; printed like `check`.
-import { EXIT_DENIED, EXIT_OK, EXIT_USAGE } from "../check.js";
+import { EXIT_DENIED, EXIT_OK, EXIT_USAGE } from "../report/model.js";
 import type { Logger } from "../logger.js";
 import type { Policy } from "../policy/types.js";
 import { formatReport } from "../report/index.js";
@@ -60,7 +60,7 @@ export async function runAuditCommand(options: AuditCommandOptions, deps: AuditC
   if (onTerminal) deps.stderr.write("\r\u001b[K");
   for (const failure of result.failures) deps.logger.error({ err: failure.error, ruleId: failure.ruleId, object: failure.object }, `rule ${failure.ruleId} failed`);
 
-  let out = formatReport(result.report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) });
+  let out = await formatReport(result.report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) });
   // The text summary counts report objects; an audit keeps only those with findings.
   if (options.format === "text") out = out.replace(/[^\n]*\n$/, `${auditSummary(result, (now() - started) / 1000)}\n`);
   deps.stdout.write(out);

@@ -10,7 +10,7 @@ import { BUILT_IN_RULE_IDS } from "../rules/index.js";
 import type { CatalogView, Labels, StoredContainerPatch } from "../rules/types.js";
 import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { createSnapshot } from "../snapshot.js";
-import { INTERNAL_ERROR_RULE, sortFindings } from "../report/model.js";
+import { INTERNAL_ERROR_RULE, sortFindings, toReportFinding } from "../report/model.js";
 import type { Report, ReportAction, ReportFinding, ReportObject, RuleInfo } from "../report/model.js";
 import { isRecord } from "./kube-http.js";
 import type { KubeHttp } from "./kube-http.js";
@@ -260,11 +260,6 @@ function matchesSelector(item: Record<string, unknown>, selector: string | undef
 
 const signalOf = (options: AuditOptions): { signal?: AbortSignal } => (options.signal ? { signal: options.signal } : {});
 
-function toReportFinding(finding: { ruleId: string; severity: ReportFinding["severity"]; message: string; path?: string }, action: ReportAction): ReportFinding {
-  const out: ReportFinding = { ruleId: finding.ruleId, action, severity: finding.severity, message: finding.message };
-  if (finding.path !== undefined) out.path = finding.path;
-  return out;
-}
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -4,6 +4,7 @@ import type { Parsed } from "./parse-result.js";
 // Kubernetes resource.Quantity, parsed the way the API server parses it.
 // Kubernetes: staging/src/k8s.io/apimachinery/pkg/api/resource/quantity.go (ParseQuantity,
 // parseQuantityString) and suffix.go (the suffix table).
+// Hand-written: client-node's quantityToScalar (internal) throws on "1.5k", takes "0x10" and rounds "1m" to a float.
 
 /** The expression the API server names in its error (quantity.go splitREString). */
 export const QUANTITY_REGEX_TEXT = "^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$";

@@ -4,6 +4,7 @@ import type { Labels } from "../kuma/model.js";
 // Kubernetes: staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/helpers.go (LabelSelectorAsSelector)
 // and pkg/labels/selector.go (Requirement.Matches): requirements are AND-ed; an empty
 // selector matches everything; NotIn and DoesNotExist match objects without the key.
+// Hand-written because @kubernetes/client-node does not evaluate selectors (the API server does).
 
 export interface LabelSelectorRequirement {
   key: string;

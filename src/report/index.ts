@@ -1,12 +1,10 @@
-// The printers of `kuma-guard check`, by --format name.
-import { formatJson } from "./json.js";
-import { formatJunit } from "./junit.js";
-import { formatSarif } from "./sarif.js";
-import { formatText } from "./text.js";
-import type { Report } from "./model.js";
+// The printers of `kuma-guard check` (and `audit`), by --format name: each prints a Report.
+// A printer is loaded only when its format is asked for (xmlbuilder2 alone costs more at
+// start-up than the rest of the printers together).
+import type { Format, Report } from "./model.js";
 
-export const FORMATS = ["text", "json", "junit", "sarif"] as const;
-export type Format = (typeof FORMATS)[number];
+export { FORMATS } from "./model.js";
+export type { Format } from "./model.js";
 
 export interface FormatOptions {
   /** Text only: ANSI colors. */
@@ -14,15 +12,17 @@ export interface FormatOptions {
 }
 
 /** The report in one format, ready for stdout. */
-export function formatReport(report: Report, format: Format, options: FormatOptions = { color: false }): string {
+export async function formatReport(report: Report, format: Format, options: FormatOptions = { color: false }): Promise<string> {
   switch (format) {
     case "json":
-      return formatJson(report);
+      return (await import("./json.js")).formatJson(report);
     case "junit":
-      return formatJunit(report);
+      return (await import("./junit.js")).formatJunit(report);
     case "sarif":
-      return formatSarif(report);
+      return (await import("./sarif.js")).formatSarif(report);
+    case "github":
+      return (await import("./github.js")).formatGithub(report);
     case "text":
-      return formatText(report, { color: options.color });
+      return (await import("./text.js")).formatText(report, { color: options.color });
   }
 }

@@ -1,5 +1,5 @@
 // Human output: findings grouped by object with file:line, then one summary line.
-import { describeObject, summarize } from "./model.js";
+import { describeObject, summaryLine } from "./model.js";
 import type { Report, ReportAction } from "./model.js";
 
 export interface TextOptions {
@@ -23,21 +23,13 @@ export function formatText(report: Report, options: TextOptions = { color: false
   const lines: string[] = [];
   for (const object of report.objects) {
     if (object.findings.length === 0) continue;
-    lines.push(`${paint(BOLD, describeObject(object))}  (${object.file}:${object.line})`);
+    const column = object.column === undefined ? "" : `:${object.column}`;
+    lines.push(`${paint(BOLD, describeObject(object))}  (${object.file}:${object.line}${column})`);
     for (const finding of object.findings) {
-      lines.push(`  ${paint(COLORS[finding.action], MARKS[finding.action])}  ${finding.ruleId}: ${finding.message}`);
+      lines.push(`  ${paint(COLORS[finding.action], MARKS[finding.action])}  ${finding.code ?? finding.ruleId}: ${finding.message}`);
     }
     lines.push("");
   }
   lines.push(summaryLine(report));
   return `${lines.join("\n")}\n`;
 }
-
-function summaryLine(report: Report): string {
-  const { denied, warned, audited } = summarize(report);
-  const checked = `${plural(report.objects.length, "object")} checked in ${plural(report.files.length, "file")}`;
-  const skipped = report.skipped > 0 ? ` (${plural(report.skipped, "document")} of other kinds skipped)` : "";
-  return `${checked}${skipped}: ${denied} denied, ${plural(warned, "warning")}, ${audited} audited`;
-}
-
-const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? "" : "s"}`;

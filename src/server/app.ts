@@ -12,6 +12,7 @@ import type { Logger } from "../logger.js";
 import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
 import { createSnapshotSource } from "../snapshot.js";
+import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { createBodyBudget, readBody } from "./body.js";
 
 /** What the server reads on each request; swapped atomically on policy reload. */
@@ -26,6 +27,8 @@ export interface AppDeps {
   logger: Logger;
   metrics: Metrics;
   state: () => AppState;
+  /** The Kuma judged against (--kuma-version, --kuma-config); 2.14 with Helm's defaults without. */
+  controlPlane?: ControlPlaneFacts;
   /** Largest accepted body. Default 7 MiB: the API server's 3 MiB object limit, base64-free, in both object and oldObject, with headroom. */
   maxBody: number;
   /** False while starting (policy or catalog not ready) or draining on SIGTERM. */
@@ -34,8 +37,7 @@ export interface AppDeps {
   bodyBudget?: number;
 }
 
-/** 7 MiB, as controller-runtime: an UPDATE carries object and oldObject, each up to etcd's ~3 MiB. */
-export const DEFAULT_MAX_BODY = 7 * 1024 * 1024;
+export { DEFAULT_MAX_BODY } from "../limits.js";
 
 /**
  * Body bytes held at once: two of the largest bodies, so a client trickling one cannot hold
@@ -70,7 +72,8 @@ const METHODS: Readonly<Record<Endpoints, Readonly<Record<string, string>>>> = {
  */
 export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestListener {
   const { logger, metrics } = deps;
-  const snapshotOf = createSnapshotSource();
+  const controlPlane = deps.controlPlane ?? {};
+  const snapshotOf = createSnapshotSource(() => controlPlane);
   const methods = METHODS[endpoints];
   const served = Object.entries(methods)
     .map(([path, method]) => `${method} ${path}`)
@@ -222,6 +225,7 @@ function record(deps: AppDeps, request: AdmissionRequest, verdict: Verdict, seco
   const findings = [
     ...decided.map(({ finding, action }) => ({
       rule: finding.ruleId,
+      code: finding.code,
       action,
       ...(finding.path !== undefined ? { path: finding.path } : {}),
       ...(withMessages ? { message: finding.message } : {}),

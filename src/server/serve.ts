@@ -13,6 +13,8 @@ import type { Metrics } from "../metrics.js";
 import type { Logger } from "../logger.js";
 import type { CatalogSource } from "../catalog/types.js";
 import type { Policy } from "../policy/types.js";
+import type { ControlPlaneFacts } from "../kuma/environment.js";
+import { describeModel } from "../model.js";
 
 // Not `import … from "node:http"`: on Node 22+ an ESM import of node:http reads every export,
 // and its WebSocket getter loads undici and web streams (~75 internal modules, 1.4 MB of old
@@ -81,6 +83,8 @@ export interface ServeDeps {
   catalog: CatalogSource;
   /** Extra readiness (e.g. the policy loaded); /readyz also needs the catalog synced and no drain. */
   ready?: () => boolean;
+  /** The Kuma judged against (--kuma-version, --kuma-config); 2.14 with Helm's defaults without. */
+  controlPlane?: ControlPlaneFacts;
   /** --kube: starts the references index and the background audit (src/audit/background.ts) with the metrics registry. */
   startAudit?: (registry: Metrics["registry"]) => { references: AppState["references"]; status(): unknown; close(): Promise<void> };
 }
@@ -114,6 +118,7 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     state,
     maxBody: options.maxBody,
     isReady: () => !draining && catalog.synced() && (deps.ready?.() ?? true),
+    ...(deps.controlPlane ? { controlPlane: deps.controlPlane } : {}),
   };
   const limits = { ...CONNECTION_LIMITS, ...options.limits };
   const httpOptions: ServerOptions = {
@@ -169,9 +174,11 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
   let metricsPort: number | undefined;
   if (options.metricsPort !== undefined) {
     const metricsApp = requireHost(createApp(appDeps, "metrics"));
-    // GET /audit (the last background audit) lives beside /metrics, never on the webhook port.
+    // GET /audit (the last background audit) and /debug/model live beside /metrics, never on the webhook port.
     metricsServer = createHttpServer(httpOptions, (req: IncomingMessage, res: ServerResponse) => {
-      if (audit && req.method === "GET" && (req.url ?? "/").split("?")[0] === "/audit") return sendJson(res, 200, audit.status());
+      const path = (req.url ?? "/").split("?")[0];
+      if (audit && req.method === "GET" && path === "/audit") return sendJson(res, 200, audit.status());
+      if (req.method === "GET" && path === "/debug/model") return sendJson(res, 200, describeModel(deps.policy(), deps.controlPlane ?? {}));
       metricsApp(req, res);
     });
     metricsServer.maxConnections = limits.maxConnections;

@@ -4,6 +4,7 @@ import type { Parsed } from "../parse-result.js";
 // Go's time.ParseDuration, byte for byte: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, or `0` alone
 // (with an optional sign). Units ns, us, µs (U+00B5), μs (U+03BC), ms, s, m, h. Kuma reads
 // kuma.io/sidecar-drain-time with it (metadata/annotations.go::GetDurationWithDefault).
+// Hand-written because JavaScript duration libraries (ms, parse-duration) accept other forms.
 
 /** Nanoseconds per unit. Go: src/time/format.go unitMap. */
 const UNITS: ReadonlyMap<string, bigint> = new Map([
