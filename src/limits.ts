@@ -61,7 +61,8 @@ export function pathDeeperThan(value: unknown, max: number = MAX_NESTING_DEPTH):
  * `- - - …`). It counts flow brackets outside quoted strings and comments; in block style a
  * line is one level per `- ` or `? ` and one for a mapping key, below the nearest less-indented
  * line. It may over-count a little (a literal block's indentation) and under-count a sequence
- * written at its key's indentation; pathDeeperThan() gives the exact answer after parsing.
+ * written at its key's indentation, or lines after a plain scalar holding a flow indicator
+ * (`$ {`); pathDeeperThan() gives the exact answer after parsing.
  */
 export function textDeeperThan(text: string, max: number = MAX_NESTING_DEPTH): number | undefined {
   let flow = 0;
@@ -110,7 +111,8 @@ export function textDeeperThan(text: string, max: number = MAX_NESTING_DEPTH): n
         continue;
       }
       const spaced = text[i + 1] === " " || text[i + 1] === "\n" || text[i + 1] === "\r" || text[i + 1] === undefined;
-      if (c === "[" || c === "{") flow++;
+      const opens: boolean = (c === "[" || c === "{") && atToken; // inside a plain scalar (`-{`, `a[0]`) a bracket is text
+      if (opens) flow++;
       else if ((c === "]" || c === "}") && flow > 0) flow--;
       else if (flow === 0 && (c === "-" || c === "?") && atToken && spaced) depth++;
       else if (flow === 0 && c === ":" && !sawKey && spaced) {
@@ -118,7 +120,9 @@ export function textDeeperThan(text: string, max: number = MAX_NESTING_DEPTH): n
         depth++;
       }
       if (depth + flow > max) return line;
-      atToken = c === " " || c === "\t" || c === "[" || c === "{" || c === "," || c === ":" || c === "-" || c === "?";
+      // An indicator (`- `, `: `, `? `) is followed by a space, which starts the next token itself;
+      // in flow style a value may follow `:` at once (JSON: `"k":[`).
+      atToken = c === " " || c === "\t" || opens || (c === "," && flow > 0) || (c === ":" && flow > 0);
     }
     if (lineIndent !== undefined) open.push({ indent: lineIndent, depth });
     i++; // the newline
