@@ -24,7 +24,7 @@ export interface ChangeWatcherOptions {
   /** debug is optional: the policy store's logger has none. */
   logger: Pick<Logger, "warn" | "error"> & Partial<Pick<Logger, "debug">>;
   /** Called (debounced) when something may have changed; may run long, never concurrently. True: it changed something. */
-  onChange: () => Promise<boolean | void>;
+  onChange: () => Promise<unknown>;
   /** Polled every pollIntervalMs (skipped while onChange runs): true when the files differ from what was last loaded. */
   isStale: () => Promise<boolean>;
   pollIntervalMs: number;

@@ -204,7 +204,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
           controller?.abort();
           finish(null);
         };
-        let stall = setTimeout(() => {
+        const stall = setTimeout(() => {
           controller?.abort();
           finish(new Error(`no watch event for ${timeoutSeconds} s past the server timeout`));
         }, timeoutSeconds * 1000 + WATCH_STALL_GRACE_MS);
@@ -252,7 +252,13 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       retry.unref();
     });
     void informer.start();
-    return { informer, stop: () => (clearTimeout(retry), informer.stop()) };
+    return {
+      informer,
+      stop: () => {
+        clearTimeout(retry);
+        return informer.stop();
+      },
+    };
   });
 
   const rememberedResult = (key: string): Remembered["result"] | undefined => {

@@ -28,6 +28,7 @@ const INJ = "runtime.kubernetes.injector";
 const SC = `${INJ}.sidecarContainer`;
 const ENV_SC = "KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER";
 
+// biome-ignore lint/suspicious/noExplicitAny: one table of setters for values of every kind; `kind` says which the parser produced
 function field(path: string, env: string, kind: Kind, set: (s: InjectorSettings, value: any) => void): Field {
   return { path, env, kind, set };
 }

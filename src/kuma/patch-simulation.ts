@@ -351,7 +351,7 @@ function child(container: Container, token: string): { value: unknown; token?: s
     if (index >= container.length) return { error: `Unable to access invalid index: ${index}: ${INVALID_INDEX}` };
     return { value: container[index], token: String(index) };
   }
-  if (!Object.prototype.hasOwnProperty.call(container, token)) return { error: `unable to get nonexistent key: ${token}: ${MISSING}` };
+  if (!Object.hasOwn(container, token)) return { error: `unable to get nonexistent key: ${token}: ${MISSING}` };
   return { value: container[token], token };
 }
 
@@ -389,7 +389,7 @@ function existingKey(container: Container, key: string, mode: "get" | "remove"):
     if (index >= container.length || index < -container.length) return { error: `Unable to access invalid index: ${index}: ${INVALID_INDEX}` };
     return String(index < 0 ? index + container.length : index);
   }
-  if (!Object.prototype.hasOwnProperty.call(container, key)) {
+  if (!Object.hasOwn(container, key)) {
     return { error: mode === "remove" ? `unable to remove nonexistent key: ${key}: ${MISSING}` : `unable to get nonexistent key: ${key}: ${MISSING}` };
   }
   return key;

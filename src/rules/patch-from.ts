@@ -18,7 +18,7 @@ export const patchFrom: Rule<ContainerPatchSubject, Code> = {
   defaultAction: "deny",
   targets: ["containerpatch"],
   codes: CODES,
-  check(subject, ctx) {
+  check(_subject, ctx) {
     const reading = ctx.reading;
     if (reading.schemaValid) return [];
     return reading.blocks.flatMap(checkFrom);

@@ -22,7 +22,7 @@ export const patchOp: Rule<ContainerPatchSubject, Code> = {
   defaultAction: "deny",
   targets: ["containerpatch"],
   codes: CODES,
-  check(subject, ctx) {
+  check(_subject, ctx) {
     const reading = ctx.reading;
     if (reading.schemaValid) return []; // the schema's op enum and shapes already hold
     return [

@@ -16,7 +16,7 @@ export const patchPrivilege: Rule<ContainerPatchSubject, Code> = {
   defaultAction: "warn",
   targets: ["containerpatch"],
   codes: CODES,
-  check(subject, ctx) {
+  check(_subject, ctx) {
     const findings: RuleFinding<Code>[] = [];
     for (const { list, after, before } of ctx.effects) {
       if (after.failure) continue;

@@ -21,7 +21,7 @@ export const patchValue: Rule<ContainerPatchSubject, Code> = {
   defaultAction: "deny",
   targets: ["containerpatch"],
   codes: CODES,
-  check(subject, ctx) {
+  check(_subject, ctx) {
     // No schema shortcut: the schema cannot tell whether a string is JSON.
     return ctx.reading.blocks.flatMap(checkValue);
   },
