@@ -87,11 +87,23 @@ function cases(): Case[] {
   const podCase = (name: string, annotations: Record<string, string>) => all.push({ name, body: review(POD, "shop", pod(annotations)) });
 
   podCase("annotations: many patch names", { "kuma.io/container-patches": repeatTo("kuma.io/container-patches", (i) => `p-${i},`) });
-  podCase("annotations: many unknown keys", fill((i) => [`kuma.io/u${i}`, ""]));
+  podCase(
+    "annotations: many unknown keys",
+    fill((i) => [`kuma.io/u${i}`, ""]),
+  );
   const known = [...KNOWN_ANNOTATIONS].filter((key) => key.includes("/"));
-  podCase("annotations: many near-typo keys", fill((i) => [`${known[i % known.length]!}${i}`.slice(0, 253 + 63), ""]));
-  podCase("annotations: many 63-char unknown keys", fill((i) => [`kuma.io/${String(i).padStart(63, "z")}`, ""]));
-  podCase("annotations: many aggregate keys", fill((i) => [`prometheus.metrics.kuma.io/aggregate-${"-a".repeat(10)}${i}-portx`, "1"]));
+  podCase(
+    "annotations: many near-typo keys",
+    fill((i) => [`${known[i % known.length]!}${i}`.slice(0, 253 + 63), ""]),
+  );
+  podCase(
+    "annotations: many 63-char unknown keys",
+    fill((i) => [`kuma.io/${String(i).padStart(63, "z")}`, ""]),
+  );
+  podCase(
+    "annotations: many aggregate keys",
+    fill((i) => [`prometheus.metrics.kuma.io/aggregate-${"-a".repeat(10)}${i}-portx`, "1"]),
+  );
   for (const [shape, unit] of Object.entries(VALUE_SHAPES)) {
     for (const key of KNOWN_ANNOTATIONS) podCase(`value ${shape}: ${key}`, { [key]: repeatTo(key, unit) });
   }
@@ -99,7 +111,10 @@ function cases(): Case[] {
   const nested = "[".repeat(deep) + "]".repeat(deep);
   all.push({
     name: "containerpatch: value nested 100,000 deep",
-    body: review(CONTAINER_PATCH, "kuma-system", { ...containerPatch("deep"), spec: { sidecarPatch: [{ op: "add", path: "/env/-", value: nested }] } }),
+    body: review(CONTAINER_PATCH, "kuma-system", {
+      ...containerPatch("deep"),
+      spec: { sidecarPatch: [{ op: "add", path: "/env/-", value: nested }] },
+    }),
   });
   const ops = [];
   for (let i = 0, bytes = 0; bytes < REQUEST_BYTES - 4096; i++) {
@@ -107,15 +122,27 @@ function cases(): Case[] {
     ops.push(op);
     bytes += JSON.stringify(op).length + 1;
   }
-  all.push({ name: "containerpatch: 3 MiB of operations", body: review(CONTAINER_PATCH, "kuma-system", { ...containerPatch("huge"), spec: { sidecarPatch: ops } }) });
-  const env = Array.from({ length: Math.floor((REQUEST_BYTES - 4096) / 1060) }, (_, i) => ({ name: `SETTING_${i}`, value: "x".repeat(1024) }));
+  all.push({
+    name: "containerpatch: 3 MiB of operations",
+    body: review(CONTAINER_PATCH, "kuma-system", { ...containerPatch("huge"), spec: { sidecarPatch: ops } }),
+  });
+  const env = Array.from({ length: Math.floor((REQUEST_BYTES - 4096) / 1060) }, (_, i) => ({
+    name: `SETTING_${i}`,
+    value: "x".repeat(1024),
+  }));
   all.push({
     name: "deployment: 3 MiB of env",
     body: review(DEPLOYMENT, "shop", {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "big", namespace: "shop" },
-      spec: { selector: { matchLabels: { app: "big" } }, template: { metadata: { labels: { app: "big" }, annotations: { "kuma.io/container-patches": "patch-001" } }, spec: { containers: [{ name: "app", image: "nginx", env }] } } },
+      spec: {
+        selector: { matchLabels: { app: "big" } },
+        template: {
+          metadata: { labels: { app: "big" }, annotations: { "kuma.io/container-patches": "patch-001" } },
+          spec: { containers: [{ name: "app", image: "nginx", env }] },
+        },
+      },
     }),
   });
   return all;
@@ -127,10 +154,19 @@ const GIVE_UP_MS = 20_000;
 function post(port: number, body: string): Promise<{ status: number; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const req = request({ host: "127.0.0.1", port, path: "/validate", method: "POST", headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
-    });
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/validate",
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }));
+      },
+    );
     req.setTimeout(GIVE_UP_MS, () => req.destroy(new Error(`no answer within ${GIVE_UP_MS} ms`)));
     req.on("error", reject);
     req.end(body);
@@ -153,10 +189,30 @@ function monitorOf(child: ChildProcess) {
 async function startServer(options: Options, serveArgs: string[], env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   const cli = new URL("dist/cli.js", ROOT).pathname;
   const monitor = new URL(".test-build/bench/servers/loop-monitor.js", ROOT).href;
-  const child = spawn(options.node, [...options.nodeOptions, "--import", monitor, cli, "serve", "--insecure-http", "--host", "127.0.0.1", "--port", String(port), "--log-level", "error", "--shutdown-delay", "0", ...serveArgs], {
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-    env,
-  });
+  const child = spawn(
+    options.node,
+    [
+      ...options.nodeOptions,
+      "--import",
+      monitor,
+      cli,
+      "serve",
+      "--insecure-http",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--log-level",
+      "error",
+      "--shutdown-delay",
+      "0",
+      ...serveArgs,
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+      env,
+    },
+  );
   for (let i = 0; i < 200; i++) {
     const ready = await new Promise<boolean>((resolve) => {
       const req = request({ host: "127.0.0.1", port, path: "/readyz" }, (res) => (res.resume(), resolve(res.statusCode === 200)));
@@ -239,7 +295,10 @@ async function fileCases(options: Options, print: (row: Row) => void): Promise<R
       name: "catalog file: ContainerPatch spec nested 10,000 deep",
       file: "deep-spec.json",
       text: () =>
-        JSON.stringify({ ...containerPatch("deep-spec"), spec: { sidecarPatch: [{ op: "add", path: "/x", value: "1", extra: "DEEP" }] } }).replace('"DEEP"', "[".repeat(10_000) + "]".repeat(10_000)),
+        JSON.stringify({
+          ...containerPatch("deep-spec"),
+          spec: { sidecarPatch: [{ op: "add", path: "/x", value: "1", extra: "DEEP" }] },
+        }).replace('"DEEP"', "[".repeat(10_000) + "]".repeat(10_000)),
     },
   ];
   // A fresh server per file, started on the good file alone, so that each case stands alone.
@@ -273,14 +332,22 @@ export async function runAdversarial(options: Options): Promise<void> {
   const out = (line: string) => process.stdout.write(line + "\n");
   const print = (row: Row) => {
     const flag = !(row.ms <= GOAL_REVIEW_MS && row.stallMs <= GOAL_STALL_MS) ? "  !" : "";
-    out(`${row.name.slice(0, 79).padEnd(80)}${pad(row.bytes, 10)}${pad(row.status, 8)}${pad(round(row.ms, 1), 10)}${pad(round(row.stallMs, 1), 10)}${pad(row.rssMb === undefined ? "" : round(row.rssMb, 0), 8)}${flag}`);
+    out(
+      `${row.name.slice(0, 79).padEnd(80)}${pad(row.bytes, 10)}${pad(row.status, 8)}${pad(round(row.ms, 1), 10)}${pad(round(row.stallMs, 1), 10)}${pad(row.rssMb === undefined ? "" : round(row.rssMb, 0), 8)}${flag}`,
+    );
   };
-  out(`adversarial: node ${process.version}, one request at a time over loopback; goal: review < ${GOAL_REVIEW_MS} ms, event-loop stall < ${GOAL_STALL_MS} ms`);
+  out(
+    `adversarial: node ${process.version}, one request at a time over loopback; goal: review < ${GOAL_REVIEW_MS} ms, event-loop stall < ${GOAL_STALL_MS} ms`,
+  );
   out(`${"case".padEnd(80)}${pad("bytes", 10)}${pad("status", 8)}${pad("ms", 10)}${pad("stall ms", 10)}${pad("rss MB", 8)}`);
   const rows = [...(await requestCases(options, print)), ...(await fileCases(options, print))];
   const requests = rows.filter((row) => row.rssMb === undefined && !Number.isNaN(row.ms));
   const slowest = requests.reduce((a, b) => (b.ms > a.ms ? b : a));
   const stalled = rows.filter((row) => !Number.isNaN(row.stallMs)).reduce((a, b) => (b.stallMs > a.stallMs ? b : a));
-  out(`slowest review: ${round(slowest.ms, 1)} ms (${slowest.name}); longest event-loop stall: ${round(stalled.stallMs, 1)} ms (${stalled.name})`);
-  out(`over the goals or crashed: ${rows.filter((row) => !(row.ms <= GOAL_REVIEW_MS && row.stallMs <= GOAL_STALL_MS)).length} of ${rows.length} cases`);
+  out(
+    `slowest review: ${round(slowest.ms, 1)} ms (${slowest.name}); longest event-loop stall: ${round(stalled.stallMs, 1)} ms (${stalled.name})`,
+  );
+  out(
+    `over the goals or crashed: ${rows.filter((row) => !(row.ms <= GOAL_REVIEW_MS && row.stallMs <= GOAL_STALL_MS)).length} of ${rows.length} cases`,
+  );
 }

@@ -21,7 +21,10 @@ if (mode === "serve") {
   const { serve } = await import("../src/server/serve.js");
   const { createNoCatalog } = await import("../src/catalog/types.js");
   const policy = await loadPolicy(undefined);
-  const running = await serve({ port: 0, host: "127.0.0.1", insecureHttp: true, shutdownDelaySeconds: 0, maxBody: 7 * 1024 * 1024 }, { logger: silent, policy: () => policy, catalog: createNoCatalog() });
+  const running = await serve(
+    { port: 0, host: "127.0.0.1", insecureHttp: true, shutdownDelaySeconds: 0, maxBody: 7 * 1024 * 1024 },
+    { logger: silent, policy: () => policy, catalog: createNoCatalog() },
+  );
   process.stdout.write(`${JSON.stringify({ port: running.port })}\n`);
   process.stdin.setEncoding("utf8");
   for await (const line of process.stdin) {
@@ -37,7 +40,9 @@ if (mode === "serve") {
   const result = await runAudit(http, policy, "bench");
   const seconds = (performance.now() - started) / 1000;
   const judged = Object.values(result.judged).reduce((a, b) => a + b, 0);
-  process.stdout.write(`${JSON.stringify({ seconds, judged, reported: result.report.objects.length, sharedPods: result.sharedPods, peakRssMb: peakRssMb() })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ seconds, judged, reported: result.report.objects.length, sharedPods: result.sharedPods, peakRssMb: peakRssMb() })}\n`,
+  );
 } else {
   gc();
   const before = process.memoryUsage().heapUsed;

@@ -66,7 +66,15 @@ async function freePort(): Promise<number> {
 async function admissionP99(port: number, seconds: number): Promise<{ p99: number; requests: number }> {
   const body = scenarios().find((s) => s.name === "deployment-3-patches")!.body;
   const latencies: number[] = [];
-  const instance = autocannon({ url: `http://127.0.0.1:${port}/validate`, method: "POST", headers: { "content-type": "application/json" }, body, connections: 10, overallRate: 200, duration: seconds }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  const instance = autocannon({
+    url: `http://127.0.0.1:${port}/validate`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+    connections: 10,
+    overallRate: 200,
+    duration: seconds,
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
   instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
   await instance;
   latencies.sort((a, b) => a - b);
@@ -76,16 +84,34 @@ async function admissionP99(port: number, seconds: number): Promise<{ p99: numbe
 export async function runAuditBench(quick: boolean): Promise<void> {
   const scale = quick ? 10 : 1;
   const counts = [50_000 / scale, 10_000 / scale, 1_000 / scale];
-  const cluster = spawn(process.execPath, ["--max-old-space-size=4096", here("servers/fake-cluster.js"), ...counts.map(String)], { stdio: ["ignore", "pipe", "pipe"] });
+  const cluster = spawn(process.execPath, ["--max-old-space-size=4096", here("servers/fake-cluster.js"), ...counts.map(String)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const servePort = await freePort();
-  const serve = spawn(process.execPath, [new URL("dist/cli.js", ROOT).pathname, "serve", "--insecure-http", "--host", "127.0.0.1", "--port", String(servePort), "--log-level", "warn"], { stdio: ["ignore", "ignore", "inherit"] });
+  const serve = spawn(
+    process.execPath,
+    [
+      new URL("dist/cli.js", ROOT).pathname,
+      "serve",
+      "--insecure-http",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(servePort),
+      "--log-level",
+      "warn",
+    ],
+    { stdio: ["ignore", "ignore", "inherit"] },
+  );
   try {
     const { port } = await firstLine(cluster);
     process.stdout.write(`audit bench: ${counts[0]} Pods, ${counts[1]} Deployments, ${counts[2]} ContainerPatches on 127.0.0.1:${port}\n`);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // serve's start-up
 
     const audit = await measure("audit", port!);
-    process.stdout.write(`audit: ${round(audit["seconds"]!, 2)} s for ${audit["judged"]} objects (${Math.round(audit["judged"]! / audit["seconds"]!)} objects/s), peak RSS ${audit["peakRssMb"]} MB, ${audit["reported"]} objects reported, ${audit["sharedPods"]} Pods folded\n`);
+    process.stdout.write(
+      `audit: ${round(audit["seconds"]!, 2)} s for ${audit["judged"]} objects (${Math.round(audit["judged"]! / audit["seconds"]!)} objects/s), peak RSS ${audit["peakRssMb"]} MB, ${audit["reported"]} objects reported, ${audit["sharedPods"]} Pods folded\n`,
+    );
 
     const index = await measure("index", port!);
     const watched = counts[0]! + counts[1]!;

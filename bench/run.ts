@@ -42,7 +42,8 @@ function deployedNodeOptions(): string[] {
   const value = /- name: NODE_OPTIONS\s+value: "?([^"\n]*)"?/.exec(deployment)?.[1] ?? "";
   return value.split(/\s+/).filter((flag) => flag !== "");
 }
-const guardNodeOptions = args["node-options"] !== undefined ? args["node-options"].split(/\s+/).filter((flag) => flag !== "") : deployedNodeOptions();
+const guardNodeOptions =
+  args["node-options"] !== undefined ? args["node-options"].split(/\s+/).filter((flag) => flag !== "") : deployedNodeOptions();
 
 /** Connections for the saturation run: the figure the issue's 3,500 req/s reference used. */
 const CONNECTIONS = 20;
@@ -58,7 +59,8 @@ const timing = args.quick ? { warmup: 1, rounds: 2, saturation: 1, fixed: 1 } : 
  * gave 80, whose p99 is their maximum, and the ratio moved 0.65–3.3 between runs.
  */
 const MIN_LATENCY_SAMPLES = 200;
-const fixedSeconds = (scenario: Scenario): number => (args.quick ? timing.fixed : Math.max(timing.fixed, Math.ceil(MIN_LATENCY_SAMPLES / scenario.rate)));
+const fixedSeconds = (scenario: Scenario): number =>
+  args.quick ? timing.fixed : Math.max(timing.fixed, Math.ceil(MIN_LATENCY_SAMPLES / scenario.rate));
 
 interface Target {
   name: "bare" | "express" | "kuma-guard" | "express-capped";
@@ -179,14 +181,33 @@ async function load(target: Target, scenario: Scenario, seconds: number, rate?: 
 
 function setUp() {
   const dir = mkdtempSync(join(tmpdir(), "kuma-guard-bench-"));
-  execFileSync("openssl", [
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-    "-subj", "/CN=kuma-guard.kuma-guard.svc", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    "-keyout", join(dir, "tls.key"), "-out", join(dir, "tls.crt"),
-  ], { stdio: "ignore" });
+  execFileSync(
+    "openssl",
+    [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=kuma-guard.kuma-guard.svc",
+      "-addext",
+      "subjectAltName=DNS:localhost,IP:127.0.0.1",
+      "-keyout",
+      join(dir, "tls.key"),
+      "-out",
+      join(dir, "tls.crt"),
+    ],
+    { stdio: "ignore" },
+  );
   const patches = join(dir, "patches");
   mkdirSync(patches);
-  for (let i = 0; i < 200; i++) writeFileSync(join(patches, `${patchName(i)}.yaml`), JSON.stringify(containerPatch(patchName(i), 3 + (i % 5))));
+  for (let i = 0; i < 200; i++)
+    writeFileSync(join(patches, `${patchName(i)}.yaml`), JSON.stringify(containerPatch(patchName(i), 3 + (i % 5))));
   return { dir, cert: join(dir, "tls.crt"), key: join(dir, "tls.key"), patches };
 }
 
@@ -201,7 +222,25 @@ async function startAll(env: ReturnType<typeof setUp>, probe: string): Promise<T
     await start("express", [baselineScript, "express", "--port", String(expressPort), ...tls], expressPort, probe),
     await start(
       "kuma-guard",
-      [...guardNodeOptions, cli, "serve", "--host", "127.0.0.1", "--port", String(guardPort), "--tls-cert", env.cert, "--tls-key", env.key, "--patches", env.patches, "--log-level", "warn", "--shutdown-delay", "0"],
+      [
+        ...guardNodeOptions,
+        cli,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(guardPort),
+        "--tls-cert",
+        env.cert,
+        "--tls-key",
+        env.key,
+        "--patches",
+        env.patches,
+        "--log-level",
+        "warn",
+        "--shutdown-delay",
+        "0",
+      ],
       guardPort,
       probe,
     ),
@@ -210,11 +249,21 @@ async function startAll(env: ReturnType<typeof setUp>, probe: string): Promise<T
 
 async function startCappedExpress(env: ReturnType<typeof setUp>, probe: string): Promise<Target> {
   const port = await freePort();
-  return start("express-capped", [...guardNodeOptions, baselineScript, "express", "--port", String(port), "--cert", env.cert, "--key", env.key], port, probe);
+  return start(
+    "express-capped",
+    [...guardNodeOptions, baselineScript, "express", "--port", String(port), "--cert", env.cert, "--key", env.key],
+    port,
+    probe,
+  );
 }
 
 async function stop(targets: Target[]): Promise<void> {
-  await Promise.all(targets.map((t) => new Promise((resolve) => (t.child.exitCode !== null ? resolve(null) : (t.child.once("exit", resolve), t.child.kill("SIGTERM"))))));
+  await Promise.all(
+    targets.map(
+      (t) =>
+        new Promise((resolve) => (t.child.exitCode !== null ? resolve(null) : (t.child.once("exit", resolve), t.child.kill("SIGTERM")))),
+    ),
+  );
 }
 
 async function soak(seconds: number, env: ReturnType<typeof setUp>): Promise<void> {
@@ -274,15 +323,35 @@ async function kubeMemory(env: ReturnType<typeof setUp>): Promise<void> {
   writeFileSync(kubeconfig, api.kubeConfig().exportConfig());
   const port = await freePort();
   const cli = new URL("dist/cli.js", ROOT).pathname;
-  const child = spawn(args.node ?? process.execPath, [...guardNodeOptions, cli, "serve", "--insecure-http", "--kube", "--host", "127.0.0.1", "--port", String(port), "--log-level", "warn", "--shutdown-delay", "0"], {
-    stdio: ["ignore", "ignore", "inherit"],
-    env: { ...process.env, KUBECONFIG: kubeconfig },
-  });
+  const child = spawn(
+    args.node ?? process.execPath,
+    [
+      ...guardNodeOptions,
+      cli,
+      "serve",
+      "--insecure-http",
+      "--kube",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--log-level",
+      "warn",
+      "--shutdown-delay",
+      "0",
+    ],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+    },
+  );
   try {
     await waitUntilReady(port);
     await sleep(500);
     const idle = rssMb(child.pid ?? 0);
-    process.stdout.write(`kube-memory: idle rss ${round(idle, 1)} MB with --kube (200 ContainerPatches listed and watched from a fake API server), node ${args.node}\n`);
+    process.stdout.write(
+      `kube-memory: idle rss ${round(idle, 1)} MB with --kube (200 ContainerPatches listed and watched from a fake API server), node ${args.node}\n`,
+    );
   } finally {
     await stop([{ name: "kuma-guard", child, port, idleRssMb: NaN }]);
     await api.stop();
@@ -294,7 +363,8 @@ async function main(): Promise<void> {
   try {
     if (args.soak) return await soak(Number(args.soak), env);
     if (args["kube-memory"]) return await kubeMemory(env);
-    if (args.adversarial) return await runAdversarial({ node: args.node ?? process.execPath, nodeOptions: guardNodeOptions, dir: env.dir, freePort });
+    if (args.adversarial)
+      return await runAdversarial({ node: args.node ?? process.execPath, nodeOptions: guardNodeOptions, dir: env.dir, freePort });
     // Before the servers start, while nothing else of the benchmark runs.
     const startup = measureStartup(args.node ?? process.execPath, ROOT, args.quick ? 5 : 15);
     const all = scenarios();
@@ -317,7 +387,9 @@ async function main(): Promise<void> {
 /** Best round per server: highest req/s at saturation, lowest p99 at the fixed rate; errors summed, peak RSS the highest seen. */
 async function measure(targets: Target[], scenario: Scenario): Promise<Record<string, Measurement>> {
   for (const target of targets) await load(target, scenario, timing.warmup);
-  const best = new Map<Target, { saturated?: Measurement; fixed?: Measurement; errors: number; peakRssMb: number }>(targets.map((t) => [t, { errors: 0, peakRssMb: 0 }]));
+  const best = new Map<Target, { saturated?: Measurement; fixed?: Measurement; errors: number; peakRssMb: number }>(
+    targets.map((t) => [t, { errors: 0, peakRssMb: 0 }]),
+  );
   const note = (target: Target, m: Measurement) => {
     const entry = best.get(target)!;
     entry.errors += m.errors;
@@ -354,10 +426,14 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
   const lines: string[] = [];
   const pad = (s: string | number, n: number) => String(s).padStart(n);
   const serversNode = serversNodeVersion();
-  lines.push(`node ${process.version} (servers: ${serversNode} ${args.node}), ${CONNECTIONS} connections, ${args.quick ? "quick" : "full"} run`);
+  lines.push(
+    `node ${process.version} (servers: ${serversNode} ${args.node}), ${CONNECTIONS} connections, ${args.quick ? "quick" : "full"} run`,
+  );
   lines.push(startupLine(startup));
   lines.push(`idle RSS MB: ${targets.map((t) => `${t.name} ${round(t.idleRssMb, 1)}`).join(", ")}`);
-  lines.push(`${"scenario".padEnd(26)}${"server".padEnd(16)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("max ms", 9)}${pad("errors", 8)}${pad("peakMB", 8)}${pad("cpu µs", 8)}${pad("rps/expr", 10)}${pad("rps/bare", 10)}${pad("p99/expr", 10)}`);
+  lines.push(
+    `${"scenario".padEnd(26)}${"server".padEnd(16)}${pad("req/s", 9)}${pad("p50 ms", 9)}${pad("p99 ms", 9)}${pad("max ms", 9)}${pad("errors", 8)}${pad("peakMB", 8)}${pad("cpu µs", 8)}${pad("rps/expr", 10)}${pad("rps/bare", 10)}${pad("p99/expr", 10)}`,
+  );
   const worst = { vsExpress: Infinity, vsBare: Infinity, p99VsExpress: 0, rss: 0 };
   for (const scenario of all) {
     const row = results[scenario.name]!;
@@ -380,7 +456,9 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
     }
   }
   if (targets.some((t) => t.name === "express-capped")) {
-    lines.push(`express-capped: the express baseline under kuma-guard's NODE_OPTIONS (${guardNodeOptions.join(" ")}), on the 1 MiB scenario only; its ratios are to express too`);
+    lines.push(
+      `express-capped: the express baseline under kuma-guard's NODE_OPTIONS (${guardNodeOptions.join(" ")}), on the 1 MiB scenario only; its ratios are to express too`,
+    );
   }
   const summary = `bench: throughput ratio ${round(worst.vsExpress)} vs express, ${round(worst.vsBare)} vs bare, p99 ratio ${round(worst.p99VsExpress)} vs express at 1000 req/s, rss ${round(worst.rss, 1)} MB peak (worst scenario each)`;
   const date = new Date().toISOString().slice(0, 10);
@@ -392,7 +470,23 @@ function report(all: Scenario[], targets: Target[], results: Record<string, Reco
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(
     new URL(file, resultsDir),
-    JSON.stringify({ date: new Date().toISOString(), node: process.version, serversNode, serversNodePath: args.node, quick: args.quick, timing, connections: CONNECTIONS, startup, idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])), results, summary }, null, 2) + "\n",
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        serversNode,
+        serversNodePath: args.node,
+        quick: args.quick,
+        timing,
+        connections: CONNECTIONS,
+        startup,
+        idleRssMb: Object.fromEntries(targets.map((t) => [t.name, t.idleRssMb])),
+        results,
+        summary,
+      },
+      null,
+      2,
+    ) + "\n",
   );
   process.stdout.write(`${args.quick ? lines.slice(0, 3).join("\n") : lines.join("\n")}\n${summary}\n`);
 }

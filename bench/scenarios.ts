@@ -104,7 +104,13 @@ function injectedPod() {
           image: "docker.io/kumahq/kuma-dp:2.14.3",
           args: ["run", "--log-level=info", "--concurrency=2"],
           resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { cpu: "1", memory: "768Mi" } },
-          securityContext: { runAsUser: 5678, runAsGroup: 5678, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+          securityContext: {
+            runAsUser: 5678,
+            runAsGroup: 5678,
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            capabilities: { drop: ["ALL"] },
+          },
         },
       ],
       initContainers: [
@@ -136,7 +142,10 @@ function deployment(name: string, annotations: Record<string, string>, container
 function largeDeployment() {
   const value = "x".repeat(1024);
   const containers = Array.from({ length: 40 }, (_, c) =>
-    appContainer(`worker-${c}`, Array.from({ length: 25 }, (_, e) => ({ name: `SETTING_${e}`, value }))),
+    appContainer(
+      `worker-${c}`,
+      Array.from({ length: 25 }, (_, e) => ({ name: `SETTING_${e}`, value })),
+    ),
   );
   return deployment("batch", kumaAnnotations, containers);
 }
@@ -150,7 +159,13 @@ export function scenarios(): Scenario[] {
     { name: "pod", body: review(POD, "shop", injectedPod()), rate: 1000 },
     {
       name: "deployment-3-patches",
-      body: review(DEPLOYMENT, "shop", deployment("web", { ...kumaAnnotations, "kuma.io/container-patches": [3, 99, 187].map(patchName).join(",") }, [appContainer("web")])),
+      body: review(
+        DEPLOYMENT,
+        "shop",
+        deployment("web", { ...kumaAnnotations, "kuma.io/container-patches": [3, 99, 187].map(patchName).join(",") }, [
+          appContainer("web"),
+        ]),
+      ),
       rate: 1000,
     },
     { name: "containerpatch-10-blocks", body: review(CONTAINER_PATCH, "kuma-system", containerPatch("hardening", 10)), rate: 1000 },

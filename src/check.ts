@@ -20,7 +20,18 @@ import type { Policy } from "./policy/types.js";
 import { BUILT_IN_RULE_IDS } from "./rules/index.js";
 import { formatReport } from "./report/index.js";
 import type { Format } from "./report/index.js";
-import { EXIT_DENIED, EXIT_OK, EXIT_USAGE, INPUT_ERROR_RULE_INFO, inputErrorObject, INTERNAL_ERROR_RULE, sortFindings, STDIN_FILE, summarize, toReportFinding } from "./report/model.js";
+import {
+  EXIT_DENIED,
+  EXIT_OK,
+  EXIT_USAGE,
+  INPUT_ERROR_RULE_INFO,
+  inputErrorObject,
+  INTERNAL_ERROR_RULE,
+  sortFindings,
+  STDIN_FILE,
+  summarize,
+  toReportFinding,
+} from "./report/model.js";
 import type { InputProblem, Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
 import { shouldColor } from "./report/text.js";
 
@@ -101,7 +112,10 @@ export async function runCheck(options: CheckOptions, deps: CheckDeps): Promise<
   for (const object of report.objects) {
     for (const finding of object.findings) {
       if (finding.action !== "audit") continue;
-      deps.logger.info({ ruleId: finding.ruleId, kind: object.kind, namespace: object.namespace, name: object.name, file: object.file, line: object.line }, `audit ${finding.ruleId}: ${finding.message}`);
+      deps.logger.info(
+        { ruleId: finding.ruleId, kind: object.kind, namespace: object.namespace, name: object.name, file: object.file, line: object.line },
+        `audit ${finding.ruleId}: ${finding.message}`,
+      );
     }
   }
   deps.stdout.write(await formatReport(report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) }));
@@ -174,7 +188,11 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
   const builtIn = new Set(BUILT_IN_RULE_IDS);
   const rules: RuleInfo[] = [
     ...policy.rules.map((rule) => ({ id: rule.id, summary: rule.summary, builtIn: builtIn.has(rule.id) })),
-    { id: INTERNAL_ERROR_RULE, summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError", builtIn: false },
+    {
+      id: INTERNAL_ERROR_RULE,
+      summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError",
+      builtIn: false,
+    },
     INPUT_ERROR_RULE_INFO,
   ];
   return { report: { tool: { name: "kuma-guard", version: env.version }, files: [...env.files], objects, skipped, rules }, failures };
@@ -186,7 +204,10 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
  * applied) and make the catalog "configured"; patches elsewhere never join (patch-namespace
  * reports them, as Kuma never reads them). Without either, workload-missing-patch is advisory.
  */
-export function catalogFor(documents: readonly ManifestDocument[], env: Pick<CheckEnv, "policy" | "baseCatalog" | "namespace">): CatalogView {
+export function catalogFor(
+  documents: readonly ManifestDocument[],
+  env: Pick<CheckEnv, "policy" | "baseCatalog" | "namespace">,
+): CatalogView {
   const namespaces = env.policy.settings.controlPlaneNamespaces;
   const index = indexPatches(
     documents
@@ -219,7 +240,10 @@ export function toCreateRequest(object: Record<string, unknown>, defaultNamespac
  * files recursively (sorted; hidden names skipped), any other path is read as a manifest.
  * A path given twice is read once. Problems are returned as messages, never thrown.
  */
-export async function readInputs(paths: readonly string[], readStdin: () => Promise<string>): Promise<{ sources: InputSource[]; errors: InputProblem[] }> {
+export async function readInputs(
+  paths: readonly string[],
+  readStdin: () => Promise<string>,
+): Promise<{ sources: InputSource[]; errors: InputProblem[] }> {
   const sources: InputSource[] = [];
   const errors: InputProblem[] = [];
   const seen = new Set<string>();
@@ -265,7 +289,8 @@ export async function readInputs(paths: readonly string[], readStdin: () => Prom
       continue;
     }
     // An empty directory is a mistake in a CI job (wrong path), not a clean result.
-    if (files.length === 0) errors.push({ file: path, code: "empty-directory", message: "no .yaml, .yml or .json files in this directory" });
+    if (files.length === 0)
+      errors.push({ file: path, code: "empty-directory", message: "no .yaml, .yml or .json files in this directory" });
     for (const file of files) await addFile(file.path);
   }
   return { sources, errors };
@@ -313,7 +338,6 @@ export async function readStream(stream: AsyncIterable<Buffer | string>): Promis
   for await (const chunk of stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   return Buffer.concat(chunks).toString("utf8");
 }
-
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);

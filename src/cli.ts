@@ -14,7 +14,7 @@ import type { RunningServer } from "./server/serve.js";
 
 // Node >= 22.1 keeps compiled code between runs (a pre-commit hook starts kuma-guard on every
 // commit); Node 20 has no such API and runs as before.
-(await import("node:module") as { enableCompileCache?: () => unknown }).enableCompileCache?.();
+((await import("node:module")) as { enableCompileCache?: () => unknown }).enableCompileCache?.();
 
 /** pino's levels; repeated here so that parsing the command line does not load pino. */
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -40,7 +40,12 @@ function auditInterval(value: string): number {
 /** A flag that can also be set as KUMA_GUARD_<FLAG_IN_CAPS>. */
 function flag(flags: string, description: string): Option {
   const option = new Option(flags, description);
-  return option.env(`KUMA_GUARD_${option.attributeName().replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`);
+  return option.env(
+    `KUMA_GUARD_${option
+      .attributeName()
+      .replace(/[A-Z]/g, (c) => `_${c}`)
+      .toUpperCase()}`,
+  );
 }
 
 /**
@@ -79,21 +84,45 @@ program
   .showHelpAfterError("Run 'kuma-guard serve --help' for usage")
   .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
   .addOption(flag("--patches <dir>", "ContainerPatch catalog: YAML/JSON files, re-read on change"))
-  .addOption(flag("--kube", "ContainerPatch catalog from the Kubernetes API (list+watch the control-plane namespaces; default inside a cluster)"))
+  .addOption(
+    flag("--kube", "ContainerPatch catalog from the Kubernetes API (list+watch the control-plane namespaces; default inside a cluster)"),
+  )
   .addOption(new Option("--no-kube", "never read ContainerPatches from the Kubernetes API, even inside a cluster"))
   .addOption(flag("--port <port>", "webhook port").argParser(integer(0, 65535)).default(9443))
   .addOption(flag("--host <host>", "address to listen on, also for --metrics-port (the Deployment sets 0.0.0.0)").default("127.0.0.1"))
   .addOption(flag("--tls-cert <file>", "serving certificate (PEM), re-read when it changes"))
   .addOption(flag("--tls-key <file>", "serving key (PEM), re-read when it changes"))
   .addOption(flag("--insecure-http", "serve plain HTTP (local use and tests only: the API server requires HTTPS)"))
-  .addOption(flag("--metrics-port <port>", "plain-HTTP listener for /metrics, /healthz, /readyz (then /metrics is served only there)").argParser(integer(0, 65535)))
-  .addOption(flag("--client-ca <file>", "CA bundle (PEM): the webhook port refuses clients without a certificate it signed; re-read when it changes"))
+  .addOption(
+    flag("--metrics-port <port>", "plain-HTTP listener for /metrics, /healthz, /readyz (then /metrics is served only there)").argParser(
+      integer(0, 65535),
+    ),
+  )
+  .addOption(
+    flag(
+      "--client-ca <file>",
+      "CA bundle (PEM): the webhook port refuses clients without a certificate it signed; re-read when it changes",
+    ),
+  )
   .addOption(flag("--client-cn <name>", "with --client-ca: the common name the client certificate must carry (e.g. the API server's)"))
-  .addOption(flag("--shutdown-delay <seconds>", "on SIGTERM, keep serving this long with /readyz failing").argParser(integer(0, 3600)).default(5))
-  .addOption(flag("--max-body <bytes>", "largest AdmissionReview accepted (413 above)").argParser(integer(1024, 1 << 30)).default(DEFAULT_MAX_BODY))
+  .addOption(
+    flag("--shutdown-delay <seconds>", "on SIGTERM, keep serving this long with /readyz failing").argParser(integer(0, 3600)).default(5),
+  )
+  .addOption(
+    flag("--max-body <bytes>", "largest AdmissionReview accepted (413 above)")
+      .argParser(integer(1024, 1 << 30))
+      .default(DEFAULT_MAX_BODY),
+  )
   .addOption(flag("--kuma-version <version>", "the Kuma minor judged against (2.11, 2.13, 2.14); the policy's spec.kuma.version wins"))
-  .addOption(flag("--kuma-config <file>", "the control plane's config.yaml (kuma-control-plane-config): injector settings and default patches"))
-  .addOption(flag("--audit-interval <duration>", "with --kube: audit the whole cluster this often (Go duration, e.g. 10m; one replica at a time, chosen with a Lease)").argParser(auditInterval))
+  .addOption(
+    flag("--kuma-config <file>", "the control plane's config.yaml (kuma-control-plane-config): injector settings and default patches"),
+  )
+  .addOption(
+    flag(
+      "--audit-interval <duration>",
+      "with --kube: audit the whole cluster this often (Go duration, e.g. 10m; one replica at a time, chosen with a Lease)",
+    ).argParser(auditInterval),
+  )
   .addOption(flag("--policy-reports", "with --audit-interval: write the audit's findings as wgpolicyk8s.io PolicyReports"))
   .addOption(flag("--log-level <level>", "log level").choices(LOG_LEVELS).default("info"))
   .action(async (options) => {
@@ -111,7 +140,10 @@ program
       metrics: () => running?.metrics,
       onReload: (policy) => {
         if (policy.settings.controlPlaneNamespaces.join() !== namespaces.join()) {
-          logger.warn({ watched: namespaces, policy: policy.settings.controlPlaneNamespaces }, "controlPlaneNamespaces changed: restart kuma-guard so the catalog follows");
+          logger.warn(
+            { watched: namespaces, policy: policy.settings.controlPlaneNamespaces },
+            "controlPlaneNamespaces changed: restart kuma-guard so the catalog follows",
+          );
         }
       },
     });
@@ -120,7 +152,12 @@ program
     const controlPlane = await controlPlaneFactsOf(options);
     const catalog = await createCatalog(options, namespaces, logger);
     const { auditServices } = await import("./audit/serve-options.js");
-    const startAudit = await auditServices(options, { inCluster: process.env.KUBERNETES_SERVICE_HOST !== undefined, logger, policy: policies.current, version: VERSION });
+    const startAudit = await auditServices(options, {
+      inCluster: process.env.KUBERNETES_SERVICE_HOST !== undefined,
+      logger,
+      policy: policies.current,
+      version: VERSION,
+    });
     running = await serve(
       {
         port: options.port,
@@ -157,7 +194,11 @@ program
  * --patches DIR, else the Kubernetes API with --kube (default inside a cluster, where the
  * service account's environment is set), else none: missing patches are then only advisories.
  */
-async function createCatalog(options: { patches?: string; kube?: boolean }, namespaces: readonly string[], logger: Logger): Promise<CatalogSource> {
+async function createCatalog(
+  options: { patches?: string; kube?: boolean },
+  namespaces: readonly string[],
+  logger: Logger,
+): Promise<CatalogSource> {
   if (options.patches) {
     const { createDirectoryCatalog } = await import("./catalog/directory.js");
     const catalog = createDirectoryCatalog({ dir: options.patches, logger });
@@ -177,7 +218,9 @@ async function createCatalog(options: { patches?: string; kube?: boolean }, name
 
 program
   .command("check")
-  .description("check manifests (files, directories, - for stdin) with the webhook's rules; exit 1 when something would be denied, 2 on bad input")
+  .description(
+    "check manifests (files, directories, - for stdin) with the webhook's rules; exit 1 when something would be denied, 2 on bad input",
+  )
   .showHelpAfterError("Run 'kuma-guard check --help' for usage")
   .argument("<paths...>", "files, directories (recursive .yaml/.yml/.json) or - for standard input")
   .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
@@ -185,8 +228,12 @@ program
   .addOption(flag("-o, --format <format>", "report format on stdout (--output is the same flag)").choices(FORMATS).default("text"))
   .addOption(new Option("--output <format>").choices(FORMATS).hideHelp())
   .addOption(flag("--namespace <namespace>", "namespace of documents that have none").default("default"))
-  .addOption(flag("--kuma-version <version>", "the Kuma minor judged against (2.11, 2.13, 2.14; default 2.14); the policy's spec.kuma.version wins"))
-  .addOption(flag("--kuma-config <file>", "the control plane's config.yaml (kuma-control-plane-config): injector settings and default patches"))
+  .addOption(
+    flag("--kuma-version <version>", "the Kuma minor judged against (2.11, 2.13, 2.14; default 2.14); the policy's spec.kuma.version wins"),
+  )
+  .addOption(
+    flag("--kuma-config <file>", "the control plane's config.yaml (kuma-control-plane-config): injector settings and default patches"),
+  )
   .addOption(flag("--log-level <level>", "log level (logs go to stderr)").choices(LOG_LEVELS).default("warn"))
   .addHelpText(
     "after",
@@ -222,13 +269,24 @@ Exit codes: 0 nothing denied, 1 something would be denied, 2 unreadable input or
     }
     process.exitCode = await runCheck(
       { paths, patches: options.patches, format: options.output ?? options.format, namespace: options.namespace },
-      { policy, controlPlane, logger, version: VERSION, readStdin: () => readStream(process.stdin), stdout: process.stdout, stderr: process.stderr, env: process.env },
+      {
+        policy,
+        controlPlane,
+        logger,
+        version: VERSION,
+        readStdin: () => readStream(process.stdin),
+        stdout: process.stdout,
+        stderr: process.stderr,
+        env: process.env,
+      },
     );
   });
 
 program
   .command("audit")
-  .description("judge every ContainerPatch, Namespace and workload in the cluster (kubeconfig or in-cluster) with the webhook's rules; exit codes as check")
+  .description(
+    "judge every ContainerPatch, Namespace and workload in the cluster (kubeconfig or in-cluster) with the webhook's rules; exit codes as check",
+  )
   .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
   .addOption(flag("-o, --format <format>", "report format on stdout (--output is the same flag)").choices(FORMATS).default("text"))
   .addOption(new Option("--output <format>").choices(FORMATS).hideHelp())
@@ -244,19 +302,26 @@ program
 
 program
   .command("model")
-  .description("print the Kuma judged against: version and its source, injector settings, default patches, the rendered kuma-sidecar and kuma-init")
+  .description(
+    "print the Kuma judged against: version and its source, injector settings, default patches, the rendered kuma-sidecar and kuma-init",
+  )
   .showHelpAfterError("Run 'kuma-guard model --help' for usage")
   .addOption(flag("--policy <file>", "policy file (default: the bundled policies/default.yaml)"))
   .addOption(flag("--kuma-version <version>", "the Kuma minor (2.11, 2.13, 2.14); the policy's spec.kuma.version wins"))
   .addOption(flag("--kuma-config <file>", "the control plane's config.yaml (kuma-control-plane-config)"))
   .addOption(flag("-o, --format <format>", "yaml or json").choices(["yaml", "json"]).default("yaml"))
   .action(async (options) => {
-    const [{ loadCheckPolicy }, { controlPlaneFactsOf, describeModel }, { stringify }] = await Promise.all([import("./check.js"), import("./model.js"), import("yaml")]);
+    const [{ loadCheckPolicy }, { controlPlaneFactsOf, describeModel }, { stringify }] = await Promise.all([
+      import("./check.js"),
+      import("./model.js"),
+      import("yaml"),
+    ]);
     try {
       const model = describeModel(await loadCheckPolicy(options.policy), await controlPlaneFactsOf(options));
       process.stdout.write(options.format === "json" ? `${JSON.stringify(model, null, 2)}\n` : stringify(model));
     } catch (error) {
-      for (const line of (error instanceof Error ? error.message : String(error)).split("\n")) process.stderr.write(`kuma-guard model: ${line}\n`);
+      for (const line of (error instanceof Error ? error.message : String(error)).split("\n"))
+        process.stderr.write(`kuma-guard model: ${line}\n`);
       process.exitCode = EXIT_USAGE;
     }
   });

@@ -24,8 +24,24 @@ const SCHEMA = "schemas/policy.schema.json";
 /** Every generated file, from the current text of each (`read(path)`): only the generated parts change. */
 export function generatedDocs(read: (path: string) => string, rules: readonly AnyRule[] = BUILT_IN_RULES): GeneratedFile[] {
   const files: GeneratedFile[] = [
-    { path: "README.md", content: replaceBetweenMarkers(read("README.md"), "rules", ruleTable(rules, "docs/rules/", "| rule | applies to | default | makes sure that |"), "README.md") },
-    { path: "docs/rules.md", content: replaceBetweenMarkers(read("docs/rules.md"), "rules", ruleTable(rules, "rules/", "| id | applies to | default | what it makes sure of |"), "docs/rules.md") },
+    {
+      path: "README.md",
+      content: replaceBetweenMarkers(
+        read("README.md"),
+        "rules",
+        ruleTable(rules, "docs/rules/", "| rule | applies to | default | makes sure that |"),
+        "README.md",
+      ),
+    },
+    {
+      path: "docs/rules.md",
+      content: replaceBetweenMarkers(
+        read("docs/rules.md"),
+        "rules",
+        ruleTable(rules, "rules/", "| id | applies to | default | what it makes sure of |"),
+        "docs/rules.md",
+      ),
+    },
   ];
   for (const rule of rules) {
     const path = `docs/rules/${rule.id}.md`;
@@ -55,8 +71,7 @@ function codesTable(rule: AnyRule): string {
 
 /** The page with its Codes section regenerated, or appended when the page has none yet. */
 function withCodesSection(page: string, rule: AnyRule, path: string): string {
-  const intro =
-    "Each finding carries one of these codes (JSON and SARIF output, the audit log) and its params; a code is never reused.";
+  const intro = "Each finding carries one of these codes (JSON and SARIF output, the audit log) and its params; a code is never reused.";
   if (!page.includes(beginMarker("codes"))) {
     return `${page.trimEnd()}\n\n## Codes\n${intro}\n\n${beginMarker("codes")}\n${codesTable(rule)}\n${endMarker("codes")}\n`;
   }
@@ -69,7 +84,8 @@ const endMarker = (name: string) => `<!-- end generated:${name} -->`;
 function replaceBetweenMarkers(text: string, name: string, body: string, path: string): string {
   const begin = text.indexOf(beginMarker(name));
   const end = text.indexOf(endMarker(name));
-  if (begin < 0 || end < begin) throw new Error(`${path}: needs the lines ${beginMarker(name)} and ${endMarker(name)} around the generated part`);
+  if (begin < 0 || end < begin)
+    throw new Error(`${path}: needs the lines ${beginMarker(name)} and ${endMarker(name)} around the generated part`);
   return `${text.slice(0, begin + beginMarker(name).length)}\n${body}\n${text.slice(end)}`;
 }
 

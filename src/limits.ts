@@ -41,7 +41,8 @@ export function pathDeeperThan(value: unknown, max: number = MAX_NESTING_DEPTH):
     if (Array.isArray(node)) {
       for (let i = 0; i < node.length; i++) stack.push({ node: node[i], depth: depth + 1, parent: step, key: i });
     } else {
-      for (const key of Object.keys(node)) stack.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1, parent: step, key });
+      for (const key of Object.keys(node))
+        stack.push({ node: (node as Record<string, unknown>)[key], depth: depth + 1, parent: step, key });
     }
   }
   return undefined;

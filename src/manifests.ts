@@ -98,7 +98,12 @@ export function readManifests(text: string, file: string, options: ManifestReadO
   // levels overflow its stack.
   const deepLine = textDeeperThan(text);
   if (deepLine !== undefined) {
-    result.errors.push({ file, line: deepLine, code: "too-deep", message: `nests deeper than ${MAX_NESTING_DEPTH} levels; no Kubernetes object does` });
+    result.errors.push({
+      file,
+      line: deepLine,
+      code: "too-deep",
+      message: `nests deeper than ${MAX_NESTING_DEPTH} levels; no Kubernetes object does`,
+    });
     return result;
   }
   try {
@@ -128,7 +133,9 @@ function readYaml(text: string, file: string, result: ManifestReadResult, option
   for (const [n, doc] of docs.entries()) {
     const start = lineAt(doc.contents?.range[0] ?? doc.range[0]) ?? 1;
     // Helm writes `# Source: chart/templates/x.yaml` before each rendered template.
-    const helmSource = options.helmSources ? /^ ?Source: (\S.*)$/m.exec(doc.commentBefore ?? doc.contents?.commentBefore ?? "")?.[1] : undefined;
+    const helmSource = options.helmSources
+      ? /^ ?Source: (\S.*)$/m.exec(doc.commentBefore ?? doc.contents?.commentBefore ?? "")?.[1]
+      : undefined;
     const sourceLine = helmSource === undefined ? undefined : lineAt(text.lastIndexOf("# Source:", doc.contents?.range[0] ?? doc.range[0]));
     const at = (line: number): { file: string; line: number } =>
       helmSource === undefined || sourceLine === undefined ? { file, line } : { file: helmSource, line: Math.max(1, line - sourceLine) };
@@ -138,7 +145,12 @@ function readYaml(text: string, file: string, result: ManifestReadResult, option
       const lenient = readLenient(text.slice(doc.range[0], docs[n + 1]?.range[0] ?? text.length));
       if (lenient === undefined) {
         const position = firstError.linePos?.[0];
-        result.errors.push({ ...at(position?.line ?? start), ...(position ? { column: position.col } : {}), code: "yaml-syntax", message: `YAML syntax error: ${shortYamlMessage(firstError.message)}` });
+        result.errors.push({
+          ...at(position?.line ?? start),
+          ...(position ? { column: position.col } : {}),
+          code: "yaml-syntax",
+          message: `YAML syntax error: ${shortYamlMessage(firstError.message)}`,
+        });
         continue;
       }
       if (lenient === null) continue; // empty document
@@ -171,10 +183,19 @@ function readYaml(text: string, file: string, result: ManifestReadResult, option
 }
 
 /** Adds a document after the depth check every input gets. */
-function addDocument(result: ManifestReadResult, at: { file: string; line: number }, value: unknown, itemLine: (i: number) => number | undefined): void {
+function addDocument(
+  result: ManifestReadResult,
+  at: { file: string; line: number },
+  value: unknown,
+  itemLine: (i: number) => number | undefined,
+): void {
   const deep = pathDeeperThan(value, MAX_NESTING_DEPTH);
   if (deep !== undefined) {
-    result.errors.push({ ...at, code: "too-deep", message: `document nests deeper than ${MAX_NESTING_DEPTH} levels (at ${deep}); no Kubernetes object does` });
+    result.errors.push({
+      ...at,
+      code: "too-deep",
+      message: `document nests deeper than ${MAX_NESTING_DEPTH} levels (at ${deep}); no Kubernetes object does`,
+    });
     return;
   }
   collect(result, at.file, value, at.line, itemLine);
@@ -210,7 +231,10 @@ const PLAIN_SCALAR = new jsYaml.Type("tag:yaml.org,2002:kuma-guard-yaml-1.1-plai
 });
 
 /** `<<` merge keys, as js-yaml's own merge type (which its typings do not export). */
-const MERGE_KEY = new jsYaml.Type("tag:yaml.org,2002:merge", { kind: "scalar", resolve: (data: unknown) => data === "<<" || data === null });
+const MERGE_KEY = new jsYaml.Type("tag:yaml.org,2002:merge", {
+  kind: "scalar",
+  resolve: (data: unknown) => data === "<<" || data === null,
+});
 
 const LENIENT_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: [PLAIN_SCALAR, MERGE_KEY] });
 
@@ -293,7 +317,13 @@ function endOfJsonValue(text: string, start: number): number | undefined {
 }
 
 /** Adds one parsed document: an object, the items of a list, or an error. */
-function collect(result: ManifestReadResult, file: string, value: unknown, line: number, itemLine: (i: number) => number | undefined): void {
+function collect(
+  result: ManifestReadResult,
+  file: string,
+  value: unknown,
+  line: number,
+  itemLine: (i: number) => number | undefined,
+): void {
   if (!isPlainObject(value)) {
     result.errors.push({ file, line, code: "not-an-object", message: `document is ${describeValue(value)}, not a Kubernetes object` });
     return;
@@ -305,7 +335,13 @@ function collect(result: ManifestReadResult, file: string, value: unknown, line:
   (value["items"] as unknown[]).forEach((item, i) => {
     const at = itemLine(i) ?? line;
     if (isPlainObject(item)) result.documents.push({ object: item, file, line: at, index: result.documents.length });
-    else result.errors.push({ file, line: at, code: "not-an-object", message: `items[${i}] of ${String(value["kind"])} is ${describeValue(item)}, not a Kubernetes object` });
+    else
+      result.errors.push({
+        file,
+        line: at,
+        code: "not-an-object",
+        message: `items[${i}] of ${String(value["kind"])} is ${describeValue(item)}, not a Kubernetes object`,
+      });
   });
 }
 
@@ -329,11 +365,7 @@ export function toStoredPatch(object: Record<string, unknown>, defaultNamespace:
 /** kind ContainerPatch in the kuma.io group (any version). */
 export function isContainerPatch(object: Record<string, unknown>): boolean {
   const apiVersion = object["apiVersion"];
-  return (
-    object["kind"] === CONTAINER_PATCH_KIND &&
-    typeof apiVersion === "string" &&
-    apiVersion.startsWith(`${CONTAINER_PATCH_GROUP}/`)
-  );
+  return object["kind"] === CONTAINER_PATCH_KIND && typeof apiVersion === "string" && apiVersion.startsWith(`${CONTAINER_PATCH_GROUP}/`);
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

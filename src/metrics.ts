@@ -65,7 +65,11 @@ export function createMetrics(probes: MetricsProbes = {}, registry = new Registr
       labelNames: ["rule", "action"],
       registers: [registry],
     }),
-    ruleDuration: new RuleDurationHistogram(`${prefix}rule_duration_seconds`, "Time one rule took on one object, by rule id.", DURATION_BUCKETS),
+    ruleDuration: new RuleDurationHistogram(
+      `${prefix}rule_duration_seconds`,
+      "Time one rule took on one object, by rule id.",
+      DURATION_BUCKETS,
+    ),
     rejectedRequests: new Counter({
       name: `${prefix}rejected_requests_total`,
       help: "Requests refused before review: body_too_large, malformed, method.",
@@ -145,12 +149,30 @@ export interface AuditMetrics {
 export function createAuditMetrics(registry: Registry): AuditMetrics {
   const prefix = "kuma_guard_audit_";
   return {
-    violations: new Gauge({ name: `${prefix}violations`, help: "Findings of the last completed audit, by rule id and action (a Pod folded into its controller counts once).", labelNames: ["rule", "action"], registers: [registry] }),
-    lastRun: new Gauge({ name: `${prefix}last_run_timestamp_seconds`, help: "End of the last completed audit, as a Unix timestamp (0 before the first).", registers: [registry] }),
+    violations: new Gauge({
+      name: `${prefix}violations`,
+      help: "Findings of the last completed audit, by rule id and action (a Pod folded into its controller counts once).",
+      labelNames: ["rule", "action"],
+      registers: [registry],
+    }),
+    lastRun: new Gauge({
+      name: `${prefix}last_run_timestamp_seconds`,
+      help: "End of the last completed audit, as a Unix timestamp (0 before the first).",
+      registers: [registry],
+    }),
     duration: new Gauge({ name: `${prefix}duration_seconds`, help: "Wall time of the last completed audit.", registers: [registry] }),
     objectsJudged: new Gauge({ name: `${prefix}objects_judged`, help: "Objects the last completed audit judged.", registers: [registry] }),
-    runs: new Counter({ name: `${prefix}runs_total`, help: "Audits run by this replica, by result (success, error, timeout).", labelNames: ["result"], registers: [registry] }),
-    leader: new Gauge({ name: `${prefix}leader`, help: "1 while this replica holds the audit Lease (only the leader audits and writes PolicyReports).", registers: [registry] }),
+    runs: new Counter({
+      name: `${prefix}runs_total`,
+      help: "Audits run by this replica, by result (success, error, timeout).",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
+    leader: new Gauge({
+      name: `${prefix}leader`,
+      help: "1 while this replica holds the audit Lease (only the leader audits and writes PolicyReports).",
+      registers: [registry],
+    }),
   };
 }
 

@@ -31,7 +31,10 @@ export function describeModel(policy: Policy, facts: ControlPlaneFacts) {
     settingsFrom: environment.settingsSources.length > 0 ? environment.settingsSources : ["the Helm chart's defaults"],
     warnings: environment.warnings,
     controlPlaneNamespaces: settings.controlPlaneNamespaces,
-    defaultContainerPatches: { names: settings.defaultContainerPatches, from: policy.overridesDefaultPatches === false ? "control plane" : `policy ${policy.source}` },
+    defaultContainerPatches: {
+      names: settings.defaultContainerPatches,
+      from: policy.overridesDefaultPatches === false ? "control plane" : `policy ${policy.source}`,
+    },
     containers: { "kuma-sidecar": templates.sidecar, [String(templates.init.name ?? "kuma-init")]: templates.init },
   };
 }

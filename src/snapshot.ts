@@ -34,12 +34,21 @@ export type NamespaceLabels = (namespace: string) => Labels | undefined;
 const noNamespaces: NamespaceLabels = () => undefined;
 
 /** A snapshot of `policy` over `catalog`, judging against the Kuma of `facts` (2.14 with the Helm chart's defaults when nothing is known). */
-export function createSnapshot(policy: Policy, catalog: CatalogView, namespaceLabels: NamespaceLabels = noNamespaces, facts: ControlPlaneFacts = {}): Snapshot {
+export function createSnapshot(
+  policy: Policy,
+  catalog: CatalogView,
+  namespaceLabels: NamespaceLabels = noNamespaces,
+  facts: ControlPlaneFacts = {},
+): Snapshot {
   return snapshotOf(policy, catalog, namespaceLabels, kumaFor(policy, facts));
 }
 
 function snapshotOf(policy: Policy, catalog: CatalogView, namespaceLabels: NamespaceLabels, kuma: JudgedKuma): Snapshot {
-  return { policy, environment: kuma.environment, ...createReviewInputs(kuma.settings, kuma.templates, catalog, namespaceLabels, kuma.environment.model) };
+  return {
+    policy,
+    environment: kuma.environment,
+    ...createReviewInputs(kuma.settings, kuma.templates, catalog, namespaceLabels, kuma.environment.model),
+  };
 }
 
 /** The Kuma a policy is judged against: its environment, and the settings and templates it yields. */
@@ -69,7 +78,10 @@ export function kumaFor(policy: Policy, facts: ControlPlaneFacts): JudgedKuma {
   const rendered = model.templates(injector);
   const templates = sameAsLoaded
     ? policy.templates
-    : deepFreeze({ sidecar: mergePatch(rendered.sidecar, patch.sidecar) as JsonObject, init: mergePatch(rendered.init, patch.init) as JsonObject });
+    : deepFreeze({
+        sidecar: mergePatch(rendered.sidecar, patch.sidecar) as JsonObject,
+        init: mergePatch(rendered.init, patch.init) as JsonObject,
+      });
   return { environment, settings, templates };
 }
 
@@ -123,7 +135,8 @@ export function createSnapshotSource(facts: () => ControlPlaneFacts = () => ({})
   return (policy, catalog) => {
     const generation = catalog.generation();
     const known = facts();
-    if (current && current.policy === policy && current.catalog === catalog && current.generation === generation && current.facts === known) return current.snapshot;
+    if (current && current.policy === policy && current.catalog === catalog && current.generation === generation && current.facts === known)
+      return current.snapshot;
     // The Kuma part changes only with the policy or the control plane: a catalog change reuses it.
     if (!kuma || kuma.policy !== policy || kuma.facts !== known) kuma = { policy, facts: known, judged: kumaFor(policy, known) };
     const snapshot = snapshotOf(policy, catalog.view(policy.settings.controlPlaneNamespaces), noNamespaces, kuma.judged);

@@ -61,7 +61,9 @@ export function createChangeWatcher(options: ChangeWatcherOptions): ChangeWatche
       try {
         do {
           again = false;
-          const result = await options.onChange().catch((err: unknown) => logger.error({ err, dirs: options.dirs }, `reloading ${what} failed`));
+          const result = await options
+            .onChange()
+            .catch((err: unknown) => logger.error({ err, dirs: options.dirs }, `reloading ${what} failed`));
           changed = result === true || changed;
         } while (again && !closed);
       } finally {

@@ -20,12 +20,19 @@ async function listen(testApp: TestApp): Promise<{ server: Server; port: number 
 }
 
 /** POSTs `chunks` one write at a time; without a content-length header Node sends them chunked. */
-function post(port: number, path: string, chunks: (string | Buffer)[], headers: Record<string, string | number> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+function post(
+  port: number,
+  path: string,
+  chunks: (string | Buffer)[],
+  headers: Record<string, string | number> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: "127.0.0.1", port, path, method: "POST", headers }, (res) => {
       const parts: Buffer[] = [];
       res.on("data", (part: Buffer) => parts.push(part));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString("utf8")) as Record<string, unknown> }));
+      res.on("end", () =>
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(parts).toString("utf8")) as Record<string, unknown> }),
+      );
     });
     req.on("error", reject);
     for (const chunk of chunks) req.write(chunk);
@@ -53,7 +60,7 @@ test("a chunked body growing over --max-body gets 413 and the connection's next 
   const testApp = createTestApp({ maxBody: 2048 });
   const { server, port } = await listen(testApp);
   try {
-    const res = await post(port, "/validate", ["{\"pad\":\"", "x".repeat(1500), "x".repeat(1500), "\"}"]);
+    const res = await post(port, "/validate", ['{"pad":"', "x".repeat(1500), "x".repeat(1500), '"}']);
     assert.equal(res.status, 413);
     assert.match(String(res.body.error), /2048 bytes/);
     assert.equal(await rejected(testApp, "body_too_large"), 1);
@@ -110,7 +117,7 @@ test("a client that disconnects mid-body leaves the server answering", async () 
     await new Promise<void>((resolve) => {
       const req = httpRequest({ host: "127.0.0.1", port, path: "/validate", method: "POST", headers: { "content-length": 10_000 } });
       req.on("error", () => resolve());
-      req.write("{\"apiVersion\":", () => setTimeout(() => (req.destroy(), resolve()), 50));
+      req.write('{"apiVersion":', () => setTimeout(() => (req.destroy(), resolve()), 50));
     });
     assert.equal((await post(port, "/validate", [REVIEW])).status, 200);
   } finally {
@@ -125,8 +132,13 @@ test("large bodies waiting for one another in a budget smaller than each are all
   const { server, port } = await listen(testApp);
   try {
     const large = JSON.stringify({ ...admissionReview(configMap, { uid: "large" }), pad: "x".repeat(1024 * 1024) });
-    const answers = await Promise.all(Array.from({ length: 4 }, () => post(port, "/validate", [large], { "content-length": Buffer.byteLength(large) })));
-    assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200]);
+    const answers = await Promise.all(
+      Array.from({ length: 4 }, () => post(port, "/validate", [large], { "content-length": Buffer.byteLength(large) })),
+    );
+    assert.deepEqual(
+      answers.map((a) => a.status),
+      [200, 200, 200, 200],
+    );
   } finally {
     server.close();
   }
@@ -137,7 +149,11 @@ test("large bodies one after another are each decoded whole, shorter after longe
   const { server, port } = await listen(testApp);
   try {
     // A shorter body after a longer one: stale bytes past its length would make it invalid JSON.
-    for (const [uid, padding] of [["long", 300_000], ["short", 100_000], ["longest", 500_000]] as const) {
+    for (const [uid, padding] of [
+      ["long", 300_000],
+      ["short", 100_000],
+      ["longest", 500_000],
+    ] as const) {
       const large = JSON.stringify({ ...admissionReview(configMap, { uid }), pad: "é".repeat(padding) });
       const answer = await post(port, "/validate", [large], { "content-length": Buffer.byteLength(large) });
       assert.equal(answer.status, 200, `${uid}: ${JSON.stringify(answer.body)}`);
@@ -160,11 +176,14 @@ test("a client trickling a 3 MiB body does not hold back a concurrent large revi
     let firstPartSent!: () => void;
     const firstPart = new Promise<void>((resolve) => (firstPartSent = resolve));
     const trickler = new Promise<{ status: number }>((resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port, path: "/validate", method: "POST", headers: { "content-length": bytes.length } }, (res) => {
-        tricklerAnswered = true;
-        res.resume();
-        res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
-      });
+      const req = httpRequest(
+        { host: "127.0.0.1", port, path: "/validate", method: "POST", headers: { "content-length": bytes.length } },
+        (res) => {
+          tricklerAnswered = true;
+          res.resume();
+          res.on("end", () => resolve({ status: res.statusCode ?? 0 }));
+        },
+      );
       req.on("error", reject);
       // A third of the body now; the rest only once the large review below is answered.
       req.write(bytes.subarray(0, 1024 * 1024), () => firstPartSent());
@@ -185,12 +204,30 @@ test("a client trickling a 3 MiB body does not hold back a concurrent large revi
 });
 
 const encodingCases = [
-  { name: "an unknown Content-Encoding gets 415", encoding: "x-unknown", body: Buffer.from(REVIEW), status: 415, error: /unsupported Content-Encoding "x-unknown"/ },
-  { name: "a body that is not the gzip it claims gets 400", encoding: "gzip", body: Buffer.from(REVIEW), status: 400, error: /^unreadable body/ },
+  {
+    name: "an unknown Content-Encoding gets 415",
+    encoding: "x-unknown",
+    body: Buffer.from(REVIEW),
+    status: 415,
+    error: /unsupported Content-Encoding "x-unknown"/,
+  },
+  {
+    name: "a body that is not the gzip it claims gets 400",
+    encoding: "gzip",
+    body: Buffer.from(REVIEW),
+    status: 400,
+    error: /^unreadable body/,
+  },
   { name: "a deflate body is reviewed", encoding: "deflate", body: deflateSync(REVIEW), status: 200, error: undefined },
   { name: "a br body is reviewed", encoding: "br", body: brotliCompressSync(REVIEW), status: 200, error: undefined },
   // 2 KiB of gzip inflating to 4 MiB: the limit counts what the body decodes to.
-  { name: "a gzip body that inflates past --max-body gets 413", encoding: "gzip", body: gzipSync(JSON.stringify({ pad: "x".repeat(4 * 1024 * 1024) })), status: 413, error: /bytes \(--max-body\)/ },
+  {
+    name: "a gzip body that inflates past --max-body gets 413",
+    encoding: "gzip",
+    body: gzipSync(JSON.stringify({ pad: "x".repeat(4 * 1024 * 1024) })),
+    status: 413,
+    error: /bytes \(--max-body\)/,
+  },
 ];
 for (const c of encodingCases) {
   test(c.name, async () => {

@@ -38,7 +38,8 @@ const junk: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** A field that is usually shaped as Kubernetes expects, sometimes anything at all. */
-const sometimes = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<unknown> => fc.oneof({ weight: 3, arbitrary }, { weight: 1, arbitrary: junk });
+const sometimes = <T>(arbitrary: fc.Arbitrary<T>): fc.Arbitrary<unknown> =>
+  fc.oneof({ weight: 3, arbitrary }, { weight: 1, arbitrary: junk });
 
 const KUMA_KEYS = [
   "kuma.io/container-patches",
@@ -63,11 +64,35 @@ const KUMA_KEYS = [
 ];
 /** Annotation values near Kuma's grammars: lists, ranges, separators, padding, huge ports. */
 const kumaValue = fc.oneof(
-  fc.constantFrom("enabled", "true", "yes", "disabled", "", " ", ",", ";", "*", "tcp:443:1000;", "udp:*:0-65535", "1-2-3", "443:70000", "p1, p2", "0", "99999999999999999999", "10.0.0.0/33", "::1", "1s", "-1s", "K=V;K2"),
+  fc.constantFrom(
+    "enabled",
+    "true",
+    "yes",
+    "disabled",
+    "",
+    " ",
+    ",",
+    ";",
+    "*",
+    "tcp:443:1000;",
+    "udp:*:0-65535",
+    "1-2-3",
+    "443:70000",
+    "p1, p2",
+    "0",
+    "99999999999999999999",
+    "10.0.0.0/33",
+    "::1",
+    "1s",
+    "-1s",
+    "K=V;K2",
+  ),
   fc.stringMatching(/^[a-z0-9:;,*\- .\/=]{0,40}$/),
   fc.string({ maxLength: 40 }),
 );
-const labelsOrAnnotations = sometimes(fc.dictionary(fc.oneof(fc.constantFrom(...KUMA_KEYS), fc.string({ maxLength: 20 })), sometimes(kumaValue), { maxKeys: 6 }));
+const labelsOrAnnotations = sometimes(
+  fc.dictionary(fc.oneof(fc.constantFrom(...KUMA_KEYS), fc.string({ maxLength: 20 })), sometimes(kumaValue), { maxKeys: 6 }),
+);
 const metadata = sometimes(
   fc.record(
     {
@@ -75,7 +100,9 @@ const metadata = sometimes(
       namespace: sometimes(fc.constantFrom("default", "kuma-system", "kube-system", "")),
       labels: labelsOrAnnotations,
       annotations: labelsOrAnnotations,
-      ownerReferences: sometimes(fc.array(fc.record({ controller: sometimes(fc.boolean()), kind: sometimes(fc.string()) }), { maxLength: 2 })),
+      ownerReferences: sometimes(
+        fc.array(fc.record({ controller: sometimes(fc.boolean()), kind: sometimes(fc.string()) }), { maxLength: 2 }),
+      ),
     },
     { requiredKeys: [] },
   ),
@@ -83,16 +110,34 @@ const metadata = sometimes(
 
 const securityContext = sometimes(
   fc.record(
-    { runAsUser: sometimes(fc.oneof(fc.constant(5678), fc.integer(), hugeNumber)), privileged: sometimes(fc.boolean()), capabilities: junk },
+    {
+      runAsUser: sometimes(fc.oneof(fc.constant(5678), fc.integer(), hugeNumber)),
+      privileged: sometimes(fc.boolean()),
+      capabilities: junk,
+    },
     { requiredKeys: [] },
   ),
 );
 const container = sometimes(
-  fc.record({ name: sometimes(fc.string({ maxLength: 20 })), image: sometimes(fc.string({ maxLength: 20 })), securityContext, resources: junk, ports: junk, env: junk }, { requiredKeys: [] }),
+  fc.record(
+    {
+      name: sometimes(fc.string({ maxLength: 20 })),
+      image: sometimes(fc.string({ maxLength: 20 })),
+      securityContext,
+      resources: junk,
+      ports: junk,
+      env: junk,
+    },
+    { requiredKeys: [] },
+  ),
 );
 const podSpec = sometimes(
   fc.record(
-    { containers: sometimes(fc.array(container, { maxLength: 3 })), initContainers: sometimes(fc.array(container, { maxLength: 2 })), securityContext },
+    {
+      containers: sometimes(fc.array(container, { maxLength: 3 })),
+      initContainers: sometimes(fc.array(container, { maxLength: 2 })),
+      securityContext,
+    },
     { requiredKeys: [] },
   ),
 );
@@ -102,8 +147,42 @@ const patchBlock = sometimes(
   fc.record(
     {
       op: sometimes(fc.constantFrom("add", "remove", "replace", "move", "copy", "test", "ADD", "")),
-      path: sometimes(fc.oneof(fc.constantFrom("/securityContext/privileged", "/resources/limits", "/resources/requests/cpu", "/env/-", "/args/0", "/args/-1", "/", "", "~1", "/a~2b", "/ports/99999999999"), fc.string({ maxLength: 30 }))),
-      value: sometimes(fc.oneof(fc.constantFrom('"100m"', "100m", "true", '"true"', '{"type":"RuntimeDefault"}', "{}", "[]", "null", "1e400", '{"privileged":true}'), fc.string({ maxLength: 30 }), junk.map((v) => JSON.stringify(v) ?? ""))),
+      path: sometimes(
+        fc.oneof(
+          fc.constantFrom(
+            "/securityContext/privileged",
+            "/resources/limits",
+            "/resources/requests/cpu",
+            "/env/-",
+            "/args/0",
+            "/args/-1",
+            "/",
+            "",
+            "~1",
+            "/a~2b",
+            "/ports/99999999999",
+          ),
+          fc.string({ maxLength: 30 }),
+        ),
+      ),
+      value: sometimes(
+        fc.oneof(
+          fc.constantFrom(
+            '"100m"',
+            "100m",
+            "true",
+            '"true"',
+            '{"type":"RuntimeDefault"}',
+            "{}",
+            "[]",
+            "null",
+            "1e400",
+            '{"privileged":true}',
+          ),
+          fc.string({ maxLength: 30 }),
+          junk.map((v) => JSON.stringify(v) ?? ""),
+        ),
+      ),
       from: sometimes(fc.constantFrom("/securityContext", "/args/0", "", "nope")),
     },
     { requiredKeys: [] },
@@ -112,10 +191,57 @@ const patchBlock = sometimes(
 
 /** An object for each routed kind: Kubernetes' shape where it counts, junk anywhere. */
 const OBJECTS = {
-  ContainerPatch: { group: "kuma.io", version: "v1alpha1", object: fc.record({ apiVersion: fc.constant("kuma.io/v1alpha1"), kind: fc.constant("ContainerPatch"), metadata, spec: sometimes(fc.record({ sidecarPatch: sometimes(fc.array(patchBlock, { maxLength: 4 })), initPatch: sometimes(fc.array(patchBlock, { maxLength: 3 })) }, { requiredKeys: [] })) }, { requiredKeys: [] }) },
-  Pod: { group: "", version: "v1", object: fc.record({ apiVersion: fc.constant("v1"), kind: fc.constant("Pod"), metadata, spec: podSpec }, { requiredKeys: [] }) },
-  Deployment: { group: "apps", version: "v1", object: fc.record({ kind: fc.constant("Deployment"), metadata, spec: sometimes(fc.record({ template }, { requiredKeys: [] })) }, { requiredKeys: [] }) },
-  CronJob: { group: "batch", version: "v1", object: fc.record({ kind: fc.constant("CronJob"), metadata, spec: sometimes(fc.record({ jobTemplate: sometimes(fc.record({ spec: sometimes(fc.record({ template }, { requiredKeys: [] })) }, { requiredKeys: [] })) }, { requiredKeys: [] })) }, { requiredKeys: [] }) },
+  ContainerPatch: {
+    group: "kuma.io",
+    version: "v1alpha1",
+    object: fc.record(
+      {
+        apiVersion: fc.constant("kuma.io/v1alpha1"),
+        kind: fc.constant("ContainerPatch"),
+        metadata,
+        spec: sometimes(
+          fc.record(
+            {
+              sidecarPatch: sometimes(fc.array(patchBlock, { maxLength: 4 })),
+              initPatch: sometimes(fc.array(patchBlock, { maxLength: 3 })),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  },
+  Pod: {
+    group: "",
+    version: "v1",
+    object: fc.record({ apiVersion: fc.constant("v1"), kind: fc.constant("Pod"), metadata, spec: podSpec }, { requiredKeys: [] }),
+  },
+  Deployment: {
+    group: "apps",
+    version: "v1",
+    object: fc.record(
+      { kind: fc.constant("Deployment"), metadata, spec: sometimes(fc.record({ template }, { requiredKeys: [] })) },
+      { requiredKeys: [] },
+    ),
+  },
+  CronJob: {
+    group: "batch",
+    version: "v1",
+    object: fc.record(
+      {
+        kind: fc.constant("CronJob"),
+        metadata,
+        spec: sometimes(
+          fc.record(
+            { jobTemplate: sometimes(fc.record({ spec: sometimes(fc.record({ template }, { requiredKeys: [] })) }, { requiredKeys: [] })) },
+            { requiredKeys: [] },
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  },
   Namespace: { group: "", version: "v1", object: fc.record({ kind: fc.constant("Namespace"), metadata }, { requiredKeys: [] }) },
 };
 
@@ -155,7 +281,12 @@ const reviewShaped = fc.record(
       fc.record(
         {
           uid: junk,
-          kind: sometimes(fc.record({ group: junk, version: junk, kind: sometimes(fc.constantFrom(...Object.keys(OBJECTS), "ConfigMap")) }, { requiredKeys: [] })),
+          kind: sometimes(
+            fc.record(
+              { group: junk, version: junk, kind: sometimes(fc.constantFrom(...Object.keys(OBJECTS), "ConfigMap")) },
+              { requiredKeys: [] },
+            ),
+          ),
           operation: sometimes(fc.constantFrom("CREATE", "UPDATE", "DELETE", "CONNECT", "create")),
           namespace: junk,
           object: fc.oneof(...Object.values(OBJECTS).map((o) => o.object), junk),
@@ -177,19 +308,39 @@ const bodyText = fc.oneof(
   junk.map((v) => JSON.stringify(v) ?? "undefined"),
   fc.constantFrom(...HUGE_NUMBER_TEXT),
   fc.integer({ min: 1, max: 100_000 }).map((n) => "[".repeat(n) + "]".repeat(n)),
-  fc.integer({ min: 1, max: 100_000 }).map((n) => "{\"a\":".repeat(n)),
+  fc.integer({ min: 1, max: 100_000 }).map((n) => '{"a":'.repeat(n)),
   reviewShaped.map((v) => JSON.stringify(v)),
   wellFormedReview.map((v) => JSON.stringify(v)),
   fc.integer({ min: MAX_BODY - 10, max: MAX_BODY * 2 }).map((n) => JSON.stringify({ pad: "x".repeat(n) })),
-  fc.constantFrom('{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":', "\uFEFF{}", "{}\u0000", '{"__proto__":{"allowed":false}}', '{"constructor":{"prototype":{}}}'),
+  fc.constantFrom(
+    '{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":',
+    "\uFEFF{}",
+    "{}\u0000",
+    '{"__proto__":{"allowed":false}}',
+    '{"constructor":{"prototype":{}}}',
+  ),
 );
 
-const CONTENT_TYPES = [undefined, "application/json", "application/json; charset=utf-8", "application/json; charset=utf-16", "text/plain", "application/octet-stream", "multipart/form-data; boundary=x", "application/x-www-form-urlencoded", "*/*", "garbage"];
+const CONTENT_TYPES = [
+  undefined,
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/json; charset=utf-16",
+  "text/plain",
+  "application/octet-stream",
+  "multipart/form-data; boundary=x",
+  "application/x-www-form-urlencoded",
+  "*/*",
+  "garbage",
+];
 const CONTENT_ENCODINGS = [undefined, "identity", "gzip", "deflate", "br", "x-unknown", "gzip, gzip"];
 
 /** The answer must be 2xx/4xx, and its body JSON (except /metrics, Prometheus text, and HEAD, no body). */
 function assertAnswered(res: request.Response, method: string, path: string): void {
-  assert.ok((res.status >= 200 && res.status < 300) || (res.status >= 400 && res.status < 500), `${method} ${path}: status ${res.status} ${res.text}`);
+  assert.ok(
+    (res.status >= 200 && res.status < 300) || (res.status >= 400 && res.status < 500),
+    `${method} ${path}: status ${res.status} ${res.text}`,
+  );
   const pathname = path.split(/[?#]/)[0];
   if (method === "HEAD" || (pathname === "/metrics" && res.status === 200)) return;
   assert.doesNotThrow(() => JSON.parse(res.text), `${method} ${path}: body is not JSON: ${res.text?.slice(0, 200)}`);
@@ -199,13 +350,18 @@ const { app, logs } = createTestApp({ maxBody: MAX_BODY });
 
 test("any body POSTed to /validate, with any content type and encoding, is answered 2xx/4xx with JSON", async () => {
   await fc.assert(
-    fc.asyncProperty(bodyText, fc.constantFrom(...CONTENT_TYPES), fc.constantFrom(...CONTENT_ENCODINGS), async (body, contentType, contentEncoding) => {
-      let req = request(app).post("/validate");
-      if (contentType !== undefined) req = req.set("content-type", contentType);
-      if (contentEncoding !== undefined) req = req.set("content-encoding", contentEncoding);
-      const res = await req.send(body);
-      assertAnswered(res, "POST", "/validate");
-    }),
+    fc.asyncProperty(
+      bodyText,
+      fc.constantFrom(...CONTENT_TYPES),
+      fc.constantFrom(...CONTENT_ENCODINGS),
+      async (body, contentType, contentEncoding) => {
+        let req = request(app).post("/validate");
+        if (contentType !== undefined) req = req.set("content-type", contentType);
+        if (contentEncoding !== undefined) req = req.set("content-encoding", contentEncoding);
+        const res = await req.send(body);
+        assertAnswered(res, "POST", "/validate");
+      },
+    ),
     { numRuns: NUM_RUNS },
   );
 });
@@ -231,7 +387,25 @@ test("a well-formed AdmissionReview of any routed kind, whatever its object, is 
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
 const path = fc.oneof(
-  fc.constantFrom("/validate", "/healthz", "/readyz", "/metrics", "/", "/validate/", "/VALIDATE", "//validate", "/validate?x=1", "/validate#x", "/%", "/%zz", "/validate%", "/%E0%A4%A", "/..%2f..%2fetc/passwd", "/healthz/../validate", "/*"),
+  fc.constantFrom(
+    "/validate",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/",
+    "/validate/",
+    "/VALIDATE",
+    "//validate",
+    "/validate?x=1",
+    "/validate#x",
+    "/%",
+    "/%zz",
+    "/validate%",
+    "/%E0%A4%A",
+    "/..%2f..%2fetc/passwd",
+    "/healthz/../validate",
+    "/*",
+  ),
   fc.string({ maxLength: 30 }).map((s) => `/${encodeURI(s)}`),
   fc.array(fc.string({ maxLength: 8 }), { maxLength: 4 }).map((parts) => `/${parts.map(encodeURIComponent).join("/")}`),
 );

@@ -12,7 +12,9 @@ const configMap = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "sett
 test("an unrouted kind is allowed and the answer echoes uid and apiVersion", async () => {
   for (const apiVersion of ["admission.k8s.io/v1", "admission.k8s.io/v1beta1"]) {
     const { app } = createTestApp();
-    const res = await request(app).post("/validate").send(admissionReview(configMap, { apiVersion, uid: "abc-1" }));
+    const res = await request(app)
+      .post("/validate")
+      .send(admissionReview(configMap, { apiVersion, uid: "abc-1" }));
     assert.equal(res.status, 200);
     assert.deepEqual(res.body, { apiVersion, kind: "AdmissionReview", response: { uid: "abc-1", allowed: true } });
   }
@@ -22,11 +24,19 @@ const badBodies = [
   { name: "not JSON", body: "{nope", status: 400 },
   { name: "JSON that is not an object", body: "[1,2]", status: 400 },
   { name: "not an AdmissionReview", body: JSON.stringify({ kind: "Pod" }), status: 400 },
-  { name: "unknown AdmissionReview version", body: JSON.stringify({ apiVersion: "admission.k8s.io/v2", kind: "AdmissionReview", request: {} }), status: 400 },
+  {
+    name: "unknown AdmissionReview version",
+    body: JSON.stringify({ apiVersion: "admission.k8s.io/v2", kind: "AdmissionReview", request: {} }),
+    status: 400,
+  },
   { name: "no request", body: JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" }), status: 400 },
   {
     name: "request without uid",
-    body: JSON.stringify({ apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: { kind: { kind: "Pod" }, operation: "CREATE" } }),
+    body: JSON.stringify({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      request: { kind: { kind: "Pod" }, operation: "CREATE" },
+    }),
     status: 400,
   },
 ];
@@ -42,7 +52,10 @@ for (const c of badBodies) {
 
 test("a body over --max-body gets 413", async () => {
   const { app } = createTestApp({ maxBody: 2048 });
-  const res = await request(app).post("/validate").set("content-type", "application/json").send(JSON.stringify({ pad: "x".repeat(4096) }));
+  const res = await request(app)
+    .post("/validate")
+    .set("content-type", "application/json")
+    .send(JSON.stringify({ pad: "x".repeat(4096) }));
   assert.equal(res.status, 413);
   assert.match(res.body.error, /2048 bytes/);
 });
@@ -84,7 +97,9 @@ for (const c of internalErrorCases) {
   test(`an internal error on a readable review is answered with its uid, allowed ${c.allowed} under onError: ${c.onError}`, async () => {
     const policy: Policy = { ...createDefaultPolicy(), onError: c.onError };
     const { app, metrics, logs } = createTestApp({ policy, catalog: brokenCatalog() });
-    const res = await request(app).post("/validate").send(admissionReview(configMap, { uid: "uid-broken" }));
+    const res = await request(app)
+      .post("/validate")
+      .send(admissionReview(configMap, { uid: "uid-broken" }));
     assert.equal(res.status, 200);
     assert.equal(res.body.response.uid, "uid-broken");
     assert.equal(res.body.response.allowed, c.allowed);

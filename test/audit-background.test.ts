@@ -54,7 +54,11 @@ test("one replica leads; when it stops cleanly it releases the Lease and another
     await a.close();
     assert.equal((api.get(LEASES, "leases", "kuma-guard", "kuma-guard-audit")!["spec"] as { holderIdentity: string }).holderIdentity, "");
     await waitFor(() => b.isLeader());
-    const spec = api.get(LEASES, "leases", "kuma-guard", "kuma-guard-audit")!["spec"] as { holderIdentity: string; leaseTransitions: number; leaseDurationSeconds: number };
+    const spec = api.get(LEASES, "leases", "kuma-guard", "kuma-guard-audit")!["spec"] as {
+      holderIdentity: string;
+      leaseTransitions: number;
+      leaseDurationSeconds: number;
+    };
     assert.equal(spec.holderIdentity, "replica-b");
     assert.equal(spec.leaseTransitions, 1);
   } finally {
@@ -74,7 +78,10 @@ test("a leader that can no longer renew stops leading, and another replica takes
     link.sever();
     await waitFor(() => !a.isLeader(), "the old leader to step down after its renew deadline");
     await waitFor(() => b.isLeader(), "the new leader after the lease duration");
-    assert.equal((api.get(LEASES, "leases", "kuma-guard", "kuma-guard-audit")!["spec"] as { holderIdentity: string }).holderIdentity, "replica-b");
+    assert.equal(
+      (api.get(LEASES, "leases", "kuma-guard", "kuma-guard-audit")!["spec"] as { holderIdentity: string }).holderIdentity,
+      "replica-b",
+    );
   } finally {
     await Promise.all([a.close(), b.close()]);
     await api.stop();
@@ -111,7 +118,10 @@ test("the leader audits on schedule: metrics, last run and PolicyReports; a foll
     const run = leader.status().lastRun!;
     assert.equal(run.result, "success");
     assert.deepEqual(run.summary, { denied: 1, warned: 0, audited: 0 });
-    assert.deepEqual(run.objects?.map((o) => `${o.kind} ${o.namespace}/${o.name}`), ["Deployment shop/cart"]);
+    assert.deepEqual(
+      run.objects?.map((o) => `${o.kind} ${o.namespace}/${o.name}`),
+      ["Deployment shop/cart"],
+    );
 
     const text = await leaderRegistry.metrics();
     assert.match(text, /^kuma_guard_audit_violations\{rule="workload-missing-patch",action="deny"\} 1$/m);
@@ -144,7 +154,16 @@ test("an audit that fails is reported in metrics and in the last run, and the ne
   api.failPaths.set("/apis/kuma.io/v1alpha1/containerpatches", 500);
   const policy = await loadPolicy(undefined);
   const registry = new Registry();
-  const services = startAuditServices({ http: createKubeHttp(api.kubeConfig()), logger: logger(), policy: () => policy, version: "test", registry, intervalMs: 60_000, firstRunDelayMs: 3_600_000, lease: { namespace: "kuma-guard", ...FAST } });
+  const services = startAuditServices({
+    http: createKubeHttp(api.kubeConfig()),
+    logger: logger(),
+    policy: () => policy,
+    version: "test",
+    registry,
+    intervalMs: 60_000,
+    firstRunDelayMs: 3_600_000,
+    lease: { namespace: "kuma-guard", ...FAST },
+  });
   try {
     const first = services.runOnce();
     await waitFor(() => services.status().running);

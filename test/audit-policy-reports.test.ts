@@ -18,14 +18,20 @@ import { createMemoryLogger } from "./support/logger.js";
 /** The v1alpha2 openAPIV3Schema of a CRD fixture, with unknown fields refused (the API server would prune them silently). */
 function schemaOf(file: string): object {
   const text = readFileSync(new URL(`test/fixtures/policy-report/${file}`, REPO_ROOT), "utf8");
-  const crd = parseAllDocuments(text).map((d) => d.toJS() as { kind?: string; spec?: { versions: { name: string; schema: { openAPIV3Schema: object } }[] } }).find((d) => d?.kind === "CustomResourceDefinition");
+  const crd = parseAllDocuments(text)
+    .map((d) => d.toJS() as { kind?: string; spec?: { versions: { name: string; schema: { openAPIV3Schema: object } }[] } })
+    .find((d) => d?.kind === "CustomResourceDefinition");
   const version = crd?.spec?.versions.find((v) => v.name === "v1alpha2");
   assert.ok(version, `${file}: no v1alpha2`);
   const closed = (node: unknown, path: string): unknown => {
     if (Array.isArray(node)) return node.map((n) => closed(n, path));
     if (node === null || typeof node !== "object") return node;
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(node)) out[key] = key === "properties" ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, closed(v, `${path}.${k}`)])) : closed(value, path);
+    for (const [key, value] of Object.entries(node))
+      out[key] =
+        key === "properties"
+          ? Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, closed(v, `${path}.${k}`)]))
+          : closed(value, path);
     if (out["type"] === "object" && out["properties"] && path !== ".metadata") out["additionalProperties"] ??= false;
     return out;
   };
@@ -46,12 +52,32 @@ const objects: ReportObject[] = [
     file: "",
     line: 1,
     findings: [
-      { ruleId: "workload-missing-patch", action: "deny", severity: "error", message: 'it appears some expected container patches are missing: ["gone"]', path: 'spec.template.metadata.annotations["kuma.io/container-patches"]' },
+      {
+        ruleId: "workload-missing-patch",
+        action: "deny",
+        severity: "error",
+        message: 'it appears some expected container patches are missing: ["gone"]',
+        path: 'spec.template.metadata.annotations["kuma.io/container-patches"]',
+      },
       { ruleId: "annotation-unknown", action: "warn", severity: "advisory", message: "unknown annotation" },
     ],
   },
-  { kind: "Pod", namespace: "batch", name: "one-off", file: "", line: 1, findings: [{ ruleId: "exclude-ports", action: "audit", severity: "error", message: "port 0" }] },
-  { kind: "Namespace", namespace: "", name: "shop", file: "", line: 1, findings: [{ ruleId: "sidecar-injection", action: "warn", severity: "advisory", message: "label value" }] },
+  {
+    kind: "Pod",
+    namespace: "batch",
+    name: "one-off",
+    file: "",
+    line: 1,
+    findings: [{ ruleId: "exclude-ports", action: "audit", severity: "error", message: "port 0" }],
+  },
+  {
+    kind: "Namespace",
+    namespace: "",
+    name: "shop",
+    file: "",
+    line: 1,
+    findings: [{ ruleId: "sidecar-injection", action: "warn", severity: "advisory", message: "label value" }],
+  },
 ];
 
 test("one PolicyReport per namespace and a ClusterPolicyReport, valid against the published v1alpha2 CRDs", () => {
@@ -80,7 +106,14 @@ test("one PolicyReport per namespace and a ClusterPolicyReport, valid against th
 });
 
 test("a report is bounded to MAX_RESULTS results; the summary still counts them all", () => {
-  const many: ReportObject[] = Array.from({ length: MAX_RESULTS + 5 }, (_, i) => ({ kind: "Pod", namespace: "big", name: `p-${i}`, file: "", line: 1, findings: [{ ruleId: "exclude-ports", action: "deny", severity: "error", message: "bad" }] }));
+  const many: ReportObject[] = Array.from({ length: MAX_RESULTS + 5 }, (_, i) => ({
+    kind: "Pod",
+    namespace: "big",
+    name: `p-${i}`,
+    file: "",
+    line: 1,
+    findings: [{ ruleId: "exclude-ports", action: "deny", severity: "error", message: "bad" }],
+  }));
   const report = toPolicyReports(many, new Date()).get("big")!;
   assert.equal(report.results.length, MAX_RESULTS);
   assert.equal(report.summary.fail, MAX_RESULTS + 5);

@@ -12,11 +12,19 @@ import { waitFor } from "./support/wait.js";
 // The references index through a local API server: what it asks for (metadata only for Pods),
 // what it keeps, and how it follows changes (watch, reconnect, 410 Gone re-list).
 
-async function withIndex(fill: (api: FakeListWatch) => void, body: (api: FakeListWatch, index: ReferencesIndex) => Promise<void>): Promise<void> {
+async function withIndex(
+  fill: (api: FakeListWatch) => void,
+  body: (api: FakeListWatch, index: ReferencesIndex) => Promise<void>,
+): Promise<void> {
   const api = FakeListWatch.standard();
   await api.start();
   fill(api);
-  const index = createReferencesIndex({ http: createKubeHttp(api.kubeConfig()), logger: createMemoryLogger() as unknown as Logger, backoff: { initialMs: 10, maxMs: 50 }, pageSize: 2 });
+  const index = createReferencesIndex({
+    http: createKubeHttp(api.kubeConfig()),
+    logger: createMemoryLogger() as unknown as Logger,
+    backoff: { initialMs: 10, maxMs: 50 },
+    pageSize: 2,
+  });
   try {
     await waitFor(() => index.synced());
     await body(api, index);
@@ -41,10 +49,18 @@ test("keeps workloads without a controller that name a patch: controllers from t
     assert.equal(index.users("init-limits").total, 1);
     assert.equal(index.size(), 3);
     const podLists = api.requests.filter((r) => r.path === "/api/v1/pods" && r.query["watch"] === undefined);
-    assert.ok(podLists.length > 0 && podLists.every((r) => r.accept.startsWith("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1")));
+    assert.ok(
+      podLists.length > 0 && podLists.every((r) => r.accept.startsWith("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1")),
+    );
     const deploymentLists = api.requests.filter((r) => r.path === "/apis/apps/v1/deployments" && r.query["watch"] === undefined);
-    assert.ok(deploymentLists.every((r) => r.accept === "application/json"), "templates are not in PartialObjectMetadata");
-    assert.ok(deploymentLists.some((r) => r.query["continue"] !== undefined), "paged with limit 2");
+    assert.ok(
+      deploymentLists.every((r) => r.accept === "application/json"),
+      "templates are not in PartialObjectMetadata",
+    );
+    assert.ok(
+      deploymentLists.some((r) => r.query["continue"] !== undefined),
+      "paged with limit 2",
+    );
   });
 });
 
@@ -85,12 +101,19 @@ test("a dropped watch resumes from the last resourceVersion; one that expired (4
     await waitFor(() => api.openWatches("deployments") === 1);
     const resumed = api.requests.filter((r) => r.path === "/apis/apps/v1/deployments" && r.query["watch"] === "true").at(-1);
     assert.notEqual(resumed?.query["resourceVersion"], undefined);
-    assert.equal(api.requests.filter((r) => r.path === "/apis/apps/v1/deployments" && r.query["watch"] === undefined).length, listsBefore, "no re-list after a plain reconnect");
+    assert.equal(
+      api.requests.filter((r) => r.path === "/apis/apps/v1/deployments" && r.query["watch"] === undefined).length,
+      listsBefore,
+      "no re-list after a plain reconnect",
+    );
 
     // History compacted past the index's resourceVersion: the next watch gets 410 Gone and the index re-lists.
     api.compactedBelow = api.resourceVersion + 10;
     api.dropWatches();
-    await waitFor(() => api.requests.filter((r) => r.path === "/apis/apps/v1/deployments" && r.query["watch"] === undefined).length > listsBefore, "a re-list");
+    await waitFor(
+      () => api.requests.filter((r) => r.path === "/apis/apps/v1/deployments" && r.query["watch"] === undefined).length > listsBefore,
+      "a re-list",
+    );
     store(api, deployment("shop", "after-relist", "sidecar-limits"));
     await waitFor(() => index.users("sidecar-limits").total === 4, "the watch after the re-list");
   });

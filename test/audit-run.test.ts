@@ -41,7 +41,9 @@ function brokenCluster(api: FakeListWatch): void {
 test("a Deployment whose patch is gone is denied with the next-creation consequence; its ReplicaSet and Pods are folded into it", async () => {
   await withCluster(brokenCluster, async (api) => {
     const result = await runAudit(http(api), policy, "test");
-    const reported = result.report.objects.map((o) => `${describeObject(o)}: ${o.findings.map((f) => `${f.action} ${f.ruleId}`).join(", ")}`);
+    const reported = result.report.objects.map(
+      (o) => `${describeObject(o)}: ${o.findings.map((f) => `${f.action} ${f.ruleId}`).join(", ")}`,
+    );
     assert.deepEqual(reported, ["Deployment shop/cart: deny workload-missing-patch"]);
     const message = result.report.objects[0]!.findings[0]!.message;
     assert.match(message, /missing: \["deleted-patch"\]/);
@@ -60,7 +62,10 @@ test("lists page by page with limit and continue, cluster-wide, reading every ob
     const podLists = api.requests.filter((r) => r.path === "/api/v1/pods");
     assert.equal(podLists.length, 3);
     assert.ok(podLists.every((r) => r.query["limit"] === "1"));
-    assert.deepEqual(podLists.map((r) => r.query["continue"] !== undefined), [false, true, true]);
+    assert.deepEqual(
+      podLists.map((r) => r.query["continue"] !== undefined),
+      [false, true, true],
+    );
   });
 });
 
@@ -113,7 +118,10 @@ test("a Pod whose finding differs from its controller's is reported on its own",
 });
 
 test("a cluster without the Kuma CRD (404 on ContainerPatches) is audited with an empty catalog", async () => {
-  const api = new FakeListWatch().define("/api/v1", "namespaces", false).define("/api/v1", "pods", true).define("/apis/apps/v1", "deployments", true);
+  const api = new FakeListWatch()
+    .define("/api/v1", "namespaces", false)
+    .define("/api/v1", "pods", true)
+    .define("/apis/apps/v1", "deployments", true);
   for (const plural of ["replicasets", "statefulsets", "daemonsets"]) api.define("/apis/apps/v1", plural, true);
   for (const plural of ["jobs", "cronjobs"]) api.define("/apis/batch/v1", plural, true);
   await api.start();
@@ -140,7 +148,14 @@ test("the command prints check's formats with check's exit codes, and the audit'
   await withCluster(brokenCluster, async (api) => {
     const logger = createMemoryLogger() as unknown as Logger;
     const cases: { format: "text" | "json"; expect: (stdout: string) => void }[] = [
-      { format: "text", expect: (out) => assert.match(out, /^9 objects audited \(1 ContainerPatch, 2 Namespaces, 2 Deployments, 1 ReplicaSet, 3 Pods\) in [\d.]+ s: 1 denied, 0 warnings, 0 audited; 3 Pods share their controller's findings/m) },
+      {
+        format: "text",
+        expect: (out) =>
+          assert.match(
+            out,
+            /^9 objects audited \(1 ContainerPatch, 2 Namespaces, 2 Deployments, 1 ReplicaSet, 3 Pods\) in [\d.]+ s: 1 denied, 0 warnings, 0 audited; 3 Pods share their controller's findings/m,
+          ),
+      },
       { format: "json", expect: (out) => assert.equal((JSON.parse(out) as { summary: { denied: number } }).summary.denied, 1) },
     ];
     for (const { format, expect } of cases) {
@@ -162,7 +177,10 @@ test("the command exits 0 on a clean cluster and 2 when the API server cannot be
       store(api, deployment("shop", "web", "sidecar-limits"));
     },
     async (api) => {
-      const code = await runAuditCommand({ format: "text" }, { policy, http: http(api), logger, version: "test", stdout: capture(), stderr: capture(), env: {} });
+      const code = await runAuditCommand(
+        { format: "text" },
+        { policy, http: http(api), logger, version: "test", stdout: capture(), stderr: capture(), env: {} },
+      );
       assert.equal(code, 0);
     },
   );
@@ -171,7 +189,10 @@ test("the command exits 0 on a clean cluster and 2 when the API server cannot be
   const unreachable = http(api);
   await api.stop();
   const stderr = capture();
-  const code = await runAuditCommand({ format: "text" }, { policy, http: unreachable, logger, version: "test", stdout: capture(), stderr, env: {} });
+  const code = await runAuditCommand(
+    { format: "text" },
+    { policy, http: unreachable, logger, version: "test", stdout: capture(), stderr, env: {} },
+  );
   assert.equal(code, 2);
   assert.match(stderr.text, /^kuma-guard audit: http:\/\/127\.0\.0\.1:\d+: /);
 });

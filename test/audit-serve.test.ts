@@ -26,7 +26,14 @@ test("serve --kube: a DELETE of a referenced patch is denied (and allowed once i
   store(api, deployment("shop", "web", "sidecar-limits"));
   const policy = await loadPolicy(undefined);
   const stored = toStoredPatch(patch as unknown as Record<string, unknown>, "kuma-system")!;
-  const catalog: CatalogSource = { view: (ns) => viewOf(indexPatches([stored]), ns), generation: () => 0, synced: () => true, resolve: async () => {}, countsByNamespace: () => ({}), close: async () => {} };
+  const catalog: CatalogSource = {
+    view: (ns) => viewOf(indexPatches([stored]), ns),
+    generation: () => 0,
+    synced: () => true,
+    resolve: async () => {},
+    countsByNamespace: () => ({}),
+    close: async () => {},
+  };
   const logger = createMemoryLogger() as unknown as Logger;
   let services: ReturnType<typeof startAuditServices> | undefined;
   const running = await serve(
@@ -35,11 +42,25 @@ test("serve --kube: a DELETE of a referenced patch is denied (and allowed once i
       logger,
       policy: () => policy,
       catalog,
-      startAudit: (registry) => (services = startAuditServices({ http: createKubeHttp(api.kubeConfig()), logger, policy: () => policy, version: "test", registry, intervalMs: 60_000, firstRunDelayMs: 0, lease: { namespace: "kuma-guard", leaseDurationSeconds: 1.5, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 } })),
+      startAudit: (registry) =>
+        (services = startAuditServices({
+          http: createKubeHttp(api.kubeConfig()),
+          logger,
+          policy: () => policy,
+          version: "test",
+          registry,
+          intervalMs: 60_000,
+          firstRunDelayMs: 0,
+          lease: { namespace: "kuma-guard", leaseDurationSeconds: 1.5, renewDeadlineSeconds: 1, retryPeriodSeconds: 0.1 },
+        })),
     },
   );
   const validate = async (): Promise<{ allowed: boolean; message?: string }> => {
-    const res = await fetch(`http://127.0.0.1:${running.port}/validate`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(admissionReview({ ...patch, kind: "ContainerPatch" }, { operation: "DELETE" })) });
+    const res = await fetch(`http://127.0.0.1:${running.port}/validate`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(admissionReview({ ...patch, kind: "ContainerPatch" }, { operation: "DELETE" })),
+    });
     const body = (await res.json()) as { response: { allowed: boolean; status?: { message: string } } };
     return { allowed: body.response.allowed, ...(body.response.status ? { message: body.response.status.message } : {}) };
   };
@@ -47,7 +68,10 @@ test("serve --kube: a DELETE of a referenced patch is denied (and allowed once i
     await waitFor(() => services!.references.synced());
     const denied = await validate();
     assert.equal(denied.allowed, false);
-    assert.match(denied.message ?? "", /patch-in-use: ContainerPatch kuma-system\/sidecar-limits is still referenced by 1 workload \(Deployment shop\/web\)/);
+    assert.match(
+      denied.message ?? "",
+      /patch-in-use: ContainerPatch kuma-system\/sidecar-limits is still referenced by 1 workload \(Deployment shop\/web\)/,
+    );
 
     api.remove("/apis/apps/v1", "deployments", "shop", "web");
     await waitFor(() => services!.references.users("sidecar-limits").total === 0);

@@ -15,7 +15,9 @@ const patch = (name: string, cpu: string, extra?: unknown) =>
     apiVersion: "kuma.io/v1alpha1",
     kind: "ContainerPatch",
     metadata: { name, namespace: "kuma-system" },
-    spec: { sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: JSON.stringify(cpu), ...(extra === undefined ? {} : { extra }) }] },
+    spec: {
+      sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: JSON.stringify(cpu), ...(extra === undefined ? {} : { extra }) }],
+    },
   });
 /** A JSON value nested `depth` levels, built without recursion. */
 const nested = (depth: number): unknown => JSON.parse("[".repeat(depth) + "]".repeat(depth));
@@ -63,7 +65,10 @@ test("a document nested just over the limit is named by its field path", async (
   await writeFile(join(dir, "deep.json"), patch("deep", "1", nested(70)));
   const catalog = await open();
   assert.equal(catalog.skippedFiles?.().too_deep, 1);
-  assert.ok(logger.messages("warn").some((m) => /^deep\.json(:\d+)?: .*nests deeper than 64 levels/.test(m)), logger.messages("warn").join("\n"));
+  assert.ok(
+    logger.messages("warn").some((m) => /^deep\.json(:\d+)?: .*nests deeper than 64 levels/.test(m)),
+    logger.messages("warn").join("\n"),
+  );
 });
 
 test("a file over MAX_MANIFEST_FILE_BYTES is skipped without being parsed", async (t) => {
@@ -100,7 +105,10 @@ test("'keeping its last good ContainerPatches' only for a file that had some", a
   await catalog.reload();
   assert.equal(cpuOf(catalog, "a"), '"1"', "a.yaml keeps its last good patch");
   const keeping = logger.messages("warn").filter((m) => m.includes("keeping its last good"));
-  assert.deepEqual(keeping.map((m) => m.split(":")[0]), ["a.yaml"]);
+  assert.deepEqual(
+    keeping.map((m) => m.split(":")[0]),
+    ["a.yaml"],
+  );
   assert.equal(catalog.skippedFiles?.().unparsable, 2);
 });
 

@@ -55,8 +55,14 @@ test("the fixture directory: YAML, JSON and List files are loaded, bad files and
   assert.equal(view.get("shop-patch"), undefined);
   assert.ok(catalog.view(["shop"]).get("shop-patch"));
   const warnings = logger.messages("warn");
-  assert.ok(warnings.some((m) => m.startsWith("broken.yaml:10: YAML syntax error")), warnings.join("\n"));
-  assert.ok(warnings.some((m) => m.startsWith("other-namespace.yaml:14: not a kuma.io ContainerPatch")), warnings.join("\n"));
+  assert.ok(
+    warnings.some((m) => m.startsWith("broken.yaml:10: YAML syntax error")),
+    warnings.join("\n"),
+  );
+  assert.ok(
+    warnings.some((m) => m.startsWith("other-namespace.yaml:14: not a kuma.io ContainerPatch")),
+    warnings.join("\n"),
+  );
 });
 
 test("a patch without a namespace is in the first control-plane namespace it is viewed with", async (t) => {
@@ -92,7 +98,13 @@ test("a file added, changed and removed is picked up", async (t) => {
   const dir = await tempDir(t);
   await writeFile(join(dir, "keep.yaml"), patchYaml("keep", "1"));
   let changes = 0;
-  const catalog = createDirectoryCatalog({ dir, logger: createMemoryLogger(), pollIntervalMs: 50, debounceMs: 20, onChange: () => changes++ });
+  const catalog = createDirectoryCatalog({
+    dir,
+    logger: createMemoryLogger(),
+    pollIntervalMs: 50,
+    debounceMs: 20,
+    onChange: () => changes++,
+  });
   t.after(() => catalog.close());
   await catalog.ready;
   assert.equal(changes, 1);
@@ -118,7 +130,10 @@ test("a bad edit keeps the file's last good patches and never the other files'",
 
   await writeFile(join(dir, "b.yaml"), "kind: [\n");
   await writeFile(join(dir, "c.yaml"), "{ not: valid");
-  await writeFile(join(dir, "d.json"), JSON.stringify({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "d", namespace: "kuma-system" }, spec: {} }));
+  await writeFile(
+    join(dir, "d.json"),
+    JSON.stringify({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "d", namespace: "kuma-system" }, spec: {} }),
+  );
   await waitFor(() => catalog.view(CP).get("d") !== undefined, "the JSON file");
   assert.ok(catalog.view(CP).get("a"));
   assert.ok(catalog.view(CP).get("b"), "last good b");

@@ -14,7 +14,13 @@ const CP = ["kuma-system"];
 async function setUp(t: { after(fn: () => Promise<void>): void }, options: { getTimeoutMs?: number; missTtlMs?: number } = {}) {
   const api = new FakeKubeApi();
   await api.start();
-  const catalog = await createKubeCatalog({ namespaces: CP, logger: createMemoryLogger(), kubeConfig: api.kubeConfig(), backoff: { initialMs: 5, maxMs: 50 }, ...options });
+  const catalog = await createKubeCatalog({
+    namespaces: CP,
+    logger: createMemoryLogger(),
+    kubeConfig: api.kubeConfig(),
+    backoff: { initialMs: 5, maxMs: 50 },
+    ...options,
+  });
   t.after(async () => {
     await catalog.close();
     await api.stop();
@@ -34,7 +40,12 @@ test("a Pod naming 5,000 patches costs at most MAX_LOOKUPS_PER_REQUEST GETs; the
   assert.ok(view.get("p-3"), "a name within the cap is found live");
   assert.equal(isVerified(view, "p-0"), true, "a 404 within the cap is known to be missing");
   assert.equal(isVerified(view, "p-4999"), false, "a name over the cap is not verified");
-  assert.deepEqual(catalog.lookupCounts?.(), { found: 1, missing: MAX_LOOKUPS_PER_REQUEST - 1, error: 0, skipped: 5000 - MAX_LOOKUPS_PER_REQUEST });
+  assert.deepEqual(catalog.lookupCounts?.(), {
+    found: 1,
+    missing: MAX_LOOKUPS_PER_REQUEST - 1,
+    error: 0,
+    skipped: 5000 - MAX_LOOKUPS_PER_REQUEST,
+  });
 });
 
 test("a miss is remembered for missTtlMs: the next request makes no GET for it", async (t) => {
@@ -72,11 +83,15 @@ test("property: no request makes more than MAX_LOOKUPS_PER_REQUEST GETs, whateve
   for (let i = 0; i < 20; i++) api.put("kuma-system", `live-${i}`, "1", { silently: true });
   const name = fc.oneof(fc.constantFrom(...names(20, "live"), "", " "), fc.stringMatching(/^[a-z0-9-]{1,12}$/));
   await fc.assert(
-    fc.asyncProperty(fc.array(name, { maxLength: 300 }), fc.subarray(["kuma-system", "kong-mesh-system", "other"], { minLength: 1 }), async (requested, lookIn) => {
-      const before = api.count("get");
-      await catalog.resolve(lookIn, requested);
-      assert.ok(api.count("get") - before <= MAX_LOOKUPS_PER_REQUEST, `${api.count("get") - before} GETs`);
-    }),
+    fc.asyncProperty(
+      fc.array(name, { maxLength: 300 }),
+      fc.subarray(["kuma-system", "kong-mesh-system", "other"], { minLength: 1 }),
+      async (requested, lookIn) => {
+        const before = api.count("get");
+        await catalog.resolve(lookIn, requested);
+        assert.ok(api.count("get") - before <= MAX_LOOKUPS_PER_REQUEST, `${api.count("get") - before} GETs`);
+      },
+    ),
     { numRuns: 40 },
   );
 });

@@ -92,7 +92,10 @@ test("an ERROR 410 event (resourceVersion expired) forces a re-list that drops w
   api.put("kuma-system", "added-while-away", "3", { silently: true });
   api.expire("kuma-system");
   await waitFor(() => api.count("list") === 2, "the re-list");
-  await waitFor(() => catalog.view(CP).get("added-while-away") !== undefined && catalog.view(CP).get("deleted-while-away") === undefined, "the re-listed state");
+  await waitFor(
+    () => catalog.view(CP).get("added-while-away") !== undefined && catalog.view(CP).get("deleted-while-away") === undefined,
+    "the re-listed state",
+  );
   assert.ok(catalog.view(CP).get("kept"));
   await waitFor(() => api.openWatches() === 1, "a new watch");
   assert.equal(api.lastWatch("kuma-system")?.query["resourceVersion"], api.currentVersion);
@@ -206,7 +209,12 @@ test("an unreachable API server: not synced, retried, never thrown", async (t) =
 test("a live GET that hangs is given up after getTimeoutMs", async (t) => {
   const api = new FakeKubeApi();
   await api.start();
-  const catalog = await createKubeCatalog({ namespaces: CP, logger: createMemoryLogger(), kubeConfig: api.kubeConfig(), getTimeoutMs: 100 });
+  const catalog = await createKubeCatalog({
+    namespaces: CP,
+    logger: createMemoryLogger(),
+    kubeConfig: api.kubeConfig(),
+    getTimeoutMs: 100,
+  });
   t.after(async () => {
     await catalog.close();
     await api.stop();

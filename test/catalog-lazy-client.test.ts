@@ -24,7 +24,10 @@ test("importing the catalogs does not load @kubernetes/client-node; createKubeCa
       return next(specifier, context);
     }\n`,
   );
-  await writeFile(join(dir, "register.mjs"), `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`);
+  await writeFile(
+    join(dir, "register.mjs"),
+    `import { register } from "node:module";\nregister(${JSON.stringify(pathToFileURL(join(dir, "hooks.mjs")).href)});\n`,
+  );
   const build = (path: string) => JSON.stringify(new URL(`.test-build/src/${path}`, REPO_ROOT).href);
   await writeFile(
     join(dir, "main.mjs"),
@@ -49,7 +52,11 @@ test("no source file imports @kubernetes/client-node at run time except through 
   for (const entry of await readdir(src, { recursive: true })) {
     if (!entry.endsWith(".ts")) continue;
     const text = await readFile(join(src, entry), "utf8");
-    if (/^\s*import\s+(?!type\b)[^;]*?from\s+["']@kubernetes\/client-node["']/m.test(text) || /^\s*export\s+(?!type\b)[^;]*?from\s+["']@kubernetes\/client-node["']/m.test(text)) offenders.push(entry);
+    if (
+      /^\s*import\s+(?!type\b)[^;]*?from\s+["']@kubernetes\/client-node["']/m.test(text) ||
+      /^\s*export\s+(?!type\b)[^;]*?from\s+["']@kubernetes\/client-node["']/m.test(text)
+    )
+      offenders.push(entry);
   }
   assert.deepEqual(offenders, []);
 });

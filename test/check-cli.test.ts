@@ -19,7 +19,17 @@ const BROKEN = "test/fixtures/manifests/broken.yaml";
 
 interface JsonReport {
   summary: { denied: number; warned: number; audited: number };
-  findings: { ruleId: string; action: string; severity: string; kind: string; namespace: string; name: string; file: string; line: number; message: string }[];
+  findings: {
+    ruleId: string;
+    action: string;
+    severity: string;
+    kind: string;
+    namespace: string;
+    name: string;
+    file: string;
+    line: number;
+    message: string;
+  }[];
 }
 
 function check(args: string[], input?: string) {
@@ -38,8 +48,17 @@ test("Helm output with a denial: exit 1, text grouped by object with file:line, 
   const { code, stdout, stderr } = check([HELM]);
   assert.equal(code, 1, stderr);
   assert.equal(stderr, "");
-  assert.match(stdout, new RegExp(`^Deployment shop/web  \\(${HELM}:54\\)\\n(  .*\\n)*  ✖ deny   direct-access/padded-entry: .*" payments_shop_svc_8080" is padded`, "m"));
-  assert.match(stdout, /^Deployment shop\/api  \(.*shop\.yaml:84\)\n(  .*\n)*  ⚠ warn   annotation-unknown\/unknown: .*kuma\.io\/sidecar-env-vars/m);
+  assert.match(
+    stdout,
+    new RegExp(
+      `^Deployment shop/web  \\(${HELM}:54\\)\\n(  .*\\n)*  ✖ deny   direct-access/padded-entry: .*" payments_shop_svc_8080" is padded`,
+      "m",
+    ),
+  );
+  assert.match(
+    stdout,
+    /^Deployment shop\/api  \(.*shop\.yaml:84\)\n(  .*\n)*  ⚠ warn   annotation-unknown\/unknown: .*kuma\.io\/sidecar-env-vars/m,
+  );
   assert.doesNotMatch(stdout, /Service|ConfigMap|ServiceAccount/);
   assert.match(stdout, /^5 objects checked in 1 file \(3 documents of other kinds skipped\): \d+ denied, \d+ warnings?, \d+ audited\n$/m);
   assert.doesNotMatch(stdout, /\u001b\[/, "no colors on a pipe");
@@ -52,22 +71,19 @@ test("json from stdin (Helm output): DESIGN's document, files and lines from Hel
   const count = (action: string) => report.findings.filter((f) => f.action === action).length;
   assert.deepEqual(report.summary, { denied: count("deny"), warned: count("warn"), audited: count("audit") });
   const web = report.findings.find((f) => f.ruleId === "direct-access");
-  assert.deepEqual(
-    web && { ...web, message: "" },
-    {
-      ruleId: "direct-access",
-      code: "direct-access/padded-entry",
-      action: "deny",
-      severity: "error",
-      kind: "Deployment",
-      namespace: "shop",
-      name: "web",
-      file: "shop/templates/deployment-web.yaml",
-      line: 2,
-      message: "",
-      params: { entry: " payments_shop_svc_8080", fix: "backend_shop_svc_8080,payments_shop_svc_8080" },
-    },
-  );
+  assert.deepEqual(web && { ...web, message: "" }, {
+    ruleId: "direct-access",
+    code: "direct-access/padded-entry",
+    action: "deny",
+    severity: "error",
+    kind: "Deployment",
+    namespace: "shop",
+    name: "web",
+    file: "shop/templates/deployment-web.yaml",
+    line: 2,
+    message: "",
+    params: { entry: " payments_shop_svc_8080", fix: "backend_shop_svc_8080,payments_shop_svc_8080" },
+  });
   const kinds = new Set(report.findings.map((f) => f.kind));
   for (const kind of kinds) assert.ok(["Namespace", "ContainerPatch", "Deployment", "StatefulSet"].includes(kind), kind);
 });
@@ -90,7 +106,8 @@ test("a directory is read recursively: .yml and .json files, not README.md", () 
 });
 
 test("--namespace fills in documents without one", () => {
-  const pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {kuma.io/workload: p}\nspec: {containers: [{name: a, image: a}]}\n";
+  const pod =
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {kuma.io/workload: p}\nspec: {containers: [{name: a, image: a}]}\n";
   assert.ok(checkJson(["-", "--namespace", "staging"], pod).report.findings.every((f) => f.namespace === "staging"));
   assert.ok(checkJson(["-"], pod).report.findings.every((f) => f.namespace === "default"));
 });
@@ -120,9 +137,22 @@ test("an unreadable document is a finding in every format, located at the error;
     column: 1,
     message: "",
   });
-  assert.match(check([BROKEN, "-o", "github"]).stdout, new RegExp(`^::error file=${BROKEN},line=6,col=1,title=kuma-guard input-error/yaml-syntax::YAML syntax error: `, "m"));
-  assert.match(check([BROKEN, "--output", "junit"]).stdout, /<failure type="input-error" message="input-error\/yaml-syntax: YAML syntax error: /);
-  const sarif = JSON.parse(check([BROKEN, "-o", "sarif"]).stdout) as { runs: { results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[] }[] }[] };
+  assert.match(
+    check([BROKEN, "-o", "github"]).stdout,
+    new RegExp(`^::error file=${BROKEN},line=6,col=1,title=kuma-guard input-error/yaml-syntax::YAML syntax error: `, "m"),
+  );
+  assert.match(
+    check([BROKEN, "--output", "junit"]).stdout,
+    /<failure type="input-error" message="input-error\/yaml-syntax: YAML syntax error: /,
+  );
+  const sarif = JSON.parse(check([BROKEN, "-o", "sarif"]).stdout) as {
+    runs: {
+      results: {
+        ruleId: string;
+        locations: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number; startColumn: number } } }[];
+      }[];
+    }[];
+  };
   const result = sarif.runs[0]!.results.find((r) => r.ruleId === "input-error");
   assert.deepEqual(result?.locations[0]?.physicalLocation, { artifactLocation: { uri: BROKEN }, region: { startLine: 6, startColumn: 1 } });
 });
@@ -159,7 +189,8 @@ test("--version prints the package version; -o is --format", () => {
 test("check --help shows examples for the common cases and exits 0", () => {
   const { code, stdout } = check(["--help"]);
   assert.equal(code, 0);
-  for (const example of ["kuma-guard check deploy/", "| kuma-guard check --namespace shop -", "-o sarif", "-o github", "-o junit"]) assert.ok(stdout.includes(example), example);
+  for (const example of ["kuma-guard check deploy/", "| kuma-guard check --namespace shop -", "-o sarif", "-o github", "-o junit"])
+    assert.ok(stdout.includes(example), example);
 });
 
 test("usage errors exit 2 with the reason on stderr and nothing on stdout", () => {
@@ -204,10 +235,16 @@ test("flags can be set from KUMA_GUARD_* environment variables", () => {
 
 test("sarif and junit carry the same findings as json", () => {
   const { report } = checkJson([HELM, TREE]);
-  const sarif = JSON.parse(check([HELM, TREE, "--format", "sarif"]).stdout) as { version: string; runs: { tool: { driver: { name: string } }; results: { ruleId: string; level: string }[] }[] };
+  const sarif = JSON.parse(check([HELM, TREE, "--format", "sarif"]).stdout) as {
+    version: string;
+    runs: { tool: { driver: { name: string } }; results: { ruleId: string; level: string }[] }[];
+  };
   assert.equal(sarif.version, "2.1.0");
   assert.equal(sarif.runs[0]!.tool.driver.name, "kuma-guard");
-  assert.deepEqual(sarif.runs[0]!.results.map((r) => r.ruleId), report.findings.map((f) => f.ruleId));
+  assert.deepEqual(
+    sarif.runs[0]!.results.map((r) => r.ruleId),
+    report.findings.map((f) => f.ruleId),
+  );
   assert.equal(sarif.runs[0]!.results.filter((r) => r.level === "error").length, report.summary.denied);
   const junit = check([HELM, TREE, "--format", "junit"]).stdout;
   assert.equal((junit.match(/<failure /g) ?? []).length, report.summary.denied);
@@ -220,14 +257,25 @@ test("--policy: explicit actions and a custom workload rule decide, as in the se
   const { code, report, stderr } = checkJson(["--policy", TEAM_POLICY, HELM]);
   assert.equal(code, 1, stderr);
   const byRule = (id: string) => report.findings.filter((f) => f.ruleId === id);
-  assert.deepEqual(byRule("direct-access").map((f) => f.action), ["warn"]);
-  assert.deepEqual(byRule("annotation-unknown").map((f) => f.action), ["audit"]);
+  assert.deepEqual(
+    byRule("direct-access").map((f) => f.action),
+    ["warn"],
+  );
+  assert.deepEqual(
+    byRule("annotation-unknown").map((f) => f.action),
+    ["audit"],
+  );
   assert.deepEqual(
     byRule("pod-team-label").map((f) => `${f.action} ${f.kind} ${f.name}`),
     ["deny Deployment web", "deny Deployment api", "deny StatefulSet worker"],
   );
-  const sarif = JSON.parse(check(["--policy", TEAM_POLICY, HELM, "--format", "sarif"]).stdout) as { runs: { tool: { driver: { rules: { id: string }[] } } }[] };
-  assert.ok(sarif.runs[0]!.tool.driver.rules.some((r) => r.id === "pod-team-label"), "custom rules are listed in the SARIF driver");
+  const sarif = JSON.parse(check(["--policy", TEAM_POLICY, HELM, "--format", "sarif"]).stdout) as {
+    runs: { tool: { driver: { rules: { id: string }[] } } }[];
+  };
+  assert.ok(
+    sarif.runs[0]!.tool.driver.rules.some((r) => r.id === "pod-team-label"),
+    "custom rules are listed in the SARIF driver",
+  );
 });
 
 test("--policy with every rule on audit: exit 0, findings reported as audited and logged", () => {
@@ -264,19 +312,28 @@ test("input ContainerPatches: those in kuma-system join the catalog, one elsewhe
 test("no --patches and no ContainerPatch in the input: missing patches cannot be verified, only a warning", () => {
   const { code, report } = checkJson([WITHOUT_PATCHES]);
   assert.equal(code, 0);
-  assert.deepEqual(report.findings.map((f) => `${f.ruleId} ${f.action} ${f.severity}`), ["workload-missing-patch warn advisory"]);
+  assert.deepEqual(
+    report.findings.map((f) => `${f.ruleId} ${f.action} ${f.severity}`),
+    ["workload-missing-patch warn advisory"],
+  );
   assert.match(report.findings[0]!.message, /not verified/);
 });
 
 test("--patches makes the catalog configured: a name it lacks denies, a name it has passes", () => {
   const dir = mkdtempSync(join(tmpdir(), "kuma-guard-patches-"));
-  writeFileSync(join(dir, "other.yaml"), "apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata: {name: other, namespace: kuma-system}\nspec: {}\n");
+  writeFileSync(
+    join(dir, "other.yaml"),
+    "apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata: {name: other, namespace: kuma-system}\nspec: {}\n",
+  );
   const lacking = checkJson(["--patches", dir, WITHOUT_PATCHES]);
   assert.equal(lacking.code, 1);
-  assert.deepEqual(lacking.report.findings.map((f) => `${f.ruleId} ${f.action}`), ["workload-missing-patch deny"]);
+  assert.deepEqual(
+    lacking.report.findings.map((f) => `${f.ruleId} ${f.action}`),
+    ["workload-missing-patch deny"],
+  );
   writeFileSync(
     join(dir, "seccomp.yaml"),
-    "apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata: {name: sidecar-seccomp, namespace: kuma-system}\nspec:\n  sidecarPatch: [{op: add, path: /securityContext/seccompProfile, value: '{\"type\":\"RuntimeDefault\"}'}]\n",
+    'apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata: {name: sidecar-seccomp, namespace: kuma-system}\nspec:\n  sidecarPatch: [{op: add, path: /securityContext/seccompProfile, value: \'{"type":"RuntimeDefault"}\'}]\n',
   );
   const having = checkJson(["--patches", dir, WITHOUT_PATCHES]);
   assert.equal(having.code, 0, having.stdout);

@@ -52,7 +52,14 @@ metadata:
 `;
 
 function env(overrides: Partial<CheckEnv> = {}): CheckEnv {
-  return { policy: policyWith([fakeAnnotationRule]), baseCatalog: undefined, namespace: "staging", files: ["app.yaml"], version: "0.0.0-test", ...overrides };
+  return {
+    policy: policyWith([fakeAnnotationRule]),
+    baseCatalog: undefined,
+    namespace: "staging",
+    files: ["app.yaml"],
+    version: "0.0.0-test",
+    ...overrides,
+  };
 }
 
 const docsOf = (text: string) => readManifests(text, "app.yaml").documents;
@@ -78,10 +85,22 @@ test("CREATE semantics of the server: errors deny, advisories warn, a controller
 });
 
 test("policy actions apply: audit and off", () => {
-  const audited = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "audit" } }) }));
-  assert.deepEqual(audited.report.objects[0]!.findings.map((f) => f.action), ["audit", "audit"]);
-  const off = checkDocuments(docsOf(MANIFESTS), env({ policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "off" } }) }));
-  assert.deepEqual(off.report.objects.flatMap((o) => o.findings), []);
+  const audited = checkDocuments(
+    docsOf(MANIFESTS),
+    env({ policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "audit" } }) }),
+  );
+  assert.deepEqual(
+    audited.report.objects[0]!.findings.map((f) => f.action),
+    ["audit", "audit"],
+  );
+  const off = checkDocuments(
+    docsOf(MANIFESTS),
+    env({ policy: policyWith([fakeAnnotationRule], { actions: { "fake-annotation": "off" } }) }),
+  );
+  assert.deepEqual(
+    off.report.objects.flatMap((o) => o.findings),
+    [],
+  );
 });
 
 test("a rule that throws is an internal-error finding that denies only when onError is deny", () => {
@@ -107,7 +126,8 @@ metadata: {name: ${name}${namespace ? `, namespace: ${namespace}` : ""}}
 spec: {sidecarPatch: [{op: add, path: /securityContext/runAsNonRoot, value: "true"}]}
 `;
 const probe = (text: string, overrides: Partial<CheckEnv> = {}) =>
-  checkDocuments(docsOf(text), env({ policy: policyWith([catalogProbe]), ...overrides })).report.objects.find((o) => o.kind === "Pod")!.findings[0]!.message;
+  checkDocuments(docsOf(text), env({ policy: policyWith([catalogProbe]), ...overrides })).report.objects.find((o) => o.kind === "Pod")!
+    .findings[0]!.message;
 
 test("without --patches and without input ContainerPatches the catalog is not configured", () => {
   assert.equal(probe(WORKLOAD), "configured=false p1=none");
@@ -136,12 +156,19 @@ test("input ContainerPatches overlay --patches: the input's version of a name wi
   assert.deepEqual(view.get("p1")?.spec, { sidecarPatch: [{ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }] });
   assert.equal(view.get("p2")?.name, "p2");
   assert.equal(view.get("p3"), undefined);
-  assert.equal(catalogFor(docsOf(WORKLOAD), { policy: policyWith([]), baseCatalog: base, namespace: "default" }).configured, true, "--patches alone configures it");
+  assert.equal(
+    catalogFor(docsOf(WORKLOAD), { policy: policyWith([]), baseCatalog: base, namespace: "default" }).configured,
+    true,
+    "--patches alone configures it",
+  );
 });
 
 test("toCreateRequest splits apiVersion and fills the namespace like kubectl", () => {
   const request = toCreateRequest({ apiVersion: "batch/v1", kind: "CronJob", metadata: { generateName: "job-" } }, "default");
-  assert.deepEqual([request.kind, request.namespace, request.name, request.operation], [{ group: "batch", version: "v1", kind: "CronJob" }, "default", "job-", "CREATE"]);
+  assert.deepEqual(
+    [request.kind, request.namespace, request.name, request.operation],
+    [{ group: "batch", version: "v1", kind: "CronJob" }, "default", "job-", "CREATE"],
+  );
   assert.equal(toCreateRequest({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop" } }, "default").namespace, "");
   assert.deepEqual(toCreateRequest({}, "ns").kind, { group: "", version: "", kind: "" });
 });
@@ -191,6 +218,9 @@ spec:
   const { report } = checkDocuments(docsOf(manifests), env({ policy: policyWith([fakeAnnotationRule, sidecarInjection]) }));
   const deployment = report.objects.find((o) => o.kind === "Deployment")!;
   // Not injected in that namespace: the annotation rule is skipped, the label rule says why.
-  assert.deepEqual(deployment.findings.map((f) => f.ruleId), ["sidecar-injection"]);
+  assert.deepEqual(
+    deployment.findings.map((f) => f.ruleId),
+    ["sidecar-injection"],
+  );
   assert.match(deployment.findings[0]!.message, /namespace shop is labelled "disabled"/);
 });

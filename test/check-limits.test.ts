@@ -11,7 +11,8 @@ import { MAX_MANIFEST_FILE_BYTES } from "../src/limits.js";
 import { REPO_ROOT } from "./support/context.js";
 
 const ROOT = fileURLToPath(REPO_ROOT);
-const patch = (name: string) => `apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata:\n  name: ${name}\n  namespace: kuma-system\nspec:\n  sidecarPatch:\n    - op: add\n      path: /resources/limits/cpu\n      value: '"1"'\n`;
+const patch = (name: string) =>
+  `apiVersion: kuma.io/v1alpha1\nkind: ContainerPatch\nmetadata:\n  name: ${name}\n  namespace: kuma-system\nspec:\n  sidecarPatch:\n    - op: add\n      path: /resources/limits/cpu\n      value: '"1"'\n`;
 
 function check(args: string[]) {
   const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("KUMA_GUARD_") && key !== "NO_COLOR"));

@@ -26,12 +26,19 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): string {
 function sans(certificate: string): string[] {
   const text = openssl("x509", "-noout", "-text", "-in", certificate);
   const line = /X509v3 Subject Alternative Name:.*\n\s*(.*)/.exec(text)?.[1] ?? "";
-  return line.split(",").map((s) => s.trim()).filter(Boolean);
+  return line
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const CASES = [
   { name: "defaults", args: [], sans: ["DNS:kuma-guard.kuma-guard.svc", "DNS:kuma-guard.kuma-guard.svc.cluster.local"] },
-  { name: "another namespace and service", args: ["--namespace", "guard", "--service", "webhook"], sans: ["DNS:webhook.guard.svc", "DNS:webhook.guard.svc.cluster.local"] },
+  {
+    name: "another namespace and service",
+    args: ["--namespace", "guard", "--service", "webhook"],
+    sans: ["DNS:webhook.guard.svc", "DNS:webhook.guard.svc.cluster.local"],
+  },
 ];
 
 describe("gen-certs.sh --dry-run", () => {
@@ -64,7 +71,10 @@ describe("gen-certs.sh --dry-run", () => {
   });
 
   test("an unknown flag is a usage error", () => {
-    assert.throws(() => run(["--bogus"]), (error: { status?: number }) => error.status === 2);
+    assert.throws(
+      () => run(["--bogus"]),
+      (error: { status?: number }) => error.status === 2,
+    );
   });
 });
 
@@ -96,8 +106,14 @@ esac
     const patchCall = calls.find((c) => c.startsWith(PATCH));
     assert.ok(patchCall, calls.join("\n"));
     const patch = JSON.parse(patchCall.slice(PATCH.length)) as { op: string; path: string; value: string }[];
-    assert.deepEqual(patch.map((p) => p.path), [0, 1, 2].map((i) => `/webhooks/${i}/clientConfig/caBundle`));
-    assert.ok(patch.every((p) => p.op === "add" && p.value === patch[0]!.value), "the same caBundle on every webhook");
+    assert.deepEqual(
+      patch.map((p) => p.path),
+      [0, 1, 2].map((i) => `/webhooks/${i}/clientConfig/caBundle`),
+    );
+    assert.ok(
+      patch.every((p) => p.op === "add" && p.value === patch[0]!.value),
+      "the same caBundle on every webhook",
+    );
     return { calls, bundle: Buffer.from(patch[0]!.value, "base64").toString("utf8") };
   }
 

@@ -38,7 +38,11 @@ const NAMESPACE = "kuma-guard";
 
 // --- rendering ---------------------------------------------------------------------------------
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> } } & Record<string, any>;
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string>; labels?: Record<string, string> };
+} & Record<string, any>;
 
 /** Every kustomization the project ships: deploy/, each overlay, and deploy/monitoring/ when present. */
 function kustomizations(): string[] {
@@ -46,7 +50,8 @@ function kustomizations(): string[] {
   const overlays = new URL("deploy/overlays/", REPO_ROOT);
   if (existsSync(overlays)) {
     for (const entry of readdirSync(overlays, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (entry.isDirectory() && existsSync(new URL(`deploy/overlays/${entry.name}/kustomization.yaml`, REPO_ROOT))) targets.push(`deploy/overlays/${entry.name}`);
+      if (entry.isDirectory() && existsSync(new URL(`deploy/overlays/${entry.name}/kustomization.yaml`, REPO_ROOT)))
+        targets.push(`deploy/overlays/${entry.name}`);
     }
   }
   if (existsSync(new URL("deploy/monitoring/kustomization.yaml", REPO_ROOT))) targets.push("deploy/monitoring");
@@ -69,7 +74,12 @@ function composeAllComponents(): string | undefined {
     .sort();
   writeFileSync(
     join(dir, "kustomization.yaml"),
-    stringify({ apiVersion: "kustomize.config.k8s.io/v1beta1", kind: "Kustomization", resources: [relative(dir, fileURLToPath(new URL("deploy/base", REPO_ROOT)))], components }),
+    stringify({
+      apiVersion: "kustomize.config.k8s.io/v1beta1",
+      kind: "Kustomization",
+      resources: [relative(dir, fileURLToPath(new URL("deploy/base", REPO_ROOT)))],
+      components,
+    }),
   );
   return dir;
 }
@@ -95,7 +105,9 @@ function render(dir: string): K8sObject[] {
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === "ENOENT") {
-      throw new Error("kubectl not found on PATH: the deploy tests render the manifests with `kubectl kustomize` (kubectl >= 1.27). Install kubectl; there is no fallback.");
+      throw new Error(
+        "kubectl not found on PATH: the deploy tests render the manifests with `kubectl kustomize` (kubectl >= 1.27). Install kubectl; there is no fallback.",
+      );
     }
     throw new Error(`kubectl kustomize ${dir} failed: ${e.stderr ?? e.message}`);
   }
@@ -193,7 +205,13 @@ const LABEL = "kuma.io/sidecar-injection";
 
 /** Each webhook entry: what it matches and how it fails in the base. */
 const WEBHOOKS = [
-  { name: "containerpatches.kuma-guard.io", kinds: ["ContainerPatch"], failurePolicy: "Fail", namespaceSelector: [EXCLUDED], objectSelector: undefined },
+  {
+    name: "containerpatches.kuma-guard.io",
+    kinds: ["ContainerPatch"],
+    failurePolicy: "Fail",
+    namespaceSelector: [EXCLUDED],
+    objectSelector: undefined,
+  },
   {
     name: "pods-namespace-injection.kuma-guard.io",
     kinds: ["Pod"],
@@ -215,7 +233,13 @@ const WEBHOOKS = [
     namespaceSelector: [{ key: LABEL, operator: "Exists" }, EXCLUDED],
     objectSelector: undefined,
   },
-  { name: "namespaces.kuma-guard.io", kinds: ["Namespace"], failurePolicy: "Ignore", namespaceSelector: [{ key: LABEL, operator: "Exists" }, EXCLUDED], objectSelector: undefined },
+  {
+    name: "namespaces.kuma-guard.io",
+    kinds: ["Namespace"],
+    failurePolicy: "Ignore",
+    namespaceSelector: [{ key: LABEL, operator: "Exists" }, EXCLUDED],
+    objectSelector: undefined,
+  },
 ] as const;
 
 /** The failurePolicy an overlay promises for a webhook. */
@@ -233,7 +257,8 @@ function resourceKey(group: string, resource: string): string {
 
 describe("webhook rules match the kinds the server routes", () => {
   test("every routed kind has a known API resource", () => {
-    for (const kind of ROUTED_KINDS) assert.ok(KIND_RESOURCES[kind], `ROUTED_KINDS has ${kind}: add its group/resource to KIND_RESOURCES and a webhook rule`);
+    for (const kind of ROUTED_KINDS)
+      assert.ok(KIND_RESOURCES[kind], `ROUTED_KINDS has ${kind}: add its group/resource to KIND_RESOURCES and a webhook rule`);
   });
   for (const dir of INSTALLS) {
     test(label(dir), () => {
@@ -269,12 +294,23 @@ describe("webhook entries: selectors, failure policies, timeouts, versions", () 
         assert.equal(webhook.sideEffects, "None", where);
         assert.equal(webhook.matchPolicy, "Equivalent", where);
         assert.deepEqual(webhook.admissionReviewVersions, ["v1", "v1beta1"], where);
-        assert.ok(Number.isInteger(webhook.timeoutSeconds) && webhook.timeoutSeconds >= 1 && webhook.timeoutSeconds <= 3, `${where} timeoutSeconds ${webhook.timeoutSeconds}`);
+        assert.ok(
+          Number.isInteger(webhook.timeoutSeconds) && webhook.timeoutSeconds >= 1 && webhook.timeoutSeconds <= 3,
+          `${where} timeoutSeconds ${webhook.timeoutSeconds}`,
+        );
         // Newer than admissionregistration/v1 in every supported Kubernetes.
         assert.equal(webhook.matchConditions, undefined, `${where} must not use matchConditions`);
         assert.deepEqual(webhook.namespaceSelector, { matchExpressions: expected.namespaceSelector }, `${where} namespaceSelector`);
-        assert.deepEqual(webhook.objectSelector, expected.objectSelector && { matchExpressions: expected.objectSelector }, `${where} objectSelector`);
-        assert.deepEqual(webhook.clientConfig.service, { name: service.metadata.name, namespace: NAMESPACE, path: "/validate", port: 443 }, where);
+        assert.deepEqual(
+          webhook.objectSelector,
+          expected.objectSelector && { matchExpressions: expected.objectSelector },
+          `${where} objectSelector`,
+        );
+        assert.deepEqual(
+          webhook.clientConfig.service,
+          { name: service.metadata.name, namespace: NAMESPACE, path: "/validate", port: 443 },
+          where,
+        );
         assert.equal(webhook.clientConfig.url, undefined, where);
         const wanted = expected.kinds.map((kind) => KIND_RESOURCES[kind]!);
         const got = webhook.rules.flatMap((rule: any) =>
@@ -354,7 +390,10 @@ describe("Pods are sent exactly when Kuma's injector is called, and once", () =>
   const webhooks = webhooksOf("deploy");
   for (const c of SELECTOR_CASES) {
     test(c.name, () => {
-      const nsLabels: Record<string, string> = { "kubernetes.io/metadata.name": c.ns, ...(c.nsLabel === undefined ? {} : { [LABEL]: c.nsLabel }) };
+      const nsLabels: Record<string, string> = {
+        "kubernetes.io/metadata.name": c.ns,
+        ...(c.nsLabel === undefined ? {} : { [LABEL]: c.nsLabel }),
+      };
       const podLabels: Record<string, string> = c.podLabel === undefined ? {} : { [LABEL]: c.podLabel };
       assert.equal(callsFor(webhooks, "pods", nsLabels, podLabels), kumaInjects(c.ns, c.nsLabel, c.podLabel) ? 1 : 0);
       // Controllers: whenever the namespace label exists (the server reads the template label).
@@ -399,7 +438,13 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       assert.equal(spec.strategy.rollingUpdate.maxUnavailable, 0);
 
       const anti = pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution;
-      assert.ok(anti.some((t: any) => t.podAffinityTerm.topologyKey === "kubernetes.io/hostname" && Object.entries(t.podAffinityTerm.labelSelector.matchLabels).every(([k, v]) => podLabels[k] === v)));
+      assert.ok(
+        anti.some(
+          (t: any) =>
+            t.podAffinityTerm.topologyKey === "kubernetes.io/hostname" &&
+            Object.entries(t.podAffinityTerm.labelSelector.matchLabels).every(([k, v]) => podLabels[k] === v),
+        ),
+      );
 
       const pdb = only(objects, "PodDisruptionBudget", "kuma-guard");
       assert.equal(pdb.spec.minAvailable, 1);
@@ -420,8 +465,12 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       assert.notEqual(container.securityContext.privileged, true);
 
       // Resources: requests and limits; the limit clears the measured 150 MB peak.
-      for (const kind of ["requests", "limits"]) for (const resource of ["cpu", "memory"]) assert.ok(container.resources[kind][resource], `${kind}.${resource}`);
-      assert.ok(memoryBytes(container.resources.limits.memory) >= 150 * 1000 ** 2 * 1.25, "memory limit leaves headroom over the 150 MB peak");
+      for (const kind of ["requests", "limits"])
+        for (const resource of ["cpu", "memory"]) assert.ok(container.resources[kind][resource], `${kind}.${resource}`);
+      assert.ok(
+        memoryBytes(container.resources.limits.memory) >= 150 * 1000 ** 2 * 1.25,
+        "memory limit leaves headroom over the 150 MB peak",
+      );
       assert.ok(memoryBytes(container.resources.requests.memory) >= 80 * 1000 ** 2, "memory request covers the 80 MB idle RSS");
 
       // Probes reach real ports.
@@ -457,7 +506,10 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       const https = service.spec.ports.find((p: any) => p.port === 443);
       assert.ok(https, "Service port 443");
       assert.equal(typeof https.targetPort === "string" ? portNames.get(https.targetPort) : https.targetPort, port);
-      assert.ok(Object.entries(service.spec.selector).every(([k, v]) => podLabels[k] === v), "Service selects the pods");
+      assert.ok(
+        Object.entries(service.spec.selector).every(([k, v]) => podLabels[k] === v),
+        "Service selects the pods",
+      );
 
       // TLS files and the policy come from directory mounts (hot reload via `..data` swaps).
       const mountOf = (file: string) => {
@@ -475,8 +527,14 @@ describe("the Deployment is highly available, hardened and wired to its Secret a
       const policyPath = argValue(args, "--policy")!;
       const configMap = only(objects, "ConfigMap", mountOf(policyPath).configMap.name);
       assert.equal(configMap.metadata.namespace, NAMESPACE);
-      const policyFile = withComponent("audit-first").includes(dir) ? "deploy/components/audit-first/policy.yaml" : "deploy/base/policy.yaml";
-      assert.equal(configMap.data[basename(policyPath)], readFileSync(new URL(policyFile, REPO_ROOT), "utf8"), `the ConfigMap holds ${policyFile}`);
+      const policyFile = withComponent("audit-first").includes(dir)
+        ? "deploy/components/audit-first/policy.yaml"
+        : "deploy/base/policy.yaml";
+      assert.equal(
+        configMap.data[basename(policyPath)],
+        readFileSync(new URL(policyFile, REPO_ROOT), "utf8"),
+        `the ConfigMap holds ${policyFile}`,
+      );
       assert.ok(args.includes("--kube"), "--kube: the catalog comes from the API");
       assert.equal(pod.serviceAccountName, only(objects, "ServiceAccount").metadata.name);
     });
@@ -487,27 +545,47 @@ describe("RBAC is least privilege", () => {
   for (const dir of INSTALLS) {
     test(label(dir), () => {
       const objects = render(dir);
-      const policy = parse(readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT), "utf8")) as { spec: { controlPlaneNamespaces: string[] } };
+      const policy = parse(readFileSync(new URL("deploy/base/policy.yaml", REPO_ROOT), "utf8")) as {
+        spec: { controlPlaneNamespaces: string[] };
+      };
       // The references index and the audit: read-only, list/watch, no get of object contents by name.
       // With the policy-reports component: the report writer's verbs on the report kinds only.
       const reportWriters = withComponent("policy-reports").includes(dir) ? 1 : 0;
       const clusterRoles = find(objects, "ClusterRole").filter((r) => r.metadata.name !== "kuma-guard-policy-reports");
-      assert.deepEqual(find(objects, "ClusterRole", "kuma-guard-policy-reports").map((r) => r.rules), reportWriters ? [[{ apiGroups: ["wgpolicyk8s.io"], resources: ["policyreports", "clusterpolicyreports"], verbs: ["get", "list", "create", "update", "delete"] }]] : []);
-      assert.deepEqual(clusterRoles.map((r) => [r.metadata.name, r.rules]), [
+      assert.deepEqual(
+        find(objects, "ClusterRole", "kuma-guard-policy-reports").map((r) => r.rules),
+        reportWriters
+          ? [
+              [
+                {
+                  apiGroups: ["wgpolicyk8s.io"],
+                  resources: ["policyreports", "clusterpolicyreports"],
+                  verbs: ["get", "list", "create", "update", "delete"],
+                },
+              ],
+            ]
+          : [],
+      );
+      assert.deepEqual(
+        clusterRoles.map((r) => [r.metadata.name, r.rules]),
         [
-          "kuma-guard-workload-reader",
           [
-            { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
-            { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
-            { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["list", "watch"] },
-            { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
-            { apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["list"] },
+            "kuma-guard-workload-reader",
+            [
+              { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
+              { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+              { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["list", "watch"] },
+              { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
+              { apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["list"] },
+            ],
           ],
         ],
-      ]);
+      );
       const account = [{ kind: "ServiceAccount", name: "kuma-guard", namespace: NAMESPACE }];
       assert.deepEqual(
-        find(objects, "ClusterRoleBinding").map((b) => [b.roleRef.name, b.subjects]).sort(),
+        find(objects, "ClusterRoleBinding")
+          .map((b) => [b.roleRef.name, b.subjects])
+          .sort(),
         [["kuma-guard-workload-reader", account], ...(reportWriters ? [["kuma-guard-policy-reports", account]] : [])].sort(),
       );
       // The audit's Lease, in kuma-guard's namespace only.
@@ -518,7 +596,11 @@ describe("RBAC is least privilege", () => {
         { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: ["kuma-guard-audit"], verbs: ["get", "update"] },
       ]);
       const roles = find(objects, "Role").filter((r) => r !== lease);
-      assert.deepEqual(roles.map((r) => r.metadata.namespace).sort(), [...policy.spec.controlPlaneNamespaces].sort(), "one Role per control-plane namespace");
+      assert.deepEqual(
+        roles.map((r) => r.metadata.namespace).sort(),
+        [...policy.spec.controlPlaneNamespaces].sort(),
+        "one Role per control-plane namespace",
+      );
       for (const role of roles) {
         assert.deepEqual(role.rules, [{ apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["get", "list", "watch"] }]);
         const bindings = find(objects, "RoleBinding").filter((b) => b.metadata.namespace === role.metadata.namespace);
@@ -567,7 +649,8 @@ describe("overlays and components do what their names say", () => {
       assert.equal(cas.length, 1, "one CA Certificate behind the CA issuer");
       assert.equal(cas[0]!.spec.isCA, true);
       assert.ok(only(objects, "Issuer", cas[0]!.spec.issuerRef.name).spec.selfSigned);
-      for (const object of [...find(objects, "Issuer"), ...find(objects, "Certificate")]) assert.equal(object.metadata.namespace, NAMESPACE);
+      for (const object of [...find(objects, "Issuer"), ...find(objects, "Certificate")])
+        assert.equal(object.metadata.namespace, NAMESPACE);
     });
   }
 
@@ -619,17 +702,26 @@ describe("overlays and components do what their names say", () => {
   });
 });
 
-describe("deploy/monitoring refers to what the base serves", { skip: !existsSync(new URL("deploy/monitoring/kustomization.yaml", REPO_ROOT)) }, () => {
+describe("deploy/monitoring refers to what the base serves", {
+  skip: !existsSync(new URL("deploy/monitoring/kustomization.yaml", REPO_ROOT)),
+}, () => {
   test("ServiceMonitors select the kuma-guard Service and name its ports", () => {
     const service = only(render("deploy"), "Service", "kuma-guard");
     const portNames = new Set(service.spec.ports.map((p: any) => p.name));
     for (const monitor of find(render("deploy/monitoring"), "ServiceMonitor")) {
       const labels = service.metadata.labels ?? {};
-      assert.ok(Object.entries(monitor.spec.selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v), `${monitor.metadata.name} selects the Service`);
+      assert.ok(
+        Object.entries(monitor.spec.selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
+        `${monitor.metadata.name} selects the Service`,
+      );
       assert.ok(matches(monitor.spec.selector.matchExpressions, labels), `${monitor.metadata.name} selects the Service`);
       const namespaces = monitor.spec.namespaceSelector?.matchNames ?? [monitor.metadata.namespace];
-      assert.ok(monitor.spec.namespaceSelector?.any === true || namespaces.includes(NAMESPACE), `${monitor.metadata.name} looks in ${NAMESPACE}`);
-      for (const endpoint of monitor.spec.endpoints) if (endpoint.port !== undefined) assert.ok(portNames.has(endpoint.port), `${monitor.metadata.name}: port ${endpoint.port}`);
+      assert.ok(
+        monitor.spec.namespaceSelector?.any === true || namespaces.includes(NAMESPACE),
+        `${monitor.metadata.name} looks in ${NAMESPACE}`,
+      );
+      for (const endpoint of monitor.spec.endpoints)
+        if (endpoint.port !== undefined) assert.ok(portNames.has(endpoint.port), `${monitor.metadata.name}: port ${endpoint.port}`);
     }
   });
 });

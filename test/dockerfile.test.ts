@@ -103,12 +103,18 @@ describe("Dockerfile", () => {
     const builder = stages.find((s) => of(s, "RUN").some((r) => /npm run build\b/.test(r.args)));
     assert.ok(builder, "a stage runs npm run build");
     assert.ok(builder !== final, "the build happens outside the runtime stage");
-    assert.ok(of(builder, "RUN").some((r) => /^npm ci\b/.test(r.args)), "npm ci from the lockfile");
+    assert.ok(
+      of(builder, "RUN").some((r) => /^npm ci\b/.test(r.args)),
+      "npm ci from the lockfile",
+    );
   });
 
   test("the runtime stage installs no dev dependencies", () => {
     for (const run of of(final, "RUN")) assert.equal(installsDevDependencies(run.args), undefined, `RUN ${run.args}`);
-    assert.ok(of(final, "RUN").some((r) => /npm ci\b.*--omit=dev/.test(r.args)), "npm ci --omit=dev from the lockfile");
+    assert.ok(
+      of(final, "RUN").some((r) => /npm ci\b.*--omit=dev/.test(r.args)),
+      "npm ci --omit=dev from the lockfile",
+    );
     // node_modules copied from another stage must come from a production-only install too.
     for (const copy of of(final, "COPY")) {
       const from = /--from=(\S+)/.exec(copy.args)?.[1];
@@ -123,7 +129,10 @@ describe("Dockerfile", () => {
   test("the runtime stage carries dist/, schemas/, policies/ and package.json", () => {
     const copies = of(final, "COPY").map((c) => c.args);
     for (const wanted of [/--from=\S+\s+\S*dist\b/, /\bschemas\b/, /\bpolicies\b/, /\bpackage\.json\b/]) {
-      assert.ok(copies.some((c) => wanted.test(c)), `COPY matching ${wanted}`);
+      assert.ok(
+        copies.some((c) => wanted.test(c)),
+        `COPY matching ${wanted}`,
+      );
     }
   });
 
@@ -158,7 +167,14 @@ function isIgnored(path: string, patterns: readonly string[]): boolean {
     const regex = new RegExp(
       `^${pattern
         .split("/")
-        .map((part) => (part === "**" ? ".*" : part.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]")))
+        .map((part) =>
+          part === "**"
+            ? ".*"
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+                .replace(/\*/g, "[^/]*")
+                .replace(/\?/g, "[^/]"),
+        )
         .join("/")
         .replace(/\.\*\//g, "(?:.*/)?")}$`,
     );
@@ -177,7 +193,12 @@ describe(".dockerignore", () => {
   const contextSources = stages
     .flatMap((s) => of(s, "COPY"))
     .filter((c) => !/--from=/.test(c.args))
-    .flatMap((c) => c.args.split(/\s+/).filter((p) => !p.startsWith("--")).slice(0, -1))
+    .flatMap((c) =>
+      c.args
+        .split(/\s+/)
+        .filter((p) => !p.startsWith("--"))
+        .slice(0, -1),
+    )
     .map((p) => p.replace(/^\.\//, "").replace(/\/$/, ""));
 
   const cases = [

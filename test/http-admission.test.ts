@@ -11,7 +11,12 @@ import { admissionReview, createTestApp } from "./support/app.js";
 import { catalogOf, checkRule, loadFixture, subjectOf } from "./support/context.js";
 import type { Rule, WorkloadSubject } from "../src/rules/types.js";
 
-type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; annotations?: Record<string, string> }; spec?: unknown };
+type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; annotations?: Record<string, string> };
+  spec?: unknown;
+};
 interface Answer {
   allowed: boolean;
   status?: { code: number; reason: string; message: string };
@@ -22,23 +27,38 @@ const fixture = (file: string) => loadFixture(file)[0] as KubeObject;
 
 /** Harmless ContainerPatches of those names, in kuma-system. */
 const patchesNamed = (names: string[]) =>
-  names.map((name) =>
-    toStoredPatch(
-      { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace: "kuma-system" }, spec: { sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: '"1"' }] } },
-      "kuma-system",
-    )!,
+  names.map(
+    (name) =>
+      toStoredPatch(
+        {
+          apiVersion: "kuma.io/v1alpha1",
+          kind: "ContainerPatch",
+          metadata: { name, namespace: "kuma-system" },
+          spec: { sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: '"1"' }] },
+        },
+        "kuma-system",
+      )!,
   );
 
 /** A catalog holding the patches workload-good.yaml references, in kuma-system. */
 function catalogWith(names: string[]): CatalogSource {
   const index = indexPatches(patchesNamed(names));
-  return { view: (ns) => viewOf(index, ns), generation: () => 0, synced: () => true, resolve: async () => {}, countsByNamespace: () => ({}), close: async () => {} };
+  return {
+    view: (ns) => viewOf(index, ns),
+    generation: () => 0,
+    synced: () => true,
+    resolve: async () => {},
+    countsByNamespace: () => ({}),
+    close: async () => {},
+  };
 }
 
 async function admit(object: KubeObject, options: Parameters<typeof admissionReview>[1] = {}, catalog?: CatalogSource) {
   const { app } = createTestApp(catalog ? { catalog } : {});
   const apiVersion = options.apiVersion ?? "admission.k8s.io/v1";
-  const res = await request(app).post("/validate").send(admissionReview(object, { ...options, apiVersion }));
+  const res = await request(app)
+    .post("/validate")
+    .send(admissionReview(object, { ...options, apiVersion }));
   assert.equal(res.status, 200);
   assert.equal(res.body.apiVersion, apiVersion);
   assert.equal(res.body.response.uid, "705ab4f5-6393-11e8-b7cc-42010a800002");
@@ -66,7 +86,12 @@ function asKind(kind: string, source: KubeObject): KubeObject {
     case "Job":
       return { apiVersion: "batch/v1", kind, metadata: meta, spec: { template: spec.template } };
     case "CronJob":
-      return { apiVersion: "batch/v1", kind, metadata: meta, spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: spec.template } } } };
+      return {
+        apiVersion: "batch/v1",
+        kind,
+        metadata: meta,
+        spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template: spec.template } } },
+      };
     default:
       throw new Error(kind);
   }
@@ -82,16 +107,29 @@ const WORKLOAD_KINDS = ["Pod", "Deployment", "StatefulSet", "DaemonSet", "Replic
 const BAD_CATALOG = ["sidecar-limits"];
 const badFindings = BUILT_IN_RULES.filter((rule) => (rule.targets as readonly string[]).includes("workload")).map((rule) => ({
   rule,
-  findings: checkRule(rule as Rule<WorkloadSubject>, subjectOf(fixture("workload-bad.yaml")) as WorkloadSubject, { catalog: catalogOf(patchesNamed(BAD_CATALOG)) }),
+  findings: checkRule(rule as Rule<WorkloadSubject>, subjectOf(fixture("workload-bad.yaml")) as WorkloadSubject, {
+    catalog: catalogOf(patchesNamed(BAD_CATALOG)),
+  }),
 }));
 const denies = (rule: { defaultAction: string }, severity: string) => rule.defaultAction === "deny" && severity === "error";
-const BAD_DENIED = badFindings.filter(({ rule, findings }) => findings.some((f) => denies(rule, f.severity))).map(({ rule }) => rule.id).sort();
-const BAD_WARNED = badFindings.filter(({ rule, findings }) => findings.some((f) => !denies(rule, f.severity))).map(({ rule }) => rule.id).sort();
+const BAD_DENIED = badFindings
+  .filter(({ rule, findings }) => findings.some((f) => denies(rule, f.severity)))
+  .map(({ rule }) => rule.id)
+  .sort();
+const BAD_WARNED = badFindings
+  .filter(({ rule, findings }) => findings.some((f) => !denies(rule, f.severity)))
+  .map(({ rule }) => rule.id)
+  .sort();
 const CONTROLLER_ONLY = "annotation-placement";
 
 test("workload-bad.yaml has a mistake for every rule that checks only workloads (new rules too)", () => {
-  const silent = badFindings.filter(({ rule, findings }) => findings.length === 0 && !(rule.targets as readonly string[]).includes("containerpatch"));
-  assert.deepEqual(silent.map(({ rule }) => rule.id), []);
+  const silent = badFindings.filter(
+    ({ rule, findings }) => findings.length === 0 && !(rule.targets as readonly string[]).includes("containerpatch"),
+  );
+  assert.deepEqual(
+    silent.map(({ rule }) => rule.id),
+    [],
+  );
 });
 
 for (const kind of WORKLOAD_KINDS) {
@@ -159,7 +197,11 @@ test("a ContainerPatch with no blocks is allowed with patch-empty", async () => 
 });
 
 test("Namespace labels: a word Kuma does not know is denied, yes warns", async () => {
-  const namespace = (value: string): KubeObject => ({ apiVersion: "v1", kind: "Namespace", metadata: { name: "shop", ...{ labels: { "kuma.io/sidecar-injection": value } } } });
+  const namespace = (value: string): KubeObject => ({
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "shop", ...{ labels: { "kuma.io/sidecar-injection": value } } },
+  });
   assert.deepEqual(deniedIds(await admit(namespace("Enabled"))), ["sidecar-injection"]);
   const yes = await admit(namespace("yes"));
   assert.equal(yes.allowed, true);

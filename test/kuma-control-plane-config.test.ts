@@ -45,14 +45,23 @@ test("config.yaml: sidecar resources, uid, env, drain time and default patches f
   const settings = settingsOf(parseControlPlaneConfig(HELM_CONFIG, model));
   assert.deepEqual(settings.containerPatches, ["no-privilege", "seccomp"]);
   const { sidecar, init } = model.render(settings) as Record<string, any>;
-  assert.deepEqual(sidecar.resources, { requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "50M" }, limits: { cpu: "2", memory: "1Gi", "ephemeral-storage": "1G" } });
+  assert.deepEqual(sidecar.resources, {
+    requests: { cpu: "100m", memory: "128Mi", "ephemeral-storage": "50M" },
+    limits: { cpu: "2", memory: "1Gi", "ephemeral-storage": "1G" },
+  });
   assert.deepEqual(sidecar.args, ["run", "--log-level=info", "--concurrency=2"]);
   assert.equal(sidecar.securityContext.runAsUser, 6000);
   assert.equal(sidecar.startupProbe, undefined, "native sidecars turned off");
   const env = Object.fromEntries(sidecar.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
   assert.equal(env.KUMA_DATAPLANE_DRAIN_TIME, "1m30s", "Go's Duration.String()");
   assert.equal(env.KUMA_DATAPLANE_RUNTIME_DYNAMIC_CONFIGURATION_REFRESH_INTERVAL, "5s");
-  assert.deepEqual(init.args, ["--kuma-dp-user=6000", "--exclude-outbound-ports=5432", "--exclude-inbound-ports=9902,9001", "--redirect-all-dns-traffic", "--verbose"]);
+  assert.deepEqual(init.args, [
+    "--kuma-dp-user=6000",
+    "--exclude-outbound-ports=5432",
+    "--exclude-inbound-ports=9902,9001",
+    "--redirect-all-dns-traffic",
+    "--verbose",
+  ]);
 });
 
 test("environment variables win over config.yaml, with Kuma's own variable names", () => {
@@ -81,22 +90,58 @@ test("environment variables win over config.yaml, with Kuma's own variable names
   assert.equal(settings.controlPlaneUrl, "https://kuma-control-plane.mesh-system:5678");
 });
 
-test("env lists split on \",\" without trimming, as envconfig does", () => {
-  const settings = settingsOf(injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_INJECTOR_CONTAINER_PATCHES: "a, b" }, kuma("2.13").defaults));
+test('env lists split on "," without trimming, as envconfig does', () => {
+  const settings = settingsOf(
+    injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_INJECTOR_CONTAINER_PATCHES: "a, b" }, kuma("2.13").defaults),
+  );
   assert.deepEqual(settings.containerPatches, ["a", " b"]);
 });
 
 const errorRows: { name: string; run: () => { value: InjectorSettings } | { error: string }; message: RegExp }[] = [
-  { name: "uid as text", run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {uid: abc}}}}", kuma("2.14")), message: /^runtime\.kubernetes\.injector\.sidecarContainer\.uid: must be a number, got "abc"$/ },
-  { name: "cpu that is no quantity", run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {resources: {limits: {cpu: lots}}}}}}", kuma("2.14")), message: /sidecarContainer\.resources\.limits\.cpu: "lots" is not a Kubernetes quantity/ },
-  { name: "drain time without unit", run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {drainTime: '30'}}}}", kuma("2.11")), message: /sidecarContainer\.drainTime: .*missing unit/ },
-  { name: "patch list that is a string", run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {containerPatches: p1}}}", kuma("2.13")), message: /containerPatches: must be a list of strings/ },
-  { name: "port out of range", run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarTraffic: {excludeInboundPorts: [-1]}}}}", kuma("2.13")), message: /excludeInboundPorts: must be between 0 and 4294967295/ },
+  {
+    name: "uid as text",
+    run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {uid: abc}}}}", kuma("2.14")),
+    message: /^runtime\.kubernetes\.injector\.sidecarContainer\.uid: must be a number, got "abc"$/,
+  },
+  {
+    name: "cpu that is no quantity",
+    run: () =>
+      parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {resources: {limits: {cpu: lots}}}}}}", kuma("2.14")),
+    message: /sidecarContainer\.resources\.limits\.cpu: "lots" is not a Kubernetes quantity/,
+  },
+  {
+    name: "drain time without unit",
+    run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {drainTime: '30'}}}}", kuma("2.11")),
+    message: /sidecarContainer\.drainTime: .*missing unit/,
+  },
+  {
+    name: "patch list that is a string",
+    run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {containerPatches: p1}}}", kuma("2.13")),
+    message: /containerPatches: must be a list of strings/,
+  },
+  {
+    name: "port out of range",
+    run: () => parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarTraffic: {excludeInboundPorts: [-1]}}}}", kuma("2.13")),
+    message: /excludeInboundPorts: must be between 0 and 4294967295/,
+  },
   { name: "YAML syntax error", run: () => parseControlPlaneConfig("runtime: [", kuma("2.14")), message: /^control-plane config\.yaml: / },
   { name: "a list instead of a mapping", run: () => parseControlPlaneConfig("- a", kuma("2.14")), message: /must be a mapping/ },
-  { name: "env bool", run: () => injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_INJECTOR_CNI_ENABLED: "yes" }, kuma("2.14").defaults), message: /^environment variable KUMA_RUNTIME_KUBERNETES_INJECTOR_CNI_ENABLED: strconv\.ParseBool: parsing "yes": invalid syntax$/ },
-  { name: "env port list", run: () => injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_OUTBOUND_PORTS: "80, 443" }, kuma("2.14").defaults), message: /EXCLUDE_OUTBOUND_PORTS: parsing " 443"/ },
-  { name: "env map item without a colon", run: () => injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_ENV_VARS: "A=1" }, kuma("2.14").defaults), message: /invalid map item: "A=1"/ },
+  {
+    name: "env bool",
+    run: () => injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_INJECTOR_CNI_ENABLED: "yes" }, kuma("2.14").defaults),
+    message: /^environment variable KUMA_RUNTIME_KUBERNETES_INJECTOR_CNI_ENABLED: strconv\.ParseBool: parsing "yes": invalid syntax$/,
+  },
+  {
+    name: "env port list",
+    run: () =>
+      injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_OUTBOUND_PORTS: "80, 443" }, kuma("2.14").defaults),
+    message: /EXCLUDE_OUTBOUND_PORTS: parsing " 443"/,
+  },
+  {
+    name: "env map item without a colon",
+    run: () => injectorSettingsFromEnv({ KUMA_RUNTIME_KUBERNETES_INJECTOR_SIDECAR_CONTAINER_ENV_VARS: "A=1" }, kuma("2.14").defaults),
+    message: /invalid map item: "A=1"/,
+  },
 ];
 for (const row of errorRows) {
   test(`error names the field: ${row.name}`, () => {
@@ -107,7 +152,10 @@ for (const row of errorRows) {
 
 test("an empty config.yaml (the Helm chart's default) leaves the Helm defaults", () => {
   const model = kuma("2.13");
-  assert.deepEqual(settingsOf(parseControlPlaneConfig("# use this file to override default configuration of `kuma-cp`\n", model)), model.helmDefaults);
+  assert.deepEqual(
+    settingsOf(parseControlPlaneConfig("# use this file to override default configuration of `kuma-cp`\n", model)),
+    model.helmDefaults,
+  );
 });
 
 test("parsers are total: any text and any env values give settings or an error, never an exception", () => {
@@ -149,7 +197,9 @@ test("the same ContainerPatch applies on 2.13 and fails on 2.14 (no cpu limit to
 
 test("a sidecar cpu limit set in the control plane's config makes the 2.14 patch apply", () => {
   const model = kuma("2.14");
-  const settings = settingsOf(parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {resources: {limits: {cpu: '1'}}}}}}", model));
+  const settings = settingsOf(
+    parseControlPlaneConfig("runtime: {kubernetes: {injector: {sidecarContainer: {resources: {limits: {cpu: '1'}}}}}}", model),
+  );
   const patch = subjectOf({
     apiVersion: "kuma.io/v1alpha1",
     kind: "ContainerPatch",

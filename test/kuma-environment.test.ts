@@ -54,7 +54,9 @@ test("Kuma 2.14's defaults: the sidecar has no cpu limit to replace, and there a
 });
 
 test("--kuma-config with a cpu limit and a default patch: the replace applies, the missing default patch denies", () => {
-  assert.deepEqual(codesOf({ controlPlane: { config: { text: CONFIG, source: "--kuma-config cp.yaml" } } }), ["Deployment workload-missing-patch/missing"]);
+  assert.deepEqual(codesOf({ controlPlane: { config: { text: CONFIG, source: "--kuma-config cp.yaml" } } }), [
+    "Deployment workload-missing-patch/missing",
+  ]);
 });
 
 test("--kuma-version 2.13 (a cpu limit by default): the replace applies", () => {
@@ -62,14 +64,25 @@ test("--kuma-version 2.13 (a cpu limit by default): the replace applies", () => 
 });
 
 test("the policy's spec.kuma.version wins over the control plane's, with a warning", () => {
-  const policy = compilePolicy({ ...DEFAULT_POLICY_DOCUMENT, spec: { ...DEFAULT_POLICY_DOCUMENT.spec, kuma: { version: "2.14" } } }, "p.yaml");
-  assert.deepEqual(codesOf({ policy, controlPlane: { version: { value: "2.13.4", source: "image kuma-cp:2.13.4" } } }), ["ContainerPatch patch-apply/block-fails", "Deployment patch-apply/pod-injection-fails"]);
+  const policy = compilePolicy(
+    { ...DEFAULT_POLICY_DOCUMENT, spec: { ...DEFAULT_POLICY_DOCUMENT.spec, kuma: { version: "2.14" } } },
+    "p.yaml",
+  );
+  assert.deepEqual(codesOf({ policy, controlPlane: { version: { value: "2.13.4", source: "image kuma-cp:2.13.4" } } }), [
+    "ContainerPatch patch-apply/block-fails",
+    "Deployment patch-apply/pod-injection-fails",
+  ]);
   const resolved = resolveKumaEnvironment({ version: { value: "2.13.4", source: "image kuma-cp:2.13.4" } }, "2.14");
   assert.ok("value" in resolved);
   assert.match(resolved.value.warnings[0] ?? "", /spec\.kuma\.version 2\.14 wins over 2\.13\.4/);
 });
 
 test("an unsupported version is an error naming the supported minors, never a fallback", () => {
-  assert.deepEqual(resolveKumaEnvironment({ version: { value: "2.9", source: "--kuma-version" } }), { error: '--kuma-version: Kuma "2.9" is not supported; supported minors: 2.11, 2.13, 2.14' });
-  assert.throws(() => compilePolicy({ ...DEFAULT_POLICY_DOCUMENT, spec: { ...DEFAULT_POLICY_DOCUMENT.spec, kuma: { version: "3.0" } } }, "p.yaml"), /spec\.kuma\.version: Kuma "3\.0" is not supported; supported minors: 2\.11, 2\.13, 2\.14/);
+  assert.deepEqual(resolveKumaEnvironment({ version: { value: "2.9", source: "--kuma-version" } }), {
+    error: '--kuma-version: Kuma "2.9" is not supported; supported minors: 2.11, 2.13, 2.14',
+  });
+  assert.throws(
+    () => compilePolicy({ ...DEFAULT_POLICY_DOCUMENT, spec: { ...DEFAULT_POLICY_DOCUMENT.spec, kuma: { version: "3.0" } } }, "p.yaml"),
+    /spec\.kuma\.version: Kuma "3\.0" is not supported; supported minors: 2\.11, 2\.13, 2\.14/,
+  );
 });

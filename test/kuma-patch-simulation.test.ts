@@ -11,22 +11,77 @@ import { catalogOf, contextFor, deploymentWith, subjectOf } from "./support/cont
 // (EnsurePathExistsOnAdd, SupportNegativeIndices). evanphx: v5/patch.go.
 const rows: { name: string; doc: unknown; op: KumaOperation; result?: unknown; error?: string }[] = [
   { name: "add creates missing object parents", doc: {}, op: { op: "add", path: "/a/b", value: "1" }, result: { a: { b: 1 } } },
-  { name: "add creates an array parent, null-padded, when the next token is a number", doc: {}, op: { op: "add", path: "/a/2/b", value: "1" }, result: { a: [null, null, { b: 1 }] } },
-  { name: "add with -1 inserts before the end slot (appends)", doc: { a: [1, 2] }, op: { op: "add", path: "/a/-1", value: "9" }, result: { a: [1, 2, 9] } },
+  {
+    name: "add creates an array parent, null-padded, when the next token is a number",
+    doc: {},
+    op: { op: "add", path: "/a/2/b", value: "1" },
+    result: { a: [null, null, { b: 1 }] },
+  },
+  {
+    name: "add with -1 inserts before the end slot (appends)",
+    doc: { a: [1, 2] },
+    op: { op: "add", path: "/a/-1", value: "9" },
+    result: { a: [1, 2, 9] },
+  },
   { name: "add with - appends", doc: { a: [1] }, op: { op: "add", path: "/a/-", value: "2" }, result: { a: [1, 2] } },
-  { name: "add past the end of an array", doc: { a: [1] }, op: { op: "add", path: "/a/5", value: "2" }, error: "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced" },
+  {
+    name: "add past the end of an array",
+    doc: { a: [1] },
+    op: { op: "add", path: "/a/5", value: "2" },
+    error: "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced",
+  },
   { name: "add below a scalar", doc: { a: "s" }, op: { op: "add", path: "/a/b", value: "1" }, error: "invalid state detected" },
   { name: "add with empty path replaces the document", doc: { a: 1 }, op: { op: "add", path: "", value: '{"b":2}' }, result: { b: 2 } },
-  { name: "replace of a missing key", doc: { securityContext: {} }, op: { op: "replace", path: "/securityContext/privileged", value: "true" }, error: "replace operation does not apply: doc is missing key: /securityContext/privileged: missing value" },
-  { name: "replace below a missing parent", doc: {}, op: { op: "replace", path: "/a/b", value: "1" }, error: "replace operation does not apply: doc is missing path: /a/b: missing value" },
-  { name: "replace with -1 is the last element", doc: { a: [1, 2] }, op: { op: "replace", path: "/a/-1", value: "9" }, result: { a: [1, 9] } },
-  { name: "remove of a missing key", doc: { a: 1 }, op: { op: "remove", path: "/b" }, error: "error in remove for path: '/b': unable to remove nonexistent key: b: missing value" },
+  {
+    name: "replace of a missing key",
+    doc: { securityContext: {} },
+    op: { op: "replace", path: "/securityContext/privileged", value: "true" },
+    error: "replace operation does not apply: doc is missing key: /securityContext/privileged: missing value",
+  },
+  {
+    name: "replace below a missing parent",
+    doc: {},
+    op: { op: "replace", path: "/a/b", value: "1" },
+    error: "replace operation does not apply: doc is missing path: /a/b: missing value",
+  },
+  {
+    name: "replace with -1 is the last element",
+    doc: { a: [1, 2] },
+    op: { op: "replace", path: "/a/-1", value: "9" },
+    result: { a: [1, 9] },
+  },
+  {
+    name: "remove of a missing key",
+    doc: { a: 1 },
+    op: { op: "remove", path: "/b" },
+    error: "error in remove for path: '/b': unable to remove nonexistent key: b: missing value",
+  },
   { name: "remove with -1 drops the last element", doc: { a: [1, 2] }, op: { op: "remove", path: "/a/-1" }, result: { a: [1] } },
   { name: "move of an existing field", doc: { a: [1, 2] }, op: { op: "move", from: "/a/0", path: "/b" }, result: { a: [2], b: 1 } },
-  { name: "move with empty from", doc: { a: 1 }, op: { op: "move", from: "", path: "/b" }, error: "unable to move entire document to another path: invalid state detected" },
-  { name: "copy from a missing key", doc: { a: 1 }, op: { op: "copy", from: "/x", path: "/b" }, error: "error in copy for from: '/x': unable to get nonexistent key: x: missing value" },
-  { name: "copy does not create parents", doc: { a: 1 }, op: { op: "copy", from: "/a", path: "/x/y" }, error: "copy operation does not apply: doc is missing destination path: /x/y: missing value" },
-  { name: "path without leading slash patches the last piece", doc: { securityContext: {} }, op: { op: "add", path: "securityContext/privileged", value: "true" }, result: { securityContext: {}, privileged: true } },
+  {
+    name: "move with empty from",
+    doc: { a: 1 },
+    op: { op: "move", from: "", path: "/b" },
+    error: "unable to move entire document to another path: invalid state detected",
+  },
+  {
+    name: "copy from a missing key",
+    doc: { a: 1 },
+    op: { op: "copy", from: "/x", path: "/b" },
+    error: "error in copy for from: '/x': unable to get nonexistent key: x: missing value",
+  },
+  {
+    name: "copy does not create parents",
+    doc: { a: 1 },
+    op: { op: "copy", from: "/a", path: "/x/y" },
+    error: "copy operation does not apply: doc is missing destination path: /x/y: missing value",
+  },
+  {
+    name: "path without leading slash patches the last piece",
+    doc: { securityContext: {} },
+    op: { op: "add", path: "securityContext/privileged", value: "true" },
+    result: { securityContext: {}, privileged: true },
+  },
   { name: "unknown op", doc: {}, op: { op: "test", path: "/a", value: "1" }, error: "Unexpected kind: test" },
 ];
 for (const row of rows) {
@@ -40,13 +95,24 @@ for (const row of rows) {
 }
 
 const patch = (name: string, spec: unknown): ContainerPatchSubject =>
-  subjectOf({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace: "kuma-system" }, spec }) as ContainerPatchSubject;
+  subjectOf({
+    apiVersion: "kuma.io/v1alpha1",
+    kind: "ContainerPatch",
+    metadata: { name, namespace: "kuma-system" },
+    spec,
+  }) as ContainerPatchSubject;
 
 test("simulation applies defaults before the patch and leaves the frozen templates alone", () => {
   const subject = patch("p1", { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] });
   const { simulation } = contextFor(subject, {
     settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["base"] },
-    catalog: catalogOf([{ name: "base", namespace: "kuma-system", spec: { sidecarPatch: [{ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }] } }]),
+    catalog: catalogOf([
+      {
+        name: "base",
+        namespace: "kuma-system",
+        spec: { sidecarPatch: [{ op: "add", path: "/securityContext/runAsNonRoot", value: "true" }] },
+      },
+    ]),
   });
   assert.equal((simulation.sidecar.container.securityContext as Record<string, unknown>).runAsNonRoot, false);
   assert.equal(simulation.sidecar.failure, undefined);
@@ -62,7 +128,10 @@ test("a failing block stops the chain and keeps the last good container", () => 
   });
   const { sidecar } = contextFor(subject).simulation;
   assert.deepEqual(sidecar.failure, {
-    patch: "p1", list: "sidecarPatch", blockIndex: 1, path: "/securityContext/privileged",
+    patch: "p1",
+    list: "sidecarPatch",
+    blockIndex: 1,
+    path: "/securityContext/privileged",
     message: "replace operation does not apply: doc is missing key: /securityContext/privileged: missing value",
   });
   assert.equal((sidecar.container.securityContext as Record<string, unknown>).runAsNonRoot, true);
@@ -79,9 +148,15 @@ test("workload chain: defaults, then the annotation's names trimmed; missing nam
     ]),
   });
   assert.deepEqual(ctx.referencedNames, ["d", "missing", "p2"]);
-  assert.deepEqual(ctx.chain.entries.map((entry) => entry.name), ["d", "p2"]);
+  assert.deepEqual(
+    ctx.chain.entries.map((entry) => entry.name),
+    ["d", "p2"],
+  );
   const env = ctx.simulation.init.container.env as { name: string }[];
-  assert.deepEqual(env.slice(-2).map((e) => e.name), ["A", "B"]);
+  assert.deepEqual(
+    env.slice(-2).map((e) => e.name),
+    ["A", "B"],
+  );
 });
 
 test("an add that fails after creating parents leaves no trace in the last good container", () => {
@@ -94,7 +169,11 @@ test("an add that fails after creating parents leaves no trace in the last good 
 
 test("a large ContainerPatch is simulated block by block like a small one", () => {
   // 40 env values of 1 KiB each.
-  const env = Array.from({ length: 40 }, (_, i) => ({ op: "add", path: "/env/-", value: JSON.stringify({ name: `BIG_${i}`, value: "x".repeat(1024) }) }));
+  const env = Array.from({ length: 40 }, (_, i) => ({
+    op: "add",
+    path: "/env/-",
+    value: JSON.stringify({ name: `BIG_${i}`, value: "x".repeat(1024) }),
+  }));
   const big = (last: { op: string; path: string; value?: string }) => patch("big", { sidecarPatch: [...env, last] });
   const applied = contextFor(big({ op: "add", path: "/securityContext/runAsNonRoot", value: "true" })).simulation;
   assert.equal(applied.sidecar.failure, undefined);

@@ -6,7 +6,13 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { REPO_ROOT } from "./support/context.js";
 import { parseControlPlaneConfig } from "../src/kuma/control-plane-config.js";
-import { DEFAULT_KUMA_VERSION, kumaModelFor, readsAnnotation, SUPPORTED_KUMA_VERSIONS, versionFromImage } from "../src/kuma/versions/index.js";
+import {
+  DEFAULT_KUMA_VERSION,
+  kumaModelFor,
+  readsAnnotation,
+  SUPPORTED_KUMA_VERSIONS,
+  versionFromImage,
+} from "../src/kuma/versions/index.js";
 import type { InjectorSettings, KumaModel } from "../src/kuma/versions/index.js";
 import { CA_CERT_PLACEHOLDER } from "../src/kuma/versions/render.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
@@ -61,7 +67,10 @@ for (const model of models) {
 
   test(`${model.version}: native sidecar equals Kuma's inject.sidecar-feature.01.golden.yaml (${model.tag})`, () => {
     const rendered = model.render({ ...injectorTestSettings(model), sidecarContainers: true });
-    assert.deepEqual(rendered.sidecar, goldenContainer(model.tag, "inject.sidecar-feature.01.golden.yaml", "initContainers", "kuma-sidecar"));
+    assert.deepEqual(
+      rendered.sidecar,
+      goldenContainer(model.tag, "inject.sidecar-feature.01.golden.yaml", "initContainers", "kuma-sidecar"),
+    );
   });
 
   test(`${model.version}: CNI mode renders kuma-validation as Kuma's inject.34.golden.yaml (${model.tag}), and initPatch applies to it`, () => {
@@ -81,7 +90,12 @@ for (const model of models) {
       ...model.defaults,
       virtualProbesEnabled: !model.defaults.virtualProbesEnabled,
       sidecarContainers: !model.defaults.sidecarContainers,
-      sidecarContainer: { ...c, uid: 1, drainTime: "1s", resources: { requests: { cpu: "1", memory: "1" }, limits: { cpu: "7", memory: "1" } } },
+      sidecarContainer: {
+        ...c,
+        uid: 1,
+        drainTime: "1s",
+        resources: { requests: { cpu: "1", memory: "1" }, limits: { cpu: "7", memory: "1" } },
+      },
     };
     assert.deepEqual(parseControlPlaneConfig(fixture(model.tag, "kuma-cp.defaults.yaml"), model, wrong), { value: model.defaults });
   });

@@ -17,14 +17,22 @@ import { createNoCatalog } from "../src/catalog/types.js";
 const SECRET = "token=s3cr3t-do-not-log";
 
 /** Fake rules that, as real rules do, quote the offending annotation value in their message. */
-const fakePolicy = () => askingPolicy((trigger, subject) => `${trigger}: kuma.io/sidecar-env-vars is "${subject.meta.annotations["kuma.io/sidecar-env-vars"] ?? ""}"`);
+const fakePolicy = () =>
+  askingPolicy(
+    (trigger, subject) => `${trigger}: kuma.io/sidecar-env-vars is "${subject.meta.annotations["kuma.io/sidecar-env-vars"] ?? ""}"`,
+  );
 
 function deployment(name: string, ask?: string) {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name, namespace: "shop", labels: ask ? { [ASK]: ask } : {}, annotations: { "kuma.io/sidecar-env-vars": SECRET } },
-    spec: { template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "app", image: "nginx", env: [{ name: "PASSWORD", value: SECRET }] }] } } },
+    spec: {
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: "app", image: "nginx", env: [{ name: "PASSWORD", value: SECRET }] }] },
+      },
+    },
   };
 }
 
@@ -39,7 +47,13 @@ function appAtLevel(level: string) {
   });
   const policy = fakePolicy();
   const catalog = createNoCatalog();
-  const app = createApp({ logger: pino({ level }, sink), metrics: createMetrics(), state: () => ({ policy, catalog }), maxBody: DEFAULT_MAX_BODY, isReady: () => true });
+  const app = createApp({
+    logger: pino({ level }, sink),
+    metrics: createMetrics(),
+    state: () => ({ policy, catalog }),
+    maxBody: DEFAULT_MAX_BODY,
+    isReady: () => true,
+  });
   return { app, logs };
 }
 
@@ -50,7 +64,14 @@ test("a denied request logs one info line with uid, object, operation, decision,
   const { app, logs } = createTestApp({ policy: fakePolicy() });
   const res = await request(app)
     .post("/validate")
-    .send(admissionReview(deployment("web", "deny_warn"), { uid: "uid-denied", operation: "UPDATE", oldObject: deployment("web"), dryRun: true }));
+    .send(
+      admissionReview(deployment("web", "deny_warn"), {
+        uid: "uid-denied",
+        operation: "UPDATE",
+        oldObject: deployment("web"),
+        dryRun: true,
+      }),
+    );
   assert.equal(res.body.response.allowed, false);
 
   const lines = admissionLines(logs);
@@ -80,8 +101,12 @@ test("a denied request logs one info line with uid, object, operation, decision,
 
 test("at the default info level nothing from the object is logged: no messages, no values, no body", async () => {
   const { app, logs } = appAtLevel("info");
-  await request(app).post("/validate").send(admissionReview(deployment("web", "deny"), { uid: "uid-1" }));
-  await request(app).post("/validate").send(admissionReview(deployment("web", "throw"), { uid: "uid-2" }));
+  await request(app)
+    .post("/validate")
+    .send(admissionReview(deployment("web", "deny"), { uid: "uid-1" }));
+  await request(app)
+    .post("/validate")
+    .send(admissionReview(deployment("web", "throw"), { uid: "uid-2" }));
   await request(app).post("/validate").set("content-type", "application/json").send(`{"not json": "${SECRET}"`);
   const [denied] = admissionLines(logs);
   assert.deepEqual(denied?.findings, [{ rule: "fake-deny", code: "fake-deny/asked", action: "deny", path: "metadata.labels" }]);
@@ -100,7 +125,9 @@ const LEVELS: { name: string; ask: string | undefined; decision: string; level: 
 for (const c of LEVELS) {
   test(`the decision line of a request ${c.name} is at level ${c.level}`, async () => {
     const { app, logs } = createTestApp({ policy: fakePolicy() });
-    await request(app).post("/validate").send(admissionReview(deployment("web", c.ask)));
+    await request(app)
+      .post("/validate")
+      .send(admissionReview(deployment("web", c.ask)));
     const [line] = admissionLines(logs);
     assert.equal(line?.decision, c.decision);
     assert.equal(line?.level, c.level);
@@ -109,13 +136,17 @@ for (const c of LEVELS) {
 
 test("an allowed request is not logged at the default info level", async () => {
   const { app, logs } = appAtLevel("info");
-  await request(app).post("/validate").send(admissionReview(deployment("web")));
+  await request(app)
+    .post("/validate")
+    .send(admissionReview(deployment("web")));
   assert.deepEqual(admissionLines(logs), []);
 });
 
 test("a rule that throws logs an error line with pino's err serializer (type, message, stack)", async () => {
   const { app, logs } = createTestApp({ policy: fakePolicy() });
-  const res = await request(app).post("/validate").send(admissionReview(deployment("web", "throw"), { uid: "uid-throw" }));
+  const res = await request(app)
+    .post("/validate")
+    .send(admissionReview(deployment("web", "throw"), { uid: "uid-throw" }));
   assert.deepEqual(res.body.response.warnings, ["internal-error: fake-throw failed: boom"]);
 
   const failed = logs.filter((l) => l.msg === "rule failed");

@@ -33,22 +33,42 @@ test("a JSON document", () => {
 test("kind: List items are expanded, each with its own line", () => {
   const { documents, errors } = readManifests(fixture("list.yaml"), "list.yaml");
   assert.deepEqual(errors, []);
-  assert.deepEqual(documents.map((d) => [d.line, d.index]), [[8, 0], [18, 1]]);
+  assert.deepEqual(
+    documents.map((d) => [d.line, d.index]),
+    [
+      [8, 0],
+      [18, 1],
+    ],
+  );
 });
 
 test("a typed list (ContainerPatchList) is expanded too", () => {
-  const text = JSON.stringify({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatchList", items: [{ kind: "ContainerPatch", metadata: { name: "a" } }, 3] });
+  const text = JSON.stringify({
+    apiVersion: "kuma.io/v1alpha1",
+    kind: "ContainerPatchList",
+    items: [{ kind: "ContainerPatch", metadata: { name: "a" } }, 3],
+  });
   const { documents, errors } = readManifests(text, "l.json");
-  assert.deepEqual(documents.map((d) => d.object["metadata"]), [{ name: "a" }]);
+  assert.deepEqual(
+    documents.map((d) => d.object["metadata"]),
+    [{ name: "a" }],
+  );
   assert.equal(errors.length, 1);
   assert.match(errors[0]?.message ?? "", /items\[1\].*not a Kubernetes object/);
 });
 
 test("concatenated JSON objects (a kubectl-style JSON stream)", () => {
-  const text = '{"kind": "A", "metadata": {"name": "a", "note": "}{\\"}"}}\n\n{"kind": "List", "items": [\n{"kind": "B", "metadata": {"name": "b"}}]}';
+  const text =
+    '{"kind": "A", "metadata": {"name": "a", "note": "}{\\"}"}}\n\n{"kind": "List", "items": [\n{"kind": "B", "metadata": {"name": "b"}}]}';
   const { documents, errors } = readManifests(text, "s.json");
   assert.deepEqual(errors, []);
-  assert.deepEqual(documents.map((d) => [d.line, d.index, d.object["kind"]]), [[1, 0, "A"], [3, 1, "B"]]);
+  assert.deepEqual(
+    documents.map((d) => [d.line, d.index, d.object["kind"]]),
+    [
+      [1, 0, "A"],
+      [3, 1, "B"],
+    ],
+  );
 });
 
 test("a YAML syntax error is reported with its line and the other documents are kept", () => {
@@ -59,7 +79,10 @@ test("a YAML syntax error is reported with its line and the other documents are 
   assert.equal(errors[0]?.line, 10);
   assert.match(errors[0]?.message ?? "", /^YAML syntax error: /);
   assert.doesNotMatch(errors[0]?.message ?? "", /\n/);
-  assert.deepEqual(documents.map((d) => d.object["kind"]), ["ConfigMap"]);
+  assert.deepEqual(
+    documents.map((d) => d.object["kind"]),
+    ["ConfigMap"],
+  );
 });
 
 const rows: { name: string; text: string; docs: string[]; errorLines: (number | undefined)[] }[] = [
@@ -69,16 +92,32 @@ const rows: { name: string; text: string; docs: string[]; errorLines: (number | 
   { name: "a sequence document", text: "- a\n- b\n", docs: [], errorLines: [1] },
   { name: "null document", text: "~\n", docs: [], errorLines: [] },
   { name: "unclosed JSON", text: '{"kind": "ContainerPatch",\n "metadata": {"name": "a"}\n', docs: [], errorLines: [3] },
-  { name: "JSON stream with a broken second object", text: '{"kind": "A", "metadata": {"name": "a"}}\n{"kind": "B",', docs: [], errorLines: [2] },
+  {
+    name: "JSON stream with a broken second object",
+    text: '{"kind": "A", "metadata": {"name": "a"}}\n{"kind": "B",',
+    docs: [],
+    errorLines: [2],
+  },
   { name: "tab indentation", text: "kind: A\nmetadata:\n\tname: a\n", docs: [], errorLines: [3] },
   // kubectl (go-yaml v2 through sigs.k8s.io/yaml) keeps the last value of a repeated key.
-  { name: "duplicate keys: the last wins, as in kubectl", text: "kind: A\nmetadata: {name: a}\nmetadata: {name: b}\n", docs: ["b"], errorLines: [] },
+  {
+    name: "duplicate keys: the last wins, as in kubectl",
+    text: "kind: A\nmetadata: {name: a}\nmetadata: {name: b}\n",
+    docs: ["b"],
+    errorLines: [],
+  },
 ];
 for (const row of rows) {
   test(`readManifests: ${row.name}`, () => {
     const result = readManifests(row.text, "x.yaml");
-    assert.deepEqual(result.documents.map((d) => (d.object["metadata"] as { name: string }).name), row.docs);
-    assert.deepEqual(result.errors.map((e) => e.line), row.errorLines);
+    assert.deepEqual(
+      result.documents.map((d) => (d.object["metadata"] as { name: string }).name),
+      row.docs,
+    );
+    assert.deepEqual(
+      result.errors.map((e) => e.line),
+      row.errorLines,
+    );
   });
 }
 
@@ -117,13 +156,33 @@ test("toStoredPatch keeps only name, namespace and the two patch lists", () => {
 });
 
 const patchRows: { name: string; object: Record<string, unknown>; expected: ReturnType<typeof toStoredPatch> }[] = [
-  { name: "no namespace", object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "p" } }, expected: { name: "p", namespace: "dflt", spec: {} } },
-  { name: "no spec", object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "p", namespace: "kuma-system" } }, expected: { name: "p", namespace: "kuma-system", spec: {} } },
-  { name: "extra spec fields", object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "p" }, spec: { initPatch: [], mesh: "x" } }, expected: { name: "p", namespace: "dflt", spec: { initPatch: [] } } },
+  {
+    name: "no namespace",
+    object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "p" } },
+    expected: { name: "p", namespace: "dflt", spec: {} },
+  },
+  {
+    name: "no spec",
+    object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "p", namespace: "kuma-system" } },
+    expected: { name: "p", namespace: "kuma-system", spec: {} },
+  },
+  {
+    name: "extra spec fields",
+    object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "p" }, spec: { initPatch: [], mesh: "x" } },
+    expected: { name: "p", namespace: "dflt", spec: { initPatch: [] } },
+  },
   { name: "another group", object: { apiVersion: "example.com/v1", kind: "ContainerPatch", metadata: { name: "p" } }, expected: undefined },
-  { name: "another kind", object: { apiVersion: "kuma.io/v1alpha1", kind: "MeshTrafficPermission", metadata: { name: "p" } }, expected: undefined },
+  {
+    name: "another kind",
+    object: { apiVersion: "kuma.io/v1alpha1", kind: "MeshTrafficPermission", metadata: { name: "p" } },
+    expected: undefined,
+  },
   { name: "no name", object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: {} }, expected: undefined },
-  { name: "metadata not an object", object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: "p" }, expected: undefined },
+  {
+    name: "metadata not an object",
+    object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: "p" },
+    expected: undefined,
+  },
 ];
 for (const row of patchRows) test(`toStoredPatch: ${row.name}`, () => assert.deepEqual(toStoredPatch(row.object, "dflt"), row.expected));
 
@@ -148,7 +207,10 @@ for (const file of realFiles) {
     const kubectl = read(file.replace(/\.yaml$/, ".kubectl-kustomize.out.yaml"));
     assert.deepEqual(ours.errors, []);
     assert.deepEqual(kubectl.errors, []);
-    assert.deepEqual(ours.documents.map((d) => d.object), kubectl.documents.map((d) => d.object));
+    assert.deepEqual(
+      ours.documents.map((d) => d.object),
+      kubectl.documents.map((d) => d.object),
+    );
   });
 }
 
@@ -193,7 +255,12 @@ test("merge keys and anchors expand in both parsers; a later duplicate key wins 
 
 test("an alias bomb in a document only the fallback parser reads is refused too", () => {
   const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-  for (let i = 1; i < 8; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+  for (let i = 1; i < 8; i++)
+    levels.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(", ")}]`,
+    );
   const text = `kind: A\nv: '{\n  "a": 1\n}'\n${levels.join("\n")}\n`;
   const { documents, errors } = readManifests(text, "bomb.yaml");
   assert.deepEqual(documents, []);
@@ -205,20 +272,39 @@ test("a document nested deeper than MAX_NESTING_DEPTH is an input error naming t
   const text = `kind: A\nx: ${"[".repeat(MAX_NESTING_DEPTH + 1)}${"]".repeat(MAX_NESTING_DEPTH + 1)}\n`;
   const { documents, errors } = readManifests(text, "deep.yaml");
   assert.deepEqual(documents, []);
-  assert.deepEqual(errors.map((e) => [e.file, e.line, e.code]), [["deep.yaml", 2, "too-deep"]]);
+  assert.deepEqual(
+    errors.map((e) => [e.file, e.line, e.code]),
+    [["deep.yaml", 2, "too-deep"]],
+  );
   assert.match(errors[0]!.message, /nests deeper than 64 levels/);
 });
 
 test("a text over MAX_MANIFEST_FILE_BYTES is refused before parsing", () => {
   const { documents, errors } = readManifests(`kind: A\nx: "${"a".repeat(MAX_MANIFEST_FILE_BYTES)}"\n`, "big.yaml");
   assert.deepEqual(documents, []);
-  assert.deepEqual(errors.map((e) => [e.file, e.code]), [["big.yaml", "too-large"]]);
+  assert.deepEqual(
+    errors.map((e) => [e.file, e.code]),
+    [["big.yaml", "too-large"]],
+  );
 });
 
 test("Helm output: with helmSources, documents are named by their # Source: comment, lines counted from it", () => {
-  const text = "---\n# Source: shop/templates/a.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n# Source: shop/templates/b.yaml\nkind: Pod\nmetadata: {name: b}\n";
+  const text =
+    "---\n# Source: shop/templates/a.yaml\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n# Source: shop/templates/b.yaml\nkind: Pod\nmetadata: {name: b}\n";
   const named = readManifests(text, "<stdin>", { helmSources: true });
-  assert.deepEqual(named.documents.map((d) => [d.file, d.line]), [["shop/templates/a.yaml", 2], ["shop/templates/b.yaml", 1]]);
+  assert.deepEqual(
+    named.documents.map((d) => [d.file, d.line]),
+    [
+      ["shop/templates/a.yaml", 2],
+      ["shop/templates/b.yaml", 1],
+    ],
+  );
   const plain = readManifests(text, "rendered.yaml");
-  assert.deepEqual(plain.documents.map((d) => [d.file, d.line]), [["rendered.yaml", 4], ["rendered.yaml", 8]]);
+  assert.deepEqual(
+    plain.documents.map((d) => [d.file, d.line]),
+    [
+      ["rendered.yaml", 4],
+      ["rendered.yaml", 8],
+    ],
+  );
 });

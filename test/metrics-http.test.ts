@@ -177,12 +177,12 @@ class Tally {
 test("the parser rejects what Prometheus would", () => {
   const bad = [
     "no_type_line 1\n",
-    "# TYPE a counter\na{x=\"1\" 1\n",
-    "# TYPE a counter\na{x=\"1\",x=\"2\"} 1\n",
+    '# TYPE a counter\na{x="1" 1\n',
+    '# TYPE a counter\na{x="1",x="2"} 1\n',
     "# TYPE a counter\na one\n",
     "# TYPE a gauge\na 1",
-    "# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",
-    "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_sum 1\nh_count 1\n",
+    '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+    '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n',
   ];
   for (const text of bad) assert.throws(() => parsePrometheusText(text), assert.AssertionError, JSON.stringify(text));
   const good = parsePrometheusText('# HELP a x\n# TYPE a counter\na{p="q\\"r\\\\s\\nt"} 2 1700000000\n');
@@ -214,7 +214,9 @@ interface Step {
 }
 
 let uid = 0;
-function step(s: Omit<Step, "review"> & { object: ReturnType<typeof object>; operation?: string; dryRun?: boolean; oldObject?: unknown }): Step {
+function step(
+  s: Omit<Step, "review"> & { object: ReturnType<typeof object>; operation?: string; dryRun?: boolean; oldObject?: unknown },
+): Step {
   uid += 1;
   const review = admissionReview(s.object, {
     uid: `uid-${uid}`,
@@ -222,40 +224,178 @@ function step(s: Omit<Step, "review"> & { object: ReturnType<typeof object>; ope
     ...(s.dryRun !== undefined ? { dryRun: s.dryRun } : {}),
     ...(s.oldObject !== undefined ? { oldObject: s.oldObject } : {}),
   });
-  return { name: s.name, review, kind: s.kind, decision: s.decision, allowed: s.allowed, findings: s.findings, ...(s.warning ? { warning: s.warning } : {}) };
+  return {
+    name: s.name,
+    review,
+    kind: s.kind,
+    decision: s.decision,
+    allowed: s.allowed,
+    findings: s.findings,
+    ...(s.warning ? { warning: s.warning } : {}),
+  };
 }
 
 const STEPS: Step[] = [
-  step({ name: "unrouted ConfigMap", object: object("v1", "ConfigMap", "cm-1", "deny"), kind: "other", decision: "allowed", allowed: true, findings: [] }),
-  step({ name: "a CRD reusing the name Deployment", object: object("example.com/v1", "Deployment", "crd-1", "deny"), kind: "other", decision: "allowed", allowed: true, findings: [] }),
+  step({
+    name: "unrouted ConfigMap",
+    object: object("v1", "ConfigMap", "cm-1", "deny"),
+    kind: "other",
+    decision: "allowed",
+    allowed: true,
+    findings: [],
+  }),
+  step({
+    name: "a CRD reusing the name Deployment",
+    object: object("example.com/v1", "Deployment", "crd-1", "deny"),
+    kind: "other",
+    decision: "allowed",
+    allowed: true,
+    findings: [],
+  }),
   step({ name: "clean Pod", object: object("v1", "Pod", "pod-1"), kind: "Pod", decision: "allowed", allowed: true, findings: [] }),
-  step({ name: "Deployment with an error", object: object("apps/v1", "Deployment", "dep-1", "deny"), kind: "Deployment", decision: "denied", allowed: false, findings: [["fake-deny", "deny"]] }),
-  step({ name: "same, dry run", object: object("apps/v1", "Deployment", "dep-2", "deny"), dryRun: true, kind: "Deployment", decision: "denied", allowed: false, findings: [["fake-deny", "deny"]] }),
-  step({ name: "ContainerPatch with an advisory", object: object("kuma.io/v1alpha1", "ContainerPatch", "cp-1", "warn"), kind: "ContainerPatch", decision: "allowed", allowed: true, findings: [["fake-warn", "warn"]] }),
-  step({ name: "Namespace UPDATE adding an error", object: object("v1", "Namespace", "ns-1", "deny"), operation: "UPDATE", oldObject: object("v1", "Namespace", "ns-1"), kind: "Namespace", decision: "denied", allowed: false, findings: [["fake-deny", "deny"]] }),
-  step({ name: "Namespace UPDATE keeping an error (ratchet)", object: object("v1", "Namespace", "ns-2", "deny"), operation: "UPDATE", oldObject: object("v1", "Namespace", "ns-2", "deny"), kind: "Namespace", decision: "allowed", allowed: true, findings: [["fake-deny", "warn"]] }),
-  step({ name: "StatefulSet DELETE with an error", object: object("apps/v1", "StatefulSet", "sts-1", "deny"), operation: "DELETE", kind: "StatefulSet", decision: "allowed", allowed: true, findings: [["fake-deny", "warn"]] }),
-  step({ name: "Job audited", object: object("batch/v1", "Job", "job-1", "audit"), kind: "Job", decision: "allowed", allowed: true, findings: [["fake-audit", "audit"]] }),
-  step({ name: "Pod whose rule throws", object: object("v1", "Pod", "pod-2", "throw"), kind: "Pod", decision: "error", allowed: true, findings: [], warning: "internal-error: fake-throw failed: boom" }),
-  step({ name: "CronJob with an error and an advisory", object: object("batch/v1", "CronJob", "cj-1", "deny_warn"), kind: "CronJob", decision: "denied", allowed: false, findings: [["fake-deny", "deny"], ["fake-warn", "warn"]] }),
-  step({ name: "DaemonSet UPDATE, dry run, clean", object: object("apps/v1", "DaemonSet", "ds-1"), operation: "UPDATE", dryRun: true, oldObject: object("apps/v1", "DaemonSet", "ds-1"), kind: "DaemonSet", decision: "allowed", allowed: true, findings: [] }),
+  step({
+    name: "Deployment with an error",
+    object: object("apps/v1", "Deployment", "dep-1", "deny"),
+    kind: "Deployment",
+    decision: "denied",
+    allowed: false,
+    findings: [["fake-deny", "deny"]],
+  }),
+  step({
+    name: "same, dry run",
+    object: object("apps/v1", "Deployment", "dep-2", "deny"),
+    dryRun: true,
+    kind: "Deployment",
+    decision: "denied",
+    allowed: false,
+    findings: [["fake-deny", "deny"]],
+  }),
+  step({
+    name: "ContainerPatch with an advisory",
+    object: object("kuma.io/v1alpha1", "ContainerPatch", "cp-1", "warn"),
+    kind: "ContainerPatch",
+    decision: "allowed",
+    allowed: true,
+    findings: [["fake-warn", "warn"]],
+  }),
+  step({
+    name: "Namespace UPDATE adding an error",
+    object: object("v1", "Namespace", "ns-1", "deny"),
+    operation: "UPDATE",
+    oldObject: object("v1", "Namespace", "ns-1"),
+    kind: "Namespace",
+    decision: "denied",
+    allowed: false,
+    findings: [["fake-deny", "deny"]],
+  }),
+  step({
+    name: "Namespace UPDATE keeping an error (ratchet)",
+    object: object("v1", "Namespace", "ns-2", "deny"),
+    operation: "UPDATE",
+    oldObject: object("v1", "Namespace", "ns-2", "deny"),
+    kind: "Namespace",
+    decision: "allowed",
+    allowed: true,
+    findings: [["fake-deny", "warn"]],
+  }),
+  step({
+    name: "StatefulSet DELETE with an error",
+    object: object("apps/v1", "StatefulSet", "sts-1", "deny"),
+    operation: "DELETE",
+    kind: "StatefulSet",
+    decision: "allowed",
+    allowed: true,
+    findings: [["fake-deny", "warn"]],
+  }),
+  step({
+    name: "Job audited",
+    object: object("batch/v1", "Job", "job-1", "audit"),
+    kind: "Job",
+    decision: "allowed",
+    allowed: true,
+    findings: [["fake-audit", "audit"]],
+  }),
+  step({
+    name: "Pod whose rule throws",
+    object: object("v1", "Pod", "pod-2", "throw"),
+    kind: "Pod",
+    decision: "error",
+    allowed: true,
+    findings: [],
+    warning: "internal-error: fake-throw failed: boom",
+  }),
+  step({
+    name: "CronJob with an error and an advisory",
+    object: object("batch/v1", "CronJob", "cj-1", "deny_warn"),
+    kind: "CronJob",
+    decision: "denied",
+    allowed: false,
+    findings: [
+      ["fake-deny", "deny"],
+      ["fake-warn", "warn"],
+    ],
+  }),
+  step({
+    name: "DaemonSet UPDATE, dry run, clean",
+    object: object("apps/v1", "DaemonSet", "ds-1"),
+    operation: "UPDATE",
+    dryRun: true,
+    oldObject: object("apps/v1", "DaemonSet", "ds-1"),
+    kind: "DaemonSet",
+    decision: "allowed",
+    allowed: true,
+    findings: [],
+  }),
   step({
     name: "controller-owned Pod with an error",
-    object: object("v1", "Pod", "pod-3", "deny", { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "x", controller: true }] }),
+    object: object("v1", "Pod", "pod-3", "deny", {
+      ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "x", controller: true }],
+    }),
     kind: "Pod",
     decision: "allowed",
     allowed: true,
     findings: [["fake-deny", "warn"]],
   }),
-  step({ name: "ReplicaSet DELETE, dry run, audited", object: object("apps/v1", "ReplicaSet", "rs-1", "audit"), operation: "DELETE", dryRun: true, kind: "ReplicaSet", decision: "allowed", allowed: true, findings: [["fake-audit", "audit"]] }),
-  step({ name: "Pod with an error and a throwing rule", object: object("v1", "Pod", "pod-4", "deny_throw"), kind: "Pod", decision: "error", allowed: false, findings: [["fake-deny", "deny"]], warning: "internal-error: fake-throw failed: boom" }),
+  step({
+    name: "ReplicaSet DELETE, dry run, audited",
+    object: object("apps/v1", "ReplicaSet", "rs-1", "audit"),
+    operation: "DELETE",
+    dryRun: true,
+    kind: "ReplicaSet",
+    decision: "allowed",
+    allowed: true,
+    findings: [["fake-audit", "audit"]],
+  }),
+  step({
+    name: "Pod with an error and a throwing rule",
+    object: object("v1", "Pod", "pod-4", "deny_throw"),
+    kind: "Pod",
+    decision: "error",
+    allowed: false,
+    findings: [["fake-deny", "deny"]],
+    warning: "internal-error: fake-throw failed: boom",
+  }),
 ];
 
 const MAX_BODY = 64 * 1024;
 const REJECTS: { name: string; reason: string; status: number; send: (app: ReturnType<typeof createTestApp>["app"]) => request.Test }[] = [
-  { name: "not JSON", reason: "malformed", status: 400, send: (app) => request(app).post("/validate").set("content-type", "application/json").send("{nope") },
+  {
+    name: "not JSON",
+    reason: "malformed",
+    status: 400,
+    send: (app) => request(app).post("/validate").set("content-type", "application/json").send("{nope"),
+  },
   { name: "not an AdmissionReview", reason: "malformed", status: 400, send: (app) => request(app).post("/validate").send({ kind: "Pod" }) },
-  { name: "over --max-body", reason: "body_too_large", status: 413, send: (app) => request(app).post("/validate").set("content-type", "application/json").send(JSON.stringify({ pad: "x".repeat(MAX_BODY) })) },
+  {
+    name: "over --max-body",
+    reason: "body_too_large",
+    status: 413,
+    send: (app) =>
+      request(app)
+        .post("/validate")
+        .set("content-type", "application/json")
+        .send(JSON.stringify({ pad: "x".repeat(MAX_BODY) })),
+  },
   { name: "GET /validate", reason: "method", status: 405, send: (app) => request(app).get("/validate") },
   { name: "PUT /metrics", reason: "method", status: 405, send: (app) => request(app).put("/metrics") },
 ];
@@ -274,7 +414,13 @@ const DESIGN_METRICS: Readonly<Record<string, MetricType>> = {
 };
 
 /** A few of prom-client's default process metrics the dashboard relies on. */
-const DEFAULT_METRICS = ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_p99_seconds"];
+const DEFAULT_METRICS = [
+  "process_cpu_seconds_total",
+  "process_resident_memory_bytes",
+  "process_start_time_seconds",
+  "nodejs_heap_size_used_bytes",
+  "nodejs_eventloop_lag_p99_seconds",
+];
 
 test("after a scripted set of requests, /metrics counts exactly what was sent", async () => {
   const { app } = createTestApp({ policy: askingPolicy(), maxBody: MAX_BODY });
@@ -311,7 +457,11 @@ test("after a scripted set of requests, /metrics counts exactly what was sent", 
   assert.deepEqual(valuesOf(families, "kuma_guard_admission_requests_total"), requests.counts);
   assert.deepEqual(valuesOf(families, "kuma_guard_admission_duration_seconds_count"), durations.counts);
   assert.deepEqual(
-    new Map([...valuesOf(families, "kuma_guard_admission_duration_seconds_bucket")].filter(([key]) => key.includes('"le":"+Inf"')).map(([key, value]) => [keyOf(dropLe(key)), value])),
+    new Map(
+      [...valuesOf(families, "kuma_guard_admission_duration_seconds_bucket")]
+        .filter(([key]) => key.includes('"le":"+Inf"'))
+        .map(([key, value]) => [keyOf(dropLe(key)), value]),
+    ),
     durations.counts,
   );
   assert.deepEqual(valuesOf(families, "kuma_guard_rule_findings_total"), findings.counts);
@@ -341,7 +491,13 @@ test("/metrics has every DESIGN.md metric, the default process metrics, and boun
   for (const name of DEFAULT_METRICS) assert.ok(families.has(name), `default metric ${name}`);
 
   // Labels are exactly DESIGN.md's; values come from small fixed sets, never from objects.
-  const labelNames = (name: string) => new Set(families.get(name)?.samples.flatMap((s) => Object.keys(s.labels)).filter((l) => l !== "le"));
+  const labelNames = (name: string) =>
+    new Set(
+      families
+        .get(name)
+        ?.samples.flatMap((s) => Object.keys(s.labels))
+        .filter((l) => l !== "le"),
+    );
   assert.deepEqual(labelNames("kuma_guard_admission_requests_total"), new Set(["kind", "operation", "decision", "dry_run"]));
   assert.deepEqual(labelNames("kuma_guard_admission_duration_seconds"), new Set(["kind", "operation"]));
   assert.deepEqual(labelNames("kuma_guard_rule_findings_total"), new Set(["rule", "action"]));

@@ -17,7 +17,13 @@ function normalise(text: string): string[] {
 
 test("the fast per-rule histogram exports what prom-client's Histogram would", async () => {
   const reference = new Registry();
-  const expected = new Histogram({ name: "rule_seconds", help: "h", labelNames: ["rule"], buckets: [...DURATION_BUCKETS], registers: [reference] });
+  const expected = new Histogram({
+    name: "rule_seconds",
+    help: "h",
+    labelNames: ["rule"],
+    buckets: [...DURATION_BUCKETS],
+    registers: [reference],
+  });
   const ours = new Registry();
   const actual = new RuleDurationHistogram("rule_seconds", "h", DURATION_BUCKETS);
   ours.registerMetric(actual as unknown as Metric);

@@ -152,19 +152,31 @@ test("the PrometheusRule has the required alerts, each with severity, summary, d
   }
   const byName = new Map(alertRules.map((r) => [r.alert, r]));
   // The thresholds issue 6 asks for.
-  assert.match(byName.get("KumaGuardHighLatency")?.expr ?? "", /histogram_quantile\(0\.99,[^]*kuma_guard_admission_duration_seconds_bucket[^]*>\s*1\s*$/);
+  assert.match(
+    byName.get("KumaGuardHighLatency")?.expr ?? "",
+    /histogram_quantile\(0\.99,[^]*kuma_guard_admission_duration_seconds_bucket[^]*>\s*1\s*$/,
+  );
   assert.equal(byName.get("KumaGuardHighLatency")?.for, "5m");
   assert.match(byName.get("KumaGuardCertificateExpiringSoon")?.expr ?? "", /< 14 \* 24 \* 3600\s*$/);
   assert.match(byName.get("KumaGuardNoAdmissionRequests")?.expr ?? "", /increase\(kuma_guard_admission_requests_total\[15m\]\)/);
 });
 
-test("docs/operations.md has a heading for every runbook anchor", { skip: !existsSync(new URL("docs/operations.md", REPO_ROOT)) && "docs/operations.md not written yet" }, () => {
+test("docs/operations.md has a heading for every runbook anchor", {
+  skip: !existsSync(new URL("docs/operations.md", REPO_ROOT)) && "docs/operations.md not written yet",
+}, () => {
   // GitHub's anchor: the heading text lower-cased, spaces to dashes, punctuation dropped.
   const anchors = new Set(
     read("docs/operations.md")
       .split("\n")
       .filter((line) => /^#{1,6} /.test(line))
-      .map((line) => line.replace(/^#+ /, "").trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-")),
+      .map((line) =>
+        line
+          .replace(/^#+ /, "")
+          .trim()
+          .toLowerCase()
+          .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+          .replace(/\s/g, "-"),
+      ),
   );
   for (const rule of alertRules) assert.ok(anchors.has(rule.alert!.toLowerCase()), `docs/operations.md needs a heading "${rule.alert}"`);
 });
@@ -207,10 +219,18 @@ test("docs/monitoring.md describes every panel and every alert", () => {
 
 // --- the kustomization, rendered (kubectl is required, as for test/deploy-manifests) ----------
 
-type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> } } & Record<string, any>;
+type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+} & Record<string, any>;
 
 function render(dir: string): K8sObject[] {
-  const out = execFileSync("kubectl", ["kustomize", dir], { cwd: new URL(".", REPO_ROOT), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync("kubectl", ["kustomize", dir], {
+    cwd: new URL(".", REPO_ROOT),
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   return parseAllDocuments(out)
     .map((doc) => doc.toJS() as K8sObject | null)
     .filter((o): o is K8sObject => o !== null);
@@ -218,7 +238,11 @@ function render(dir: string): K8sObject[] {
 
 test("deploy/monitoring renders the ServiceMonitor, the PrometheusRule and the dashboard ConfigMap for the Grafana sidecar", () => {
   const objects = render("deploy/monitoring");
-  assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), ["ConfigMap/kuma-guard-dashboard", "PrometheusRule/kuma-guard", "ServiceMonitor/kuma-guard"]);
+  assert.deepEqual(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+    "ConfigMap/kuma-guard-dashboard",
+    "PrometheusRule/kuma-guard",
+    "ServiceMonitor/kuma-guard",
+  ]);
   for (const object of objects) assert.equal(object.metadata.namespace, "kuma-guard", `${object.kind} namespace`);
 
   const configMap = objects.find((o) => o.kind === "ConfigMap")!;

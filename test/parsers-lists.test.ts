@@ -84,7 +84,10 @@ test("printed IP lists parse back", () => {
       const text = items.map(([ip, prefix]) => (prefix === undefined ? ip : `${ip}/${prefix}`)).join(",");
       const r = parseExcludeIps(text);
       assert.ok("value" in r, text);
-      assert.deepEqual(r.value.map((ip) => [ip.address, ip.prefix]), items);
+      assert.deepEqual(
+        r.value.map((ip) => [ip.address, ip.prefix]),
+        items,
+      );
     }),
   );
 });

@@ -24,7 +24,9 @@ const cases = [
   { name: "padded port", value: "53, 80:1000", ok: false },
   { name: "double range", value: "1-2-3:1000", ok: false },
 ];
-for (const c of cases) test(`ports-for-uids: ${c.name}`, () => assert.equal("value" in parsePortsForUids(c.value), c.ok, JSON.stringify(parsePortsForUids(c.value))));
+for (const c of cases)
+  test(`ports-for-uids: ${c.name}`, () =>
+    assert.equal("value" in parsePortsForUids(c.value), c.ok, JSON.stringify(parsePortsForUids(c.value))));
 
 test("trailing ; is an entry without uids (Kuma accepts it: bypass for all)", () => {
   const r = parsePortsForUids("tcp:443:1000;");
@@ -60,7 +62,10 @@ test("ports-for-uids parsers never throw", () => {
 });
 
 const uint16 = fc.integer({ min: 0, max: 65535 });
-const range: fc.Arbitrary<ValueRange> = fc.oneof(uint16.map((n) => ({ from: n, to: n })), fc.tuple(uint16, uint16).map(([from, to]) => ({ from, to })));
+const range: fc.Arbitrary<ValueRange> = fc.oneof(
+  uint16.map((n) => ({ from: n, to: n })),
+  fc.tuple(uint16, uint16).map(([from, to]) => ({ from, to })),
+);
 const protocols: fc.Arbitrary<Protocol[]> = fc.constantFrom<Protocol[]>(["tcp"], ["udp"], ["tcp", "udp"]);
 const entry: fc.Arbitrary<Omit<UidExclusion, "text">> = fc.record({
   protocols,
@@ -74,7 +79,10 @@ test("printed entries parse back to the same model", () => {
       const text = entries.map(uidExclusionToString).join(";");
       const r = parsePortsForUids(text);
       assert.ok("value" in r, text);
-      assert.deepEqual(r.value.map(({ text: _t, ...model }) => model), entries.map((e) => ({ ...e })));
+      assert.deepEqual(
+        r.value.map(({ text: _t, ...model }) => model),
+        entries.map((e) => ({ ...e })),
+      );
     }),
   );
 });

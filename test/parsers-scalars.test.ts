@@ -15,7 +15,12 @@ const enabledCases = [
   { name: "capitalised", value: "Enabled", parsed: undefined },
   { name: "on", value: "on", parsed: undefined },
 ];
-for (const c of enabledCases) test(`GetEnabled: ${c.name}`, () => assert.equal("value" in parseEnabled(c.value) ? (parseEnabled(c.value) as { value: { value: boolean } }).value.value : undefined, c.parsed));
+for (const c of enabledCases)
+  test(`GetEnabled: ${c.name}`, () =>
+    assert.equal(
+      "value" in parseEnabled(c.value) ? (parseEnabled(c.value) as { value: { value: boolean } }).value.value : undefined,
+      c.parsed,
+    ));
 test("GetBoolean rejects enabled/disabled", () => {
   assert.ok("error" in parseBoolean("enabled"));
   assert.ok("error" in parseBoolean("disabled"));
@@ -62,7 +67,8 @@ const durationCases = [
   { name: "space", value: "1 s", error: 'time: unknown unit " s" in duration "1 s"' },
   { name: "overflow", value: "9999999999h", error: 'time: invalid duration "9999999999h"' },
 ];
-for (const c of durationCases) test(`ParseDuration: ${c.name}`, () => assert.deepEqual(parseDuration(c.value), c.error ? { error: c.error } : { value: c.ns }));
+for (const c of durationCases)
+  test(`ParseDuration: ${c.name}`, () => assert.deepEqual(parseDuration(c.value), c.error ? { error: c.error } : { value: c.ns }));
 
 test("enums are case-sensitive", () => {
   assert.ok("value" in parseEnum("warn", ENVOY_LOG_LEVELS));
@@ -85,7 +91,14 @@ test("scalar parsers never throw", () => {
   fc.assert(fc.property(fc.stringMatching(/^[-+.0-9a-zµ]*$/), (s) => void parseDuration(s)));
 });
 
-const UNIT_NS: Record<string, bigint> = { ns: 1n, us: 1_000n, ms: 1_000_000n, s: 1_000_000_000n, m: 60_000_000_000n, h: 3_600_000_000_000n };
+const UNIT_NS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+};
 test("printed durations parse back to the same nanoseconds", () => {
   const segment = fc.tuple(fc.integer({ min: 0, max: 100_000 }), fc.constantFrom(...Object.keys(UNIT_NS)));
   fc.assert(
@@ -109,7 +122,14 @@ test("printed maps and uint32s parse back", () => {
 });
 
 test("printed booleans and enums parse back", () => {
-  const words = { enabled: [true, false], disabled: [false, false], true: [true, false], false: [false, false], yes: [true, true], no: [false, true] } as const;
+  const words = {
+    enabled: [true, false],
+    disabled: [false, false],
+    true: [true, false],
+    false: [false, false],
+    yes: [true, true],
+    no: [false, true],
+  } as const;
   fc.assert(
     fc.property(fc.constantFrom(...(Object.keys(words) as (keyof typeof words)[])), (word) => {
       const [value, deprecated] = words[word];
@@ -117,5 +137,7 @@ test("printed booleans and enums parse back", () => {
       if (word !== "enabled" && word !== "disabled") assert.deepEqual(parseBoolean(word), { value: { value, deprecated } });
     }),
   );
-  fc.assert(fc.property(fc.constantFrom(...ENVOY_LOG_LEVELS), (level) => assert.deepEqual(parseEnum(level, ENVOY_LOG_LEVELS), { value: level })));
+  fc.assert(
+    fc.property(fc.constantFrom(...ENVOY_LOG_LEVELS), (level) => assert.deepEqual(parseEnum(level, ENVOY_LOG_LEVELS), { value: level })),
+  );
 });

@@ -38,7 +38,10 @@ const deployment = {
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name: "web", namespace: "shop" },
-  spec: { selector: { matchLabels: { app: "web" } }, template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "nginx" }] } } },
+  spec: {
+    selector: { matchLabels: { app: "web" } },
+    template: { metadata: { labels: { app: "web" } }, spec: { containers: [{ name: "web", image: "nginx" }] } },
+  },
 };
 const requestOf = (object: { kind: string; apiVersion?: string }) => admissionReview(object).request as unknown as AdmissionRequest;
 
@@ -76,12 +79,12 @@ const cases: { name: string; rules: Record<string, { action: Action }>; expected
     expected: { allowed: true, denials: [], warnings: ["mild:error"], audits: [] },
   },
   {
-    name: "\"*\" sets every rule",
+    name: '"*" sets every rule',
     rules: { "*": { action: "audit" } },
     expected: { allowed: true, denials: [], warnings: [], audits: ["mixed:error", "mixed:advisory", "mild:error"] },
   },
   {
-    name: "a rule's own entry wins over \"*\"",
+    name: 'a rule\'s own entry wins over "*"',
     rules: { "*": { action: "audit" }, mild: { action: "deny" } },
     expected: { allowed: false, denials: ["mild:error"], warnings: [], audits: ["mixed:error", "mixed:advisory"] },
   },
@@ -135,11 +138,26 @@ for (const c of realCases) {
 }
 
 test("onError: a rule that throws answers per the policy", () => {
-  const boom = { id: "boom", summary: "throws", defaultAction: "deny", targets: ["workload"], codes: {}, check: () => { throw new Error("bug"); } } as Rule<Subject>;
-  for (const [onError, allowed] of [["allow", true], ["deny", false]] as const) {
+  const boom = {
+    id: "boom",
+    summary: "throws",
+    defaultAction: "deny",
+    targets: ["workload"],
+    codes: {},
+    check: () => {
+      throw new Error("bug");
+    },
+  } as Rule<Subject>;
+  for (const [onError, allowed] of [
+    ["allow", true],
+    ["deny", false],
+  ] as const) {
     const policy = compiledPolicy({ onError }, [boom]);
     const verdict = review(requestOf(deployment), { snapshot: createSnapshot(policy, catalogOf([])) });
     assert.equal(verdict.allowed, allowed, onError);
-    assert.deepEqual(verdict.failures.map((f) => f.ruleId), ["boom"]);
+    assert.deepEqual(
+      verdict.failures.map((f) => f.ruleId),
+      ["boom"],
+    );
   }
 });

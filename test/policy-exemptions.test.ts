@@ -17,31 +17,93 @@ const deployment = subjectOf({
   metadata: { name: "web-v2", namespace: "shop", labels: { team: "payments", tier: "web" } },
   spec: { template: { metadata: { labels: { app: "web", owner: "template-only" } }, spec: { containers: [] } } },
 });
-const patch = subjectOf({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "platform-debug-1", namespace: "kuma-system" }, spec: {} });
+const patch = subjectOf({
+  apiVersion: "kuma.io/v1alpha1",
+  kind: "ContainerPatch",
+  metadata: { name: "platform-debug-1", namespace: "kuma-system" },
+  spec: {},
+});
 const namespace = subjectOf({ apiVersion: "v1", kind: "Namespace", metadata: { name: "legacy-billing", labels: { legacy: "" } } });
-const pod = subjectOf({ apiVersion: "v1", kind: "Pod", metadata: { name: "api-0", namespace: "legacy-x", labels: { team: "core" } }, spec: { containers: [] } });
+const pod = subjectOf({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "api-0", namespace: "legacy-x", labels: { team: "core" } },
+  spec: { containers: [] },
+});
 const SUBJECTS: Record<string, Subject> = { deployment, patch, namespace, pod };
 
 // Each row: exemption entries, then which subjects they exempt from rule "direct-access".
 const cases: { name: string; exemptions: ExemptionSpec[]; exempt: string[] }[] = [
   { name: "namespaces: exact names", exemptions: [{ namespaces: ["shop", "legacy"], rules: ["*"] }], exempt: ["deployment"] },
-  { name: "namespaces: a Namespace object is matched by its own name", exemptions: [{ namespaces: ["legacy-billing"], rules: ["*"] }], exempt: ["namespace"] },
+  {
+    name: "namespaces: a Namespace object is matched by its own name",
+    exemptions: [{ namespaces: ["legacy-billing"], rules: ["*"] }],
+    exempt: ["namespace"],
+  },
   { name: "namespacePatterns: *", exemptions: [{ namespacePatterns: ["legacy-*"], rules: ["*"] }], exempt: ["namespace", "pod"] },
   { name: "namespacePatterns: ? is one character", exemptions: [{ namespacePatterns: ["legacy-?"], rules: ["*"] }], exempt: ["pod"] },
-  { name: "namespacePatterns: other characters are literal", exemptions: [{ namespacePatterns: ["sho.", "kuma-sys+em"], rules: ["direct-access"] }], exempt: [] },
+  {
+    name: "namespacePatterns: other characters are literal",
+    exemptions: [{ namespacePatterns: ["sho.", "kuma-sys+em"], rules: ["direct-access"] }],
+    exempt: [],
+  },
   { name: "names: globs over metadata.name", exemptions: [{ names: ["web-*", "api-?"], rules: ["*"] }], exempt: ["deployment", "pod"] },
   { name: "kinds", exemptions: [{ kinds: ["Namespace", "Pod"], rules: ["*"] }], exempt: ["namespace", "pod"] },
-  { name: "objectSelector: matchLabels on the object's own labels", exemptions: [{ objectSelector: { matchLabels: { team: "payments" } }, rules: ["*"] }], exempt: ["deployment"] },
-  { name: "objectSelector: a pod template's labels are not the object's", exemptions: [{ objectSelector: { matchLabels: { owner: "template-only" } }, rules: ["*"] }], exempt: [] },
-  { name: "objectSelector: In", exemptions: [{ objectSelector: { matchExpressions: [{ key: "team", operator: "In", values: ["core", "payments"] }] }, rules: ["*"] }], exempt: ["deployment", "pod"] },
-  { name: "objectSelector: NotIn also matches objects without the key", exemptions: [{ objectSelector: { matchExpressions: [{ key: "team", operator: "NotIn", values: ["payments"] }] }, rules: ["*"] }], exempt: ["patch", "namespace", "pod"] },
-  { name: "objectSelector: Exists (an empty value counts)", exemptions: [{ objectSelector: { matchExpressions: [{ key: "legacy", operator: "Exists" }] }, rules: ["*"] }], exempt: ["namespace"] },
-  { name: "objectSelector: DoesNotExist", exemptions: [{ objectSelector: { matchExpressions: [{ key: "team", operator: "DoesNotExist" }] }, rules: ["*"] }], exempt: ["patch", "namespace"] },
-  { name: "objectSelector: matchLabels and matchExpressions are AND-ed", exemptions: [{ objectSelector: { matchLabels: { tier: "web" }, matchExpressions: [{ key: "team", operator: "In", values: ["core"] }] }, rules: ["*"] }], exempt: [] },
-  { name: "objectSelector: empty selects everything", exemptions: [{ objectSelector: {}, rules: ["direct-access"] }], exempt: ["deployment", "patch", "namespace", "pod"] },
+  {
+    name: "objectSelector: matchLabels on the object's own labels",
+    exemptions: [{ objectSelector: { matchLabels: { team: "payments" } }, rules: ["*"] }],
+    exempt: ["deployment"],
+  },
+  {
+    name: "objectSelector: a pod template's labels are not the object's",
+    exemptions: [{ objectSelector: { matchLabels: { owner: "template-only" } }, rules: ["*"] }],
+    exempt: [],
+  },
+  {
+    name: "objectSelector: In",
+    exemptions: [{ objectSelector: { matchExpressions: [{ key: "team", operator: "In", values: ["core", "payments"] }] }, rules: ["*"] }],
+    exempt: ["deployment", "pod"],
+  },
+  {
+    name: "objectSelector: NotIn also matches objects without the key",
+    exemptions: [{ objectSelector: { matchExpressions: [{ key: "team", operator: "NotIn", values: ["payments"] }] }, rules: ["*"] }],
+    exempt: ["patch", "namespace", "pod"],
+  },
+  {
+    name: "objectSelector: Exists (an empty value counts)",
+    exemptions: [{ objectSelector: { matchExpressions: [{ key: "legacy", operator: "Exists" }] }, rules: ["*"] }],
+    exempt: ["namespace"],
+  },
+  {
+    name: "objectSelector: DoesNotExist",
+    exemptions: [{ objectSelector: { matchExpressions: [{ key: "team", operator: "DoesNotExist" }] }, rules: ["*"] }],
+    exempt: ["patch", "namespace"],
+  },
+  {
+    name: "objectSelector: matchLabels and matchExpressions are AND-ed",
+    exemptions: [
+      {
+        objectSelector: { matchLabels: { tier: "web" }, matchExpressions: [{ key: "team", operator: "In", values: ["core"] }] },
+        rules: ["*"],
+      },
+    ],
+    exempt: [],
+  },
+  {
+    name: "objectSelector: empty selects everything",
+    exemptions: [{ objectSelector: {}, rules: ["direct-access"] }],
+    exempt: ["deployment", "patch", "namespace", "pod"],
+  },
   { name: "fields are AND-ed", exemptions: [{ namespacePatterns: ["legacy-*"], kinds: ["Pod"], rules: ["*"] }], exempt: ["pod"] },
   { name: "fields are AND-ed (no object has both)", exemptions: [{ namespaces: ["shop"], kinds: ["Pod"], rules: ["*"] }], exempt: [] },
-  { name: "entries are OR-ed", exemptions: [{ namespaces: ["shop"], rules: ["*"] }, { kinds: ["Namespace"], rules: ["*"] }], exempt: ["deployment", "namespace"] },
+  {
+    name: "entries are OR-ed",
+    exemptions: [
+      { namespaces: ["shop"], rules: ["*"] },
+      { kinds: ["Namespace"], rules: ["*"] },
+    ],
+    exempt: ["deployment", "namespace"],
+  },
   { name: "rules: only the listed ids", exemptions: [{ namespaces: ["shop"], rules: ["exclude-ips"] }], exempt: [] },
   { name: "rules: the listed id", exemptions: [{ namespaces: ["shop"], rules: ["exclude-ips", "direct-access"] }], exempt: ["deployment"] },
 ];
@@ -49,7 +111,9 @@ const cases: { name: string; exemptions: ExemptionSpec[]; exempt: string[] }[] =
 for (const c of cases) {
   test(`exemption: ${c.name}`, () => {
     const policy = compiledPolicy({ exemptions: c.exemptions });
-    const exempt = Object.entries(SUBJECTS).filter(([, subject]) => policy.isExempt("direct-access", subject)).map(([name]) => name);
+    const exempt = Object.entries(SUBJECTS)
+      .filter(([, subject]) => policy.isExempt("direct-access", subject))
+      .map(([name]) => name);
     assert.deepEqual(exempt, c.exempt);
   });
 }
@@ -79,7 +143,12 @@ test("an exemption for a custom rule by id", async () => {
 
 test("the default policy exempts kube-system and kuma-guard, never kuma-system", async () => {
   const policy = await parsedPolicy({ exemptions: [{ namespaces: ["kube-system", "kuma-guard"], rules: ["*"] }] });
-  for (const [ns, exempt] of [["kube-system", true], ["kuma-guard", true], ["kuma-system", false], ["default", false]] as const) {
+  for (const [ns, exempt] of [
+    ["kube-system", true],
+    ["kuma-guard", true],
+    ["kuma-system", false],
+    ["default", false],
+  ] as const) {
     const subject = subjectOf({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: ns }, spec: {} });
     assert.equal(policy.isExempt("sidecar-uid", subject), exempt, ns);
   }
@@ -87,7 +156,14 @@ test("the default policy exempts kube-system and kuma-guard, never kuma-system",
 
 test("an exempt rule is not evaluated by review", () => {
   let calls = 0;
-  const counting = { id: "counting", summary: "s", defaultAction: "deny", targets: ["workload"], codes: { x: { when: "always" } }, check: () => (calls++, [error("x", "x")]) } as Rule<Subject>;
+  const counting = {
+    id: "counting",
+    summary: "s",
+    defaultAction: "deny",
+    targets: ["workload"],
+    codes: { x: { when: "always" } },
+    check: () => (calls++, [error("x", "x")]),
+  } as Rule<Subject>;
   const policy = compiledPolicy({ exemptions: [{ namespaces: ["shop"], rules: ["counting"] }] }, [counting]);
   const request = (ns: string) =>
     admissionReview({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: ns } }).request as unknown as AdmissionRequest;

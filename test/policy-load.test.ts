@@ -17,43 +17,185 @@ const withSpec = (spec: string) => `${HEAD}spec:\n${spec.replace(/^/gm, "  ")}\n
 
 // Each row: a policy text and one problem it must be rejected with, word for word.
 const schemaCases = [
-  { name: "action outside the four words", text: withSpec("rules:\n  patch-privilege: {action: block}"), problem: "policies/x.yaml: spec.rules.patch-privilege.action: must be one of deny, warn, audit, off" },
-  { name: "unknown rule id, close to a real one", text: withSpec("rules:\n  patch-privilig: {action: deny}"), problem: "policies/x.yaml: spec.rules.patch-privilig: unknown rule id (did you mean patch-privilege?); the built-in rules are listed in docs/rules.md" },
-  { name: "unknown rule id, nothing close", text: withSpec("rules:\n  no-such-thing: {action: deny}"), problem: "policies/x.yaml: spec.rules.no-such-thing: unknown rule id; the built-in rules are listed in docs/rules.md" },
-  { name: "rule setting without action", text: withSpec("rules:\n  patch-empty: {}"), problem: "policies/x.yaml: spec.rules.patch-empty.action: is required" },
-  { name: "wrong apiVersion", text: "apiVersion: v1\nkind: Policy\nspec: {}\n", problem: "policies/x.yaml: apiVersion: must be kuma-guard.io/v1alpha1" },
-  { name: "wrong kind", text: "apiVersion: kuma-guard.io/v1alpha1\nkind: ConfigMap\nspec: {}\n", problem: "policies/x.yaml: kind: must be Policy" },
+  {
+    name: "action outside the four words",
+    text: withSpec("rules:\n  patch-privilege: {action: block}"),
+    problem: "policies/x.yaml: spec.rules.patch-privilege.action: must be one of deny, warn, audit, off",
+  },
+  {
+    name: "unknown rule id, close to a real one",
+    text: withSpec("rules:\n  patch-privilig: {action: deny}"),
+    problem:
+      "policies/x.yaml: spec.rules.patch-privilig: unknown rule id (did you mean patch-privilege?); the built-in rules are listed in docs/rules.md",
+  },
+  {
+    name: "unknown rule id, nothing close",
+    text: withSpec("rules:\n  no-such-thing: {action: deny}"),
+    problem: "policies/x.yaml: spec.rules.no-such-thing: unknown rule id; the built-in rules are listed in docs/rules.md",
+  },
+  {
+    name: "rule setting without action",
+    text: withSpec("rules:\n  patch-empty: {}"),
+    problem: "policies/x.yaml: spec.rules.patch-empty.action: is required",
+  },
+  {
+    name: "wrong apiVersion",
+    text: "apiVersion: v1\nkind: Policy\nspec: {}\n",
+    problem: "policies/x.yaml: apiVersion: must be kuma-guard.io/v1alpha1",
+  },
+  {
+    name: "wrong kind",
+    text: "apiVersion: kuma-guard.io/v1alpha1\nkind: ConfigMap\nspec: {}\n",
+    problem: "policies/x.yaml: kind: must be Policy",
+  },
   { name: "no spec", text: "apiVersion: kuma-guard.io/v1alpha1\nkind: Policy\n", problem: "policies/x.yaml: spec: is required" },
   { name: "misspelled spec field", text: withSpec("exemption: []"), problem: "policies/x.yaml: spec.exemption: unknown field" },
-  { name: "no control-plane namespace", text: withSpec("controlPlaneNamespaces: []"), problem: "policies/x.yaml: spec.controlPlaneNamespaces: must not be empty" },
-  { name: "control-plane namespace not a DNS label", text: withSpec("controlPlaneNamespaces: [Kuma_System]"), problem: "policies/x.yaml: spec.controlPlaneNamespaces[0]: must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)" },
-  { name: "control-plane namespace repeated", text: withSpec("controlPlaneNamespaces: [kuma-system, kuma-system]"), problem: "policies/x.yaml: spec.controlPlaneNamespaces: must not repeat an item (items 0 and 1 are equal)" },
-  { name: "onError outside allow/deny", text: withSpec("onError: ignore"), problem: "policies/x.yaml: spec.onError: must be one of allow, deny" },
-  { name: "templates for an unknown container", text: withSpec("templates: {validation: {}}"), problem: "policies/x.yaml: spec.templates.validation: unknown field" },
-  { name: "template that is not a mapping", text: withSpec("templates: {sidecar: [1]}"), problem: "policies/x.yaml: spec.templates.sidecar: must be a mapping" },
-  { name: "exemption kind not routed", text: withSpec("exemptions:\n  - kinds: [Service]\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0].kinds[0]: must be one of ContainerPatch, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Namespace" },
-  { name: "exemption without rules", text: withSpec("exemptions:\n  - namespaces: [legacy]"), problem: "policies/x.yaml: spec.exemptions[0].rules: is required" },
-  { name: "selector operator misspelled", text: withSpec("exemptions:\n  - objectSelector: {matchExpressions: [{key: team, operator: in, values: [a]}]}\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist" },
-  { name: "label value that is not a string", text: withSpec("exemptions:\n  - objectSelector: {matchLabels: {legacy: true}}\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchLabels.legacy: must be a string" },
-  { name: "custom rule target unknown", text: withSpec("customRules:\n  - {id: r, target: pod, action: deny, message: m, schema: {}}"), problem: "policies/x.yaml: spec.customRules[0].target: must be one of containerpatch, workload, sidecar, init" },
-  { name: "custom rule id not a DNS label", text: withSpec("customRules:\n  - {id: My_Rule, target: workload, action: deny, message: m, schema: {}}"), problem: "policies/x.yaml: spec.customRules[0].id: must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)" },
-  { name: "custom rule without message", text: withSpec("customRules:\n  - {id: r, target: workload, action: deny, schema: {}}"), problem: "policies/x.yaml: spec.customRules[0].message: is required" },
+  {
+    name: "no control-plane namespace",
+    text: withSpec("controlPlaneNamespaces: []"),
+    problem: "policies/x.yaml: spec.controlPlaneNamespaces: must not be empty",
+  },
+  {
+    name: "control-plane namespace not a DNS label",
+    text: withSpec("controlPlaneNamespaces: [Kuma_System]"),
+    problem:
+      "policies/x.yaml: spec.controlPlaneNamespaces[0]: must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)",
+  },
+  {
+    name: "control-plane namespace repeated",
+    text: withSpec("controlPlaneNamespaces: [kuma-system, kuma-system]"),
+    problem: "policies/x.yaml: spec.controlPlaneNamespaces: must not repeat an item (items 0 and 1 are equal)",
+  },
+  {
+    name: "onError outside allow/deny",
+    text: withSpec("onError: ignore"),
+    problem: "policies/x.yaml: spec.onError: must be one of allow, deny",
+  },
+  {
+    name: "templates for an unknown container",
+    text: withSpec("templates: {validation: {}}"),
+    problem: "policies/x.yaml: spec.templates.validation: unknown field",
+  },
+  {
+    name: "template that is not a mapping",
+    text: withSpec("templates: {sidecar: [1]}"),
+    problem: "policies/x.yaml: spec.templates.sidecar: must be a mapping",
+  },
+  {
+    name: "exemption kind not routed",
+    text: withSpec("exemptions:\n  - kinds: [Service]\n    rules: ['*']"),
+    problem:
+      "policies/x.yaml: spec.exemptions[0].kinds[0]: must be one of ContainerPatch, Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Namespace",
+  },
+  {
+    name: "exemption without rules",
+    text: withSpec("exemptions:\n  - namespaces: [legacy]"),
+    problem: "policies/x.yaml: spec.exemptions[0].rules: is required",
+  },
+  {
+    name: "selector operator misspelled",
+    text: withSpec("exemptions:\n  - objectSelector: {matchExpressions: [{key: team, operator: in, values: [a]}]}\n    rules: ['*']"),
+    problem:
+      "policies/x.yaml: spec.exemptions[0].objectSelector.matchExpressions[0].operator: must be one of In, NotIn, Exists, DoesNotExist",
+  },
+  {
+    name: "label value that is not a string",
+    text: withSpec("exemptions:\n  - objectSelector: {matchLabels: {legacy: true}}\n    rules: ['*']"),
+    problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchLabels.legacy: must be a string",
+  },
+  {
+    name: "custom rule target unknown",
+    text: withSpec("customRules:\n  - {id: r, target: pod, action: deny, message: m, schema: {}}"),
+    problem: "policies/x.yaml: spec.customRules[0].target: must be one of containerpatch, workload, sidecar, init",
+  },
+  {
+    name: "custom rule id not a DNS label",
+    text: withSpec("customRules:\n  - {id: My_Rule, target: workload, action: deny, message: m, schema: {}}"),
+    problem:
+      "policies/x.yaml: spec.customRules[0].id: must be a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)",
+  },
+  {
+    name: "custom rule without message",
+    text: withSpec("customRules:\n  - {id: r, target: workload, action: deny, schema: {}}"),
+    problem: "policies/x.yaml: spec.customRules[0].message: is required",
+  },
   // Semantic checks, after the schema:
-  { name: "custom rule reusing a built-in id", text: withSpec("customRules:\n  - {id: patch-op, target: workload, action: deny, message: m, schema: {}}"), problem: "policies/x.yaml: spec.customRules[0].id: patch-op is a built-in rule id; pick another (set a built-in rule's action under spec.rules)" },
-  { name: "custom rule ids repeated", text: withSpec("customRules:\n  - {id: r, target: workload, action: deny, message: m, schema: {}}\n  - {id: r, target: sidecar, action: warn, message: m, schema: {}}"), problem: "policies/x.yaml: spec.customRules[1].id: r is used by an earlier custom rule" },
-  { name: "custom schema in another dialect", text: withSpec("customRules:\n  - {id: r, target: workload, action: deny, message: m, schema: {$schema: 'http://json-schema.org/draft-07/schema#'}}"), problem: 'policies/x.yaml: spec.customRules[0].schema: custom rule r: $schema must be https://json-schema.org/draft/2020-12/schema (or left out), not "http://json-schema.org/draft-07/schema#"' },
-  { name: "quantity keyword with a bad limit", text: withSpec("customRules:\n  - {id: r, target: sidecar, action: deny, message: m, schema: {quantityMaximum: 1GB}}"), problem: 'policies/x.yaml: spec.customRules[0].schema: custom rule r: quantityMaximum: "1GB" is not a Kubernetes quantity' },
-  { name: "custom schema that does not compile", text: withSpec("customRules:\n  - {id: r, target: sidecar, action: deny, message: m, schema: {$ref: '#/$defs/nowhere'}}"), problem: "policies/x.yaml: spec.customRules[0].schema: custom rule r: can't resolve reference #/$defs/nowhere from id #" },
-  { name: "exemption naming an unknown rule", text: withSpec("exemptions:\n  - namespaces: [legacy]\n    rules: [direct-acess]"), problem: "policies/x.yaml: spec.exemptions[0].rules[0]: direct-acess is neither a built-in rule id nor a custom rule of this policy" },
-  { name: "exemption without any selector", text: withSpec("exemptions:\n  - rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0]: needs at least one of namespaces, namespacePatterns, names, kinds, objectSelector (an entry without one would exempt every object)" },
-  { name: "In without values", text: withSpec("exemptions:\n  - objectSelector: {matchExpressions: [{key: team, operator: In}]}\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchExpressions[0].values: must not be empty for operator In" },
-  { name: "Exists with values", text: withSpec("exemptions:\n  - objectSelector: {matchExpressions: [{key: team, operator: Exists, values: [a]}]}\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchExpressions[0].values: must be empty for operator Exists" },
-  { name: "the control-plane namespace exempt from every rule", text: withSpec("exemptions:\n  - namespaces: [kube-system, kuma-system]\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0]: exempts every ContainerPatch in the control-plane namespace kuma-system from all rules; Kuma reads its patches there, so they must be checked (list the rules to skip, or narrow the entry with kinds, names or objectSelector)" },
-  { name: "a pattern covering the control-plane namespace", text: withSpec("controlPlaneNamespaces: [mesh-cp]\nexemptions:\n  - namespacePatterns: ['mesh-*']\n    rules: ['*']"), problem: "policies/x.yaml: spec.exemptions[0]: exempts every ContainerPatch in the control-plane namespace mesh-cp from all rules; Kuma reads its patches there, so they must be checked (list the rules to skip, or narrow the entry with kinds, names or objectSelector)" },
+  {
+    name: "custom rule reusing a built-in id",
+    text: withSpec("customRules:\n  - {id: patch-op, target: workload, action: deny, message: m, schema: {}}"),
+    problem:
+      "policies/x.yaml: spec.customRules[0].id: patch-op is a built-in rule id; pick another (set a built-in rule's action under spec.rules)",
+  },
+  {
+    name: "custom rule ids repeated",
+    text: withSpec(
+      "customRules:\n  - {id: r, target: workload, action: deny, message: m, schema: {}}\n  - {id: r, target: sidecar, action: warn, message: m, schema: {}}",
+    ),
+    problem: "policies/x.yaml: spec.customRules[1].id: r is used by an earlier custom rule",
+  },
+  {
+    name: "custom schema in another dialect",
+    text: withSpec(
+      "customRules:\n  - {id: r, target: workload, action: deny, message: m, schema: {$schema: 'http://json-schema.org/draft-07/schema#'}}",
+    ),
+    problem:
+      'policies/x.yaml: spec.customRules[0].schema: custom rule r: $schema must be https://json-schema.org/draft/2020-12/schema (or left out), not "http://json-schema.org/draft-07/schema#"',
+  },
+  {
+    name: "quantity keyword with a bad limit",
+    text: withSpec("customRules:\n  - {id: r, target: sidecar, action: deny, message: m, schema: {quantityMaximum: 1GB}}"),
+    problem: 'policies/x.yaml: spec.customRules[0].schema: custom rule r: quantityMaximum: "1GB" is not a Kubernetes quantity',
+  },
+  {
+    name: "custom schema that does not compile",
+    text: withSpec("customRules:\n  - {id: r, target: sidecar, action: deny, message: m, schema: {$ref: '#/$defs/nowhere'}}"),
+    problem: "policies/x.yaml: spec.customRules[0].schema: custom rule r: can't resolve reference #/$defs/nowhere from id #",
+  },
+  {
+    name: "exemption naming an unknown rule",
+    text: withSpec("exemptions:\n  - namespaces: [legacy]\n    rules: [direct-acess]"),
+    problem: "policies/x.yaml: spec.exemptions[0].rules[0]: direct-acess is neither a built-in rule id nor a custom rule of this policy",
+  },
+  {
+    name: "exemption without any selector",
+    text: withSpec("exemptions:\n  - rules: ['*']"),
+    problem:
+      "policies/x.yaml: spec.exemptions[0]: needs at least one of namespaces, namespacePatterns, names, kinds, objectSelector (an entry without one would exempt every object)",
+  },
+  {
+    name: "In without values",
+    text: withSpec("exemptions:\n  - objectSelector: {matchExpressions: [{key: team, operator: In}]}\n    rules: ['*']"),
+    problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchExpressions[0].values: must not be empty for operator In",
+  },
+  {
+    name: "Exists with values",
+    text: withSpec("exemptions:\n  - objectSelector: {matchExpressions: [{key: team, operator: Exists, values: [a]}]}\n    rules: ['*']"),
+    problem: "policies/x.yaml: spec.exemptions[0].objectSelector.matchExpressions[0].values: must be empty for operator Exists",
+  },
+  {
+    name: "the control-plane namespace exempt from every rule",
+    text: withSpec("exemptions:\n  - namespaces: [kube-system, kuma-system]\n    rules: ['*']"),
+    problem:
+      "policies/x.yaml: spec.exemptions[0]: exempts every ContainerPatch in the control-plane namespace kuma-system from all rules; Kuma reads its patches there, so they must be checked (list the rules to skip, or narrow the entry with kinds, names or objectSelector)",
+  },
+  {
+    name: "a pattern covering the control-plane namespace",
+    text: withSpec("controlPlaneNamespaces: [mesh-cp]\nexemptions:\n  - namespacePatterns: ['mesh-*']\n    rules: ['*']"),
+    problem:
+      "policies/x.yaml: spec.exemptions[0]: exempts every ContainerPatch in the control-plane namespace mesh-cp from all rules; Kuma reads its patches there, so they must be checked (list the rules to skip, or narrow the entry with kinds, names or objectSelector)",
+  },
   // YAML itself:
-  { name: "YAML syntax error", text: `${HEAD}spec:\n  rules: [1\n  onError: allow\n`, problem: "policies/x.yaml:6:3: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]" },
+  {
+    name: "YAML syntax error",
+    text: `${HEAD}spec:\n  rules: [1\n  onError: allow\n`,
+    problem: "policies/x.yaml:6:3: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]",
+  },
   { name: "empty file", text: "# nothing yet\n", problem: "policies/x.yaml: the file is empty; expected a kuma-guard.io/v1alpha1 Policy" },
-  { name: "two documents", text: `${HEAD}spec: {}\n---\n${HEAD}spec: {}\n`, problem: "policies/x.yaml: holds 2 YAML documents; a policy file holds exactly one Policy" },
+  {
+    name: "two documents",
+    text: `${HEAD}spec: {}\n---\n${HEAD}spec: {}\n`,
+    problem: "policies/x.yaml: holds 2 YAML documents; a policy file holds exactly one Policy",
+  },
 ];
 
 for (const c of schemaCases) {
@@ -65,15 +207,35 @@ for (const c of schemaCases) {
 
 // Accepted, possibly with a load warning.
 const acceptedCases = [
-  { name: "a control-plane exemption for named rules", text: withSpec("exemptions:\n  - namespaces: [kuma-system]\n    rules: [patch-empty]"), warnings: [] },
-  { name: "a control-plane exemption limited to workloads", text: withSpec("exemptions:\n  - namespaces: [kuma-system]\n    kinds: [Deployment]\n    rules: ['*']"), warnings: [] },
+  {
+    name: "a control-plane exemption for named rules",
+    text: withSpec("exemptions:\n  - namespaces: [kuma-system]\n    rules: [patch-empty]"),
+    warnings: [],
+  },
+  {
+    name: "a control-plane exemption limited to workloads",
+    text: withSpec("exemptions:\n  - namespaces: [kuma-system]\n    kinds: [Deployment]\n    rules: ['*']"),
+    warnings: [],
+  },
   {
     name: "a control-plane exemption narrowed by name",
     text: withSpec("exemptions:\n  - namespaces: [kuma-system]\n    names: ['debug-*']\n    rules: ['*']"),
-    warnings: ["policies/x.yaml: spec.exemptions[0]: exempts some ContainerPatches in the control-plane namespace kuma-system from all rules; Kuma applies them to every pod that names them"],
+    warnings: [
+      "policies/x.yaml: spec.exemptions[0]: exempts some ContainerPatches in the control-plane namespace kuma-system from all rules; Kuma applies them to every pod that names them",
+    ],
   },
-  { name: "JSON instead of YAML", text: JSON.stringify({ apiVersion: "kuma-guard.io/v1alpha1", kind: "Policy", spec: { onError: "deny" } }), warnings: [] },
-  { name: "custom schema declaring 2020-12", text: withSpec("customRules:\n  - {id: r, target: workload, action: deny, message: m, schema: {$schema: 'https://json-schema.org/draft/2020-12/schema'}}"), warnings: [] },
+  {
+    name: "JSON instead of YAML",
+    text: JSON.stringify({ apiVersion: "kuma-guard.io/v1alpha1", kind: "Policy", spec: { onError: "deny" } }),
+    warnings: [],
+  },
+  {
+    name: "custom schema declaring 2020-12",
+    text: withSpec(
+      "customRules:\n  - {id: r, target: workload, action: deny, message: m, schema: {$schema: 'https://json-schema.org/draft/2020-12/schema'}}",
+    ),
+    warnings: [],
+  },
 ];
 
 for (const c of acceptedCases) {
@@ -100,7 +262,9 @@ test("an unreadable file is a load error naming it", async () => {
 });
 
 test("the schema's rule-id enum is exactly the built-in rules, in order", async () => {
-  const schema = JSON.parse(await readFile(new URL("schemas/policy.schema.json", REPO_ROOT), "utf8")) as { $defs: { ruleId: { enum: string[] } } };
+  const schema = JSON.parse(await readFile(new URL("schemas/policy.schema.json", REPO_ROOT), "utf8")) as {
+    $defs: { ruleId: { enum: string[] } };
+  };
   assert.deepEqual(schema.$defs.ruleId.enum, [...BUILT_IN_RULE_IDS]);
 });
 
@@ -124,7 +288,10 @@ test("policies/default.yaml is the built-in default document, and is what loads 
   assert.deepEqual(loaded.settings, builtIn.settings);
   assert.equal(loaded.onError, "allow");
   assert.equal(loaded.templates, KUMA_TEMPLATES);
-  assert.deepEqual(loaded.rules.map((r) => r.id), [...BUILT_IN_RULE_IDS]);
+  assert.deepEqual(
+    loaded.rules.map((r) => r.id),
+    [...BUILT_IN_RULE_IDS],
+  );
 });
 
 test("templates: a JSON merge patch over Kuma's containers, frozen, computed once", async () => {
@@ -135,7 +302,10 @@ test("templates: a JSON merge patch over Kuma's containers, frozen, computed onc
     },
   });
   const { sidecar, init } = policy.templates as { sidecar: Record<string, any>; init: Record<string, any> };
-  assert.deepEqual(sidecar.resources, { requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "50M" }, limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1G" } });
+  assert.deepEqual(sidecar.resources, {
+    requests: { cpu: "50m", memory: "64Mi", "ephemeral-storage": "50M" },
+    limits: { cpu: "1", memory: "1Gi", "ephemeral-storage": "1G" },
+  });
   assert.equal("livenessProbe" in sidecar, false, "null deletes");
   assert.deepEqual(sidecar.args, ["run", "--log-level=debug"], "arrays are replaced");
   assert.deepEqual(init.securityContext.capabilities, { add: ["NET_ADMIN"], drop: ["ALL"] });

@@ -55,7 +55,10 @@ test("a valid edit applies without a restart and counts a success", async (t) =>
   await waitFor(() => store.current().onError === "deny", "the edited policy");
   assert.equal(actionOf(store), "deny");
   assert.equal(await count("success"), 1);
-  assert.deepEqual(reloaded.map((p) => p.onError), ["deny"]);
+  assert.deepEqual(
+    reloaded.map((p) => p.onError),
+    ["deny"],
+  );
   assert.ok(logger.messages("info").includes("policy reloaded"));
 });
 
@@ -70,7 +73,10 @@ test("an invalid edit keeps the last good policy, logs file and field, counts a 
   assert.equal(store.current(), good);
   const errors = logger.entries.filter((e) => e.level === "error");
   assert.equal(errors.length, 1);
-  assert.match(errors[0]!.msg ?? "", new RegExp(`${file.replace(/[.]/g, "\\.")}: spec\\.rules\\.patch-privilege\\.action: must be one of deny, warn, audit, off`));
+  assert.match(
+    errors[0]!.msg ?? "",
+    new RegExp(`${file.replace(/[.]/g, "\\.")}: spec\\.rules\\.patch-privilege\\.action: must be one of deny, warn, audit, off`),
+  );
   assert.equal((errors[0]!.obj as { file: string }).file, file);
 
   // The same bad content again is not a new failure.
@@ -90,7 +96,10 @@ test("a YAML syntax error is logged with its line", async (t) => {
   await writeFile(file, "apiVersion: kuma-guard.io/v1alpha1\nkind: Policy\nspec:\n  rules: [\n");
   await waitFor(async () => (await count("failure")) === 1, "a counted failure");
   assert.equal(store.current().onError, "allow");
-  assert.ok(logger.messages("error").some((m) => m.includes(`${file}:`) && m.includes("YAML syntax error")), logger.messages("error").join("\n"));
+  assert.ok(
+    logger.messages("error").some((m) => m.includes(`${file}:`) && m.includes("YAML syntax error")),
+    logger.messages("error").join("\n"),
+  );
 });
 
 test("a deleted file keeps the last good policy; a new file is picked up", async (t) => {
@@ -100,7 +109,10 @@ test("a deleted file keeps the last good policy; a new file is picked up", async
   await unlink(file);
   await waitFor(async () => (await count("failure")) === 1, "a counted failure");
   assert.equal(store.current().onError, "deny");
-  assert.ok(logger.messages("error").some((m) => m.includes(`${file}: cannot read the policy file: no such file`)), logger.messages("error").join("\n"));
+  assert.ok(
+    logger.messages("error").some((m) => m.includes(`${file}: cannot read the policy file: no such file`)),
+    logger.messages("error").join("\n"),
+  );
 
   await writeFile(file, policyText("allow"));
   await waitFor(() => store.current().onError === "allow", "the re-created policy");
@@ -144,7 +156,14 @@ test("without a file: the bundled default policy", async (t) => {
   t.after(() => store.close());
   assert.match(store.file, /policies[/\\]default\.yaml$/);
   assert.equal(store.current().name, "default");
-  assert.equal(store.current().isExempt("patch-op", { target: "namespace", kind: "Namespace", meta: { name: "kube-system", namespace: "", labels: {}, annotations: {} } }), true);
+  assert.equal(
+    store.current().isExempt("patch-op", {
+      target: "namespace",
+      kind: "Namespace",
+      meta: { name: "kube-system", namespace: "", labels: {}, annotations: {} },
+    }),
+    true,
+  );
 });
 
 test("metrics given later (serve creates them after the first load) still count reloads", async (t) => {

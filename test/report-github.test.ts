@@ -35,8 +35,12 @@ test("deny is ::error, warn ::warning, audit ::notice, at file and line; stdin f
 test("the finding's code is the title when present; an unreadable input carries its column", () => {
   const report = sampleReport();
   report.objects[0]!.findings[0]!.code = "direct-access/padded-entry";
-  report.objects.push(inputErrorObject({ file: "a,b.yaml", line: 4, column: 9, code: "yaml-syntax", message: "YAML syntax error: 50% off\nbad" }));
+  report.objects.push(
+    inputErrorObject({ file: "a,b.yaml", line: 4, column: 9, code: "yaml-syntax", message: "YAML syntax error: 50% off\nbad" }),
+  );
   const lines = formatGithub(report).split("\n");
   assert.match(lines[0]!, /^::error file=deploy\/app\.yaml,line=12,title=kuma-guard direct-access\/padded-entry::/);
-  assert.ok(lines.includes("::error file=a%2Cb.yaml,line=4,col=9,title=kuma-guard input-error/yaml-syntax::YAML syntax error: 50%25 off%0Abad"));
+  assert.ok(
+    lines.includes("::error file=a%2Cb.yaml,line=4,col=9,title=kuma-guard input-error/yaml-syntax::YAML syntax error: 50%25 off%0Abad"),
+  );
 });

@@ -21,7 +21,9 @@ export function parseXml(xml: string): XmlElement {
     if (/&(?!(amp|lt|gt|quot|apos|#\d+);)/.test(raw)) throw new Error(`bare & in ${JSON.stringify(raw)}`);
     if (/</.test(raw)) throw new Error(`bare < in ${JSON.stringify(raw)}`);
     return raw.replace(/&(amp|lt|gt|quot|apos|#\d+);/g, (_m, e: string) =>
-      e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e]!,
+      e.startsWith("#")
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : ({ amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" } as Record<string, string>)[e]!,
     );
   };
   const skipSpace = () => {
@@ -80,7 +82,11 @@ test("testsuites/testsuite/testcase/failure mirror files, objects and denied fin
   const root = parseXml(formatJunit(report));
   assert.equal(root.name, "testsuites");
   const suites = childrenNamed(root, "testsuite");
-  assert.deepEqual(suites.map((s) => s.attributes["name"]), report.files, "one suite per input file, in order");
+  assert.deepEqual(
+    suites.map((s) => s.attributes["name"]),
+    report.files,
+    "one suite per input file, in order",
+  );
   const cases = suites.flatMap((s) => childrenNamed(s, "testcase"));
   assert.equal(cases.length, report.objects.length, "one testcase per checked object");
   assert.equal(root.attributes["tests"], String(report.objects.length));
@@ -88,7 +94,10 @@ test("testsuites/testsuite/testcase/failure mirror files, objects and denied fin
   const failures = cases.flatMap((c) => childrenNamed(c, "failure"));
   const denied = flatFindings(report).filter(({ finding }) => finding.action === "deny");
   assert.equal(failures.length, denied.length, "one <failure> per denied finding");
-  assert.deepEqual(failures.map((f) => f.attributes["type"]), denied.map(({ finding }) => finding.ruleId));
+  assert.deepEqual(
+    failures.map((f) => f.attributes["type"]),
+    denied.map(({ finding }) => finding.ruleId),
+  );
 
   const failedCases = cases.filter((c) => childrenNamed(c, "failure").length > 0).length;
   assert.equal(root.attributes["failures"], String(failedCases), "failures counts failed testcases");
@@ -101,7 +110,10 @@ test("testsuites/testsuite/testcase/failure mirror files, objects and denied fin
 
 test("special characters survive escaping in attributes and text", () => {
   const root = parseXml(formatJunit(sampleReport()));
-  const failure = root.children.flatMap((s) => s.children).flatMap((c) => c.children).find((f) => f.attributes["type"] === "sidecar-injection");
+  const failure = root.children
+    .flatMap((s) => s.children)
+    .flatMap((c) => c.children)
+    .find((f) => f.attributes["type"] === "sidecar-injection");
   assert.ok(failure);
   assert.equal(failure.attributes["message"], 'sidecar-injection: <bad> & "quoted"');
   assert.match(failure.text, /<bad> & "quoted"/);
@@ -123,6 +135,9 @@ test("characters XML cannot carry are dropped, line breaks in attributes kept", 
   const report = sampleReport();
   report.objects[1]!.findings[0]!.message = "a\u0001b\nc";
   const root = parseXml(formatJunit(report));
-  const failure = root.children.flatMap((s) => s.children).flatMap((c) => c.children).find((f) => f.attributes["type"] === "sidecar-injection");
+  const failure = root.children
+    .flatMap((s) => s.children)
+    .flatMap((c) => c.children)
+    .find((f) => f.attributes["type"] === "sidecar-injection");
   assert.equal(failure?.attributes["message"], "sidecar-injection: ab\nc");
 });

@@ -20,7 +20,7 @@ test("text groups findings under their object with file:line, deny first", () =>
       "  · audit  exclude-ports: spaces fail with Kuma CNI",
       "",
       "Namespace shop  (deploy/app.yaml:1)",
-      "  ✖ deny   sidecar-injection: <bad> & \"quoted\"",
+      '  ✖ deny   sidecar-injection: <bad> & "quoted"',
       "",
       "Pod shop/p  (<stdin>:3)",
       "  ⚠ warn   internal-error: fake-rule failed: boom",
@@ -76,7 +76,10 @@ test("summary counts every action; sortFindings orders deny, warn, audit and kee
     { ruleId: "c", action: "deny", severity: "error", message: "" },
     { ruleId: "d", action: "warn", severity: "error", message: "" },
   ]);
-  assert.deepEqual(sorted.map((f) => f.ruleId), ["c", "b", "d", "a"]);
+  assert.deepEqual(
+    sorted.map((f) => f.ruleId),
+    ["c", "b", "d", "a"],
+  );
 });
 
 test("every format prints something that ends with a newline", async () => {

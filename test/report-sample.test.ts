@@ -23,7 +23,13 @@ export function sampleReport(): Report {
         file: "deploy/app.yaml",
         line: 12,
         findings: [
-          { ruleId: "direct-access", action: "deny", severity: "error", message: 'entry " b" is padded', path: 'spec.template.metadata.annotations["kuma.io/direct-access-services"]' },
+          {
+            ruleId: "direct-access",
+            action: "deny",
+            severity: "error",
+            message: 'entry " b" is padded',
+            path: 'spec.template.metadata.annotations["kuma.io/direct-access-services"]',
+          },
           { ruleId: "annotation-unknown", action: "warn", severity: "advisory", message: "Kuma does not read kuma.io/sidcar-env-vars" },
           { ruleId: "exclude-ports", action: "audit", severity: "advisory", message: "spaces fail with Kuma CNI" },
         ],

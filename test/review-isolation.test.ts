@@ -12,18 +12,29 @@ import { indexPatches, viewOf } from "../src/catalog/types.js";
 import type { CatalogSource } from "../src/catalog/types.js";
 import { admissionReview, createTestApp } from "./support/app.js";
 
-const containerPatch = (spec: unknown) => ({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: "sidecar-extra", namespace: "kuma-system" }, spec });
+const containerPatch = (spec: unknown) => ({
+  apiVersion: "kuma.io/v1alpha1",
+  kind: "ContainerPatch",
+  metadata: { name: "sidecar-extra", namespace: "kuma-system" },
+  spec,
+});
 
 /** A ContainerPatch whose value is an object, not a string: patch-value quotes it back as the fix. */
-const withObjectValue = (valueJson: string) => containerPatch(JSON.parse(`{"sidecarPatch":[{"op":"add","path":"/metadata","value":${valueJson}}]}`));
+const withObjectValue = (valueJson: string) =>
+  containerPatch(JSON.parse(`{"sidecarPatch":[{"op":"add","path":"/metadata","value":${valueJson}}]}`));
 
 async function denialOf(app: ReturnType<typeof createTestApp>["app"], object: unknown): Promise<string> {
-  const res = await request(app).post("/validate").send(admissionReview(object as { kind: string }));
+  const res = await request(app)
+    .post("/validate")
+    .send(admissionReview(object as { kind: string }));
   assert.equal(res.status, 200);
   return String(res.body.response.status?.message);
 }
 
-for (const order of [['{"b":1,"a":2}', '{"a":2,"b":1}'], ['{"a":2,"b":1}', '{"b":1,"a":2}']]) {
+for (const order of [
+  ['{"b":1,"a":2}', '{"a":2,"b":1}'],
+  ['{"a":2,"b":1}', '{"b":1,"a":2}'],
+]) {
   test(`equal content in two key orders (${order.join(" then ")}): each answer quotes its own request`, async () => {
     const { app } = createTestApp();
     for (const valueJson of order) {
@@ -37,13 +48,22 @@ for (const order of [['{"b":1,"a":2}', '{"a":2,"b":1}'], ['{"a":2,"b":1}', '{"b"
 // default patches, ContainerPatches equal in content to catalog ones, broken ones.
 const catalogPatches = [
   { name: "cpu", namespace: "kuma-system", spec: { sidecarPatch: [{ op: "add", path: "/resources/limits/cpu", value: '"1"' }] } },
-  { name: "priv", namespace: "kuma-system", spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] } },
+  {
+    name: "priv",
+    namespace: "kuma-system",
+    spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] },
+  },
 ];
 const deployment = (patches: string) => ({
   apiVersion: "apps/v1",
   kind: "Deployment",
   metadata: { name: "web", namespace: "shop" },
-  spec: { template: { metadata: { annotations: { "kuma.io/container-patches": patches } }, spec: { containers: [{ name: "web", image: "nginx:1.27" }] } } },
+  spec: {
+    template: {
+      metadata: { annotations: { "kuma.io/container-patches": patches } },
+      spec: { containers: [{ name: "web", image: "nginx:1.27" }] },
+    },
+  },
 });
 const pool: unknown[] = [
   deployment("cpu"),
@@ -83,7 +103,8 @@ test("any sequence of requests: each answer equals the answer a fresh server giv
     countsByNamespace: () => ({}),
     close: async () => {},
   };
-  const fresh = (object: unknown) => review(requestOf(object), { snapshot: createSnapshot(policy, catalog.view(policy.settings.controlPlaneNamespaces)) });
+  const fresh = (object: unknown) =>
+    review(requestOf(object), { snapshot: createSnapshot(policy, catalog.view(policy.settings.controlPlaneNamespaces)) });
   fc.assert(
     fc.property(fc.array(fc.nat(pool.length - 1), { minLength: 1, maxLength: 12 }), (picks) => {
       const snapshotOf = createSnapshotSource(); // one long-lived server

@@ -17,14 +17,21 @@ const labelRule: Rule<Subject> = {
   defaultAction: "deny",
   targets: ["workload", "namespace"],
   codes: { off: { when: "the label is off" } },
-  check: (subject) => (subject.target === "workload" && subject.template.labels["kuma.io/sidecar-injection"] === "off" ? [error("off", "off")] : []),
+  check: (subject) =>
+    subject.target === "workload" && subject.template.labels["kuma.io/sidecar-injection"] === "off" ? [error("off", "off")] : [],
 };
 
 function pod(annotations: Record<string, string>, extra: { labels?: Record<string, string>; ownerReferences?: unknown[] } = {}) {
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: "web-1", namespace: "shop", annotations, labels: extra.labels ?? {}, ...(extra.ownerReferences ? { ownerReferences: extra.ownerReferences } : {}) },
+    metadata: {
+      name: "web-1",
+      namespace: "shop",
+      annotations,
+      labels: extra.labels ?? {},
+      ...(extra.ownerReferences ? { ownerReferences: extra.ownerReferences } : {}),
+    },
     spec: { containers: [{ name: "web", image: "nginx:1.27" }] },
   };
 }
@@ -111,7 +118,9 @@ const cases: {
   },
   {
     name: "a pod owned by a controller only warns",
-    request: requestFor(pod({ a: "bad" }, { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d4", uid: "x", controller: true }] })),
+    request: requestFor(
+      pod({ a: "bad" }, { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "web-7d4", uid: "x", controller: true }] }),
+    ),
     allowed: true,
     warnings: ["a is bad"],
   },
@@ -146,12 +155,18 @@ for (const c of cases) {
 
 test("a failing rule is reported with its id and error, and other rules still run", () => {
   const verdict = review(requestFor(pod({ a: "bad" })), env(policyWith([fakeThrowingRule, fakeAnnotationRule])));
-  assert.deepEqual(verdict.failures.map((f) => [f.ruleId, (f.error as Error).message]), [["fake-throws", "boom"]]);
+  assert.deepEqual(
+    verdict.failures.map((f) => [f.ruleId, (f.error as Error).message]),
+    [["fake-throws", "boom"]],
+  );
   assert.deepEqual(ids(verdict.denials), ["a is bad"]);
 });
 
 test("a kind that is not routed, or a routed name in another API group, is not checked", () => {
-  for (const kind of [{ group: "", version: "v1", kind: "ConfigMap" }, { group: "example.com", version: "v1", kind: "Deployment" }]) {
+  for (const kind of [
+    { group: "", version: "v1", kind: "ConfigMap" },
+    { group: "example.com", version: "v1", kind: "Deployment" },
+  ]) {
     const verdict = review({ ...requestFor(pod({ a: "bad" })), kind }, env());
     assert.equal(verdict.kind, undefined);
     assert.equal(verdict.allowed, true);
@@ -164,5 +179,8 @@ test("a rule's findings on one object are capped, the rest counted in one more f
   const messages = [...verdict.denials, ...verdict.warnings].map((f) => f.message);
   assert.equal(messages.length, MAX_FINDINGS_PER_RULE + 1);
   assert.equal(verdict.allowed, false, "the error among the counted findings still denies");
-  assert.deepEqual(verdict.denials.map((f) => f.message), ["and 15 more like these: fix the ones above, then check again"]);
+  assert.deepEqual(
+    verdict.denials.map((f) => f.message),
+    ["and 15 more like these: fix the ones above, then check again"],
+  );
 });

@@ -55,6 +55,7 @@ for (const id of BUILT_IN_RULE_IDS) {
     assert.ok(existsSync(new URL(path, REPO_ROOT)), `${path} is missing`);
     const page = read(path);
     assert.ok(page.startsWith(`# ${id}\n`), `${path} must start with "# ${id}"`);
-    for (const heading of ["## What it finds", "## Why", "## Example", "## Codes"]) assert.ok(page.includes(heading), `${path} lacks "${heading}"`);
+    for (const heading of ["## What it finds", "## Why", "## Example", "## Codes"])
+      assert.ok(page.includes(heading), `${path} lacks "${heading}"`);
   });
 }

@@ -19,18 +19,31 @@ import type { TestCa, TestCertificate } from "./support/tls.js";
 import { waitFor } from "./support/wait.js";
 
 const API_SERVER_CN = "kube-apiserver";
-const REVIEW = JSON.stringify(admissionReview({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "shop" } }, { uid: "mtls-1" }));
+const REVIEW = JSON.stringify(
+  admissionReview({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "settings", namespace: "shop" } }, { uid: "mtls-1" }),
+);
 
 /** POSTs a review on a new connection, trusting `servingCa`, presenting `client` when given. */
 function validate(port: number, servingCa: Buffer, client?: TestCertificate): Promise<{ status: number; uid: string }> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      { host: "127.0.0.1", port, path: "/validate", method: "POST", ca: servingCa, agent: false, ...(client ? { cert: client.cert, key: client.key } : {}), headers: { "content-type": "application/json" } },
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/validate",
+        method: "POST",
+        ca: servingCa,
+        agent: false,
+        ...(client ? { cert: client.cert, key: client.key } : {}),
+        headers: { "content-type": "application/json" },
+      },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (chunk: string) => (body += chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, uid: (JSON.parse(body) as { response: { uid: string } }).response.uid }));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, uid: (JSON.parse(body) as { response: { uid: string } }).response.uid }),
+        );
       },
     );
     req.on("error", reject);
@@ -96,7 +109,10 @@ test("with --client-ca, a client certificate of that CA is answered; none, or an
     const good = await issueCertificate(clients, API_SERVER_CN, "clientAuth");
     assert.deepEqual(await validate(running.port, serving.cert, good), { status: 200, uid: "mtls-1" });
     await assert.rejects(validate(running.port, serving.cert), "no client certificate");
-    await assert.rejects(validate(running.port, serving.cert, await issueCertificate(other, API_SERVER_CN, "clientAuth")), "another CA's certificate");
+    await assert.rejects(
+      validate(running.port, serving.cert, await issueCertificate(other, API_SERVER_CN, "clientAuth")),
+      "another CA's certificate",
+    );
     // The kubelet probes the metrics port, which asks for no certificate.
     assert.equal(await plainGet(running.metricsPort!, "/readyz"), 200);
     assert.equal(await plainGet(running.metricsPort!, "/healthz"), 200);
@@ -110,7 +126,10 @@ test("with --client-cn, a certificate of the CA with another common name is refu
   try {
     const { running, serving, clients } = setup;
     assert.equal((await validate(running.port, serving.cert, await issueCertificate(clients, API_SERVER_CN, "clientAuth"))).status, 200);
-    await assert.rejects(validate(running.port, serving.cert, await issueCertificate(clients, "intruder", "clientAuth")), "wrong common name");
+    await assert.rejects(
+      validate(running.port, serving.cert, await issueCertificate(clients, "intruder", "clientAuth")),
+      "wrong common name",
+    );
   } finally {
     await stop(setup);
   }
@@ -125,8 +144,14 @@ test("a replaced --client-ca file is used for new connections without a restart"
     // As a Secret update does it: a new file renamed over the old one.
     await writeFile(`${caFile}.new`, other.cert);
     await rename(`${caFile}.new`, caFile);
-    await waitFor(async () => (await validate(running.port, serving.cert, fromOther).catch(() => undefined))?.status === 200, "the new client CA in use");
-    await assert.rejects(validate(running.port, serving.cert, await issueCertificate(clients, API_SERVER_CN, "clientAuth")), "the old CA's clients are refused");
+    await waitFor(
+      async () => (await validate(running.port, serving.cert, fromOther).catch(() => undefined))?.status === 200,
+      "the new client CA in use",
+    );
+    await assert.rejects(
+      validate(running.port, serving.cert, await issueCertificate(clients, API_SERVER_CN, "clientAuth")),
+      "the old CA's clients are refused",
+    );
   } finally {
     await stop(setup);
   }

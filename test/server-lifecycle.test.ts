@@ -25,11 +25,17 @@ interface Started {
 
 /** Starts `kuma-guard serve` and reads its ports from the "listening" log lines. */
 async function startCli(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, [CLI, "serve", "--insecure-http", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", ...args], {
-    cwd: fileURLToPath(ROOT),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const child = spawn(
+    process.execPath,
+    [CLI, "serve", "--insecure-http", "--host", "127.0.0.1", "--port", "0", "--metrics-port", "0", ...args],
+    {
+      cwd: fileURLToPath(ROOT),
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const logs: Record<string, unknown>[] = [];
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
@@ -70,7 +76,12 @@ function send(port: number, method: string, path: string, body: string | undefin
   });
 }
 
-const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "shop" }, spec: { containers: [{ name: "app", image: "nginx" }] } };
+const pod = {
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name: "web", namespace: "shop" },
+  spec: { containers: [{ name: "app", image: "nginx" }] },
+};
 const REVIEW = JSON.stringify(admissionReview(pod, { uid: "lifecycle" }));
 /** Upper bound on requests per worker, so a stream that is never stopped cannot loop forever. */
 const MAX_REQUESTS_PER_WORKER = 20_000;
@@ -84,7 +95,14 @@ function slowReview(port: number) {
   let finish!: () => void;
   const answer = new Promise<Answer>((resolve, reject) => {
     const req = request(
-      { host: "127.0.0.1", port, method: "POST", path: "/validate", agent: false, headers: { "content-type": "application/json", "content-length": body.length } },
+      {
+        host: "127.0.0.1",
+        port,
+        method: "POST",
+        path: "/validate",
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": body.length },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
@@ -147,10 +165,7 @@ test("SIGTERM: readiness off at once, requests served through the delay, in-flig
     endpointRemoved = true;
     await Promise.all(workers);
     await waitFor(() => cli.logs.some((l) => String(l.msg).startsWith("draining: no longer accepting")), "the listener to close");
-    await waitFor(
-      () => send(cli.port, "GET", "/healthz", undefined, false).then(() => false, isRefused),
-      "new connections to be refused",
-    );
+    await waitFor(() => send(cli.port, "GET", "/healthz", undefined, false).then(() => false, isRefused), "new connections to be refused");
     for (const request of slow) request.finish();
     const answers = await Promise.all(slow.map((request) => request.answer));
     const { code, signal } = await cli.exited;

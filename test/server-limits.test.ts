@@ -46,7 +46,7 @@ function get(port: number, path: string): Promise<number> {
 const SHORT = { requestTimeoutMs: 300, headersTimeoutMs: 300, checkIntervalMs: 50 };
 
 const stalls = [
-  { name: "a body that stops arriving", bytes: "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"apiVersion\":" },
+  { name: "a body that stops arriving", bytes: 'POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{"apiVersion":' },
   { name: "headers that stop arriving", bytes: "POST /validate HTTP/1.1\r\nHost: x\r\nContent-Len" },
   { name: "a connection that sends nothing", bytes: "" },
 ];
@@ -71,7 +71,10 @@ test("connections over the cap are refused while the cap is full, and accepted a
     await new Promise((resolve) => holder.once("connect", resolve));
     await assert.rejects(get(running.port, "/healthz"), /ECONNRESET|socket hang up/);
     holder.destroy();
-    await waitFor(async () => (await get(running.port, "/healthz").catch(() => 0)) === 200, "a connection accepted after the holder closed");
+    await waitFor(
+      async () => (await get(running.port, "/healthz").catch(() => 0)) === 200,
+      "a connection accepted after the holder closed",
+    );
   } finally {
     await running.shutdown();
   }

@@ -17,7 +17,9 @@ function exchange(port: number, bytes: Buffer): Promise<string> {
     const socket = connect({ host: "127.0.0.1", port }, () => socket.end(bytes));
     const chunks: Buffer[] = [];
     socket.on("data", (chunk: Buffer) => chunks.push(chunk));
-    socket.on("error", (error: NodeJS.ErrnoException) => (error.code === "ECONNRESET" || error.code === "EPIPE" ? undefined : reject(error)));
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      error.code === "ECONNRESET" || error.code === "EPIPE" ? undefined : reject(error),
+    );
     socket.on("close", () => resolve(Buffer.concat(chunks).toString("latin1")));
   });
 }
@@ -68,7 +70,9 @@ const brokenRequests = fc.oneof(
   fc.string({ unit: "binary", maxLength: 300 }),
   fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes).toString("latin1")),
   // A valid request with one byte replaced.
-  fc.tuple(fc.nat({ max: VALID.length - 1 }), fc.integer({ min: 0, max: 255 })).map(([at, byte]) => VALID.slice(0, at) + String.fromCharCode(byte) + VALID.slice(at + 1)),
+  fc
+    .tuple(fc.nat({ max: VALID.length - 1 }), fc.integer({ min: 0, max: 255 }))
+    .map(([at, byte]) => VALID.slice(0, at) + String.fromCharCode(byte) + VALID.slice(at + 1)),
 );
 
 test("bytes the HTTP parser rejects get a 4xx with a JSON error or a closed connection, never a 5xx", async () => {
@@ -84,7 +88,10 @@ test("bytes the HTTP parser rejects get a 4xx with a JSON error or a closed conn
         for (const response of responsesOf(raw)) {
           assert.ok(response.status >= 200 && response.status < 500, `status ${response.status} for ${JSON.stringify(text.slice(0, 100))}`);
           if (response.status >= 400) {
-            assert.ok(response.json && response.bodyParses, `a ${response.status} without a JSON body for ${JSON.stringify(text.slice(0, 100))}: ${raw.slice(0, 300)}`);
+            assert.ok(
+              response.json && response.bodyParses,
+              `a ${response.status} without a JSON body for ${JSON.stringify(text.slice(0, 100))}: ${raw.slice(0, 300)}`,
+            );
           }
         }
       }),
@@ -104,7 +111,9 @@ test("a header block over Node's limit gets 431, a request without Host 400, bot
     { logger: pino({ level: "silent" }), policy: () => policy, catalog: createNoCatalog() },
   );
   try {
-    const [response] = responsesOf(await exchange(running.port, Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`)));
+    const [response] = responsesOf(
+      await exchange(running.port, Buffer.from(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`)),
+    );
     assert.deepEqual(response, { status: 431, json: true, bodyParses: true });
     const [hostless] = responsesOf(await exchange(running.port, Buffer.from("GET /healthz HTTP/1.1\r\n\r\n")));
     assert.deepEqual(hostless, { status: 400, json: true, bodyParses: true });

@@ -56,7 +56,16 @@ async function start(cert: string, key: string): Promise<{ running: RunningServe
   });
   const policy = createDefaultPolicy();
   const running = await serve(
-    { port: 0, host: "127.0.0.1", tlsCert: cert, tlsKey: key, insecureHttp: false, shutdownDelaySeconds: 0, maxBody: DEFAULT_MAX_BODY, tlsPollIntervalMs: 250 },
+    {
+      port: 0,
+      host: "127.0.0.1",
+      tlsCert: cert,
+      tlsKey: key,
+      insecureHttp: false,
+      shutdownDelaySeconds: 0,
+      maxBody: DEFAULT_MAX_BODY,
+      tlsPollIntervalMs: 250,
+    },
     { logger: pino({ level: "debug" }, sink), policy: () => policy, catalog: createNoCatalog() },
   );
   return { running, logs };
@@ -130,7 +139,10 @@ test("certificate files rewritten in place are served to new connections; an ope
     await waitFor(() => traffic.answered() > 0, "the keep-alive connection to answer");
     await writeFile(cert, second.cert);
     await writeFile(key, second.key);
-    await waitFor(async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === second.fingerprint256, "a new connection to see the new certificate");
+    await waitFor(
+      async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === second.fingerprint256,
+      "a new connection to see the new certificate",
+    );
     const seen = traffic.answered();
     await waitFor(() => traffic.answered() > seen + 2, "the keep-alive connection to answer after the rotation");
     const result = await traffic.stop();
@@ -176,9 +188,15 @@ test("a mounted Secret updated by swapping its ..data symlink is picked up witho
     await waitFor(() => traffic.answered() > 0, "the keep-alive connection to answer");
 
     await swapSecret(dir, "..2026_12_01_00_10_00.2", second, "..2026_12_01_00_00_00.1");
-    await waitFor(async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === second.fingerprint256, "the first swap to be served");
+    await waitFor(
+      async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === second.fingerprint256,
+      "the first swap to be served",
+    );
     await swapSecret(dir, "..2026_12_01_00_20_00.3", third, "..2026_12_01_00_10_00.2");
-    await waitFor(async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === third.fingerprint256, "the second swap to be served");
+    await waitFor(
+      async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === third.fingerprint256,
+      "the second swap to be served",
+    );
     const seen = traffic.answered();
     await waitFor(() => traffic.answered() > seen + 2, "the keep-alive connection to answer after the swaps");
     const result = await traffic.stop();
@@ -201,17 +219,29 @@ test("a certificate without its matching key keeps the old pair, and the fixed p
   const { running, logs } = await start(cert, key);
   try {
     await writeFile(cert, second.cert); // the key still belongs to `first`
-    await waitFor(() => logs.some((l) => l.msg === "TLS certificate not reloaded: keeping the current one" && /not the key/.test(String(l.error))), "the mismatch warning");
+    await waitFor(
+      () => logs.some((l) => l.msg === "TLS certificate not reloaded: keeping the current one" && /not the key/.test(String(l.error))),
+      "the mismatch warning",
+    );
     assert.equal((await get(running.port, "/healthz", ca.cert)).fingerprint256, first.fingerprint256);
     assert.equal(running.tls?.current().fingerprint256, first.fingerprint256);
 
     await writeFile(cert, "-----BEGIN CERTIFICATE-----\nMIIB"); // half-written
-    await waitFor(() => logs.some((l) => l.msg === "TLS certificate not reloaded: keeping the current one" && /not a PEM certificate/.test(String(l.error))), "the parse warning");
+    await waitFor(
+      () =>
+        logs.some(
+          (l) => l.msg === "TLS certificate not reloaded: keeping the current one" && /not a PEM certificate/.test(String(l.error)),
+        ),
+      "the parse warning",
+    );
     assert.equal((await get(running.port, "/healthz", ca.cert)).fingerprint256, first.fingerprint256);
 
     await writeFile(key, second.key);
     await writeFile(cert, second.cert);
-    await waitFor(async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === second.fingerprint256, "the repaired pair to be served");
+    await waitFor(
+      async () => (await get(running.port, "/healthz", ca.cert)).fingerprint256 === second.fingerprint256,
+      "the repaired pair to be served",
+    );
   } finally {
     await running.shutdown();
   }

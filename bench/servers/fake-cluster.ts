@@ -30,17 +30,31 @@ for (let i = 0; i < patches; i++) {
   const patch = containerPatch(patchName(i % 1000) + (i >= 1000 ? `-${i}` : ""), 3) as KubeObject;
   api.put("/apis/kuma.io/v1alpha1", "containerpatches", patch);
 }
-for (let n = 0; n < NAMESPACES; n++) api.put("/api/v1", "namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: `team-${n}`, labels: { "kuma.io/sidecar-injection": "enabled" } } });
+for (let n = 0; n < NAMESPACES; n++)
+  api.put("/api/v1", "namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: `team-${n}`, labels: { "kuma.io/sidecar-injection": "enabled" } },
+  });
 
 for (let i = 0; i < deployments; i++) {
   const namespace = `team-${i % NAMESPACES}`;
   // One in a hundred names a patch that does not exist: the audit has findings to report.
-  const annotations: Record<string, string> = i % 100 === 1 ? { "kuma.io/container-patches": "deleted-patch" } : i % 2 === 0 ? { "kuma.io/container-patches": `${patchName(i % patches % 1000)},${patchName((i * 7) % patches % 1000)}` } : {};
+  const annotations: Record<string, string> =
+    i % 100 === 1
+      ? { "kuma.io/container-patches": "deleted-patch" }
+      : i % 2 === 0
+        ? { "kuma.io/container-patches": `${patchName((i % patches) % 1000)},${patchName(((i * 7) % patches) % 1000)}` }
+        : {};
   api.put("/apis/apps/v1", "deployments", {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: `app-${i}`, namespace, labels: { app: `app-${i}` } },
-    spec: { replicas: 5, selector: { matchLabels: { app: `app-${i}` } }, template: { metadata: { labels: { app: `app-${i}` }, annotations }, spec: { containers: [appContainer(`app-${i}`)] } } },
+    spec: {
+      replicas: 5,
+      selector: { matchLabels: { app: `app-${i}` } },
+      template: { metadata: { labels: { app: `app-${i}` }, annotations }, spec: { containers: [appContainer(`app-${i}`)] } },
+    },
   });
 }
 
@@ -49,8 +63,13 @@ for (let i = 0; i < pods; i++) {
   const namespace = `team-${(owner ?? i) % NAMESPACES}`;
   const annotations: Record<string, string> =
     owner === undefined
-      ? { "kuma.io/container-patches": patchName(i % patches % 1000) }
-      : { "kuma.io/sidecar-injected": "true", "kuma.io/sidecar-uid": "5678", "kuma.io/mesh": "default", "kuma.io/transparent-proxying": "enabled" };
+      ? { "kuma.io/container-patches": patchName((i % patches) % 1000) }
+      : {
+          "kuma.io/sidecar-injected": "true",
+          "kuma.io/sidecar-uid": "5678",
+          "kuma.io/mesh": "default",
+          "kuma.io/transparent-proxying": "enabled",
+        };
   api.put("/api/v1", "pods", {
     apiVersion: "v1",
     kind: "Pod",
@@ -59,12 +78,27 @@ for (let i = 0; i < pods; i++) {
       namespace,
       labels: { app: `app-${owner ?? i}` },
       annotations,
-      ...(owner === undefined ? {} : { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `app-${owner}-7d9f`, uid: `rs-${owner}`, controller: true }] }),
+      ...(owner === undefined
+        ? {}
+        : {
+            ownerReferences: [
+              { apiVersion: "apps/v1", kind: "ReplicaSet", name: `app-${owner}-7d9f`, uid: `rs-${owner}`, controller: true },
+            ],
+          }),
     },
     spec: {
       containers: [
         appContainer(`app-${owner ?? i}`),
-        ...(owner === undefined ? [] : [{ name: "kuma-sidecar", image: "docker.io/kumahq/kuma-dp:2.14.3", args: ["run", "--log-level=info"], securityContext: { runAsUser: 5678, runAsGroup: 5678 } }]),
+        ...(owner === undefined
+          ? []
+          : [
+              {
+                name: "kuma-sidecar",
+                image: "docker.io/kumahq/kuma-dp:2.14.3",
+                args: ["run", "--log-level=info"],
+                securityContext: { runAsUser: 5678, runAsGroup: 5678 },
+              },
+            ]),
       ],
       nodeName: `node-${i % 50}`,
     },

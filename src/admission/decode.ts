@@ -28,7 +28,9 @@ export function parseAdmissionReview(body: unknown): Parsed<DecodedReview> {
   const kind = asRecord(request.kind);
   if (typeof kind.kind !== "string") return failed("request.kind.kind is missing: it must name the object's kind");
   if (typeof request.operation !== "string" || !OPERATIONS.has(request.operation)) {
-    return failed(`request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got ${JSON.stringify(request.operation) ?? "nothing"}`);
+    return failed(
+      `request.operation must be one of CREATE, UPDATE, DELETE, CONNECT, got ${JSON.stringify(request.operation) ?? "nothing"}`,
+    );
   }
   return parsed({
     apiVersion: apiVersion as AdmissionApiVersion,

@@ -31,7 +31,14 @@ function truncate(text: string): string {
  * as a rule that throws is answered.
  */
 export function internalErrorVerdict(error: unknown, onError: "allow" | "deny"): Verdict {
-  return { allowed: onError === "allow", kind: undefined, denials: [], warnings: [], audits: [], failures: [{ ruleId: "kuma-guard", error }] };
+  return {
+    allowed: onError === "allow",
+    kind: undefined,
+    denials: [],
+    warnings: [],
+    audits: [],
+    failures: [{ ruleId: "kuma-guard", error }],
+  };
 }
 
 /** The AdmissionReview answering `uid` with this verdict, in the request's apiVersion. */
@@ -43,7 +50,9 @@ export function toAdmissionReview(apiVersion: AdmissionApiVersion, uid: string, 
   const response: AdmissionReviewResponse["response"] = { uid, allowed: verdict.allowed };
   if (!verdict.allowed) {
     const reasons =
-      verdict.denials.length > 0 ? verdict.denials.map((finding) => formatNaming(finding, verdict.checked)) : verdict.failures.map(formatFailure);
+      verdict.denials.length > 0
+        ? verdict.denials.map((finding) => formatNaming(finding, verdict.checked))
+        : verdict.failures.map(formatFailure);
     response.status = { code: 403, reason: "Forbidden", message: reasons.join("; ") };
   }
   if (warnings.length > 0) response.warnings = warnings;

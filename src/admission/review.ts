@@ -88,7 +88,8 @@ export function evaluate(subject: Subject, env: ReviewEnv, operation?: PatchRefe
       for (let i = 0; i < found.length; i++) {
         const finding = found[i]!;
         const action = policy.actionFor(rule.id, finding.severity);
-        if (action !== "off") decisions.push({ finding: { ruleId: rule.id, ...finding, code: findingCode(rule.id, finding.code) }, action });
+        if (action !== "off")
+          decisions.push({ finding: { ruleId: rule.id, ...finding, code: findingCode(rule.id, finding.code) }, action });
       }
     } catch (error) {
       failures.push({ ruleId: rule.id, error });
@@ -110,7 +111,12 @@ function capped(found: RuleFinding[]): RuleFinding[] {
   if (found.length <= MAX_FINDINGS_PER_RULE) return found;
   const rest = found.slice(MAX_FINDINGS_PER_RULE);
   const severity = rest.some((finding) => finding.severity === "error") ? "error" : "advisory";
-  const count: RuleFinding = { severity, code: MORE_FINDINGS, message: `and ${rest.length} more like these: fix the ones above, then check again`, params: { count: rest.length } };
+  const count: RuleFinding = {
+    severity,
+    code: MORE_FINDINGS,
+    message: `and ${rest.length} more like these: fix the ones above, then check again`,
+    params: { count: rest.length },
+  };
   return [...found.slice(0, MAX_FINDINGS_PER_RULE), count];
 }
 
@@ -136,7 +142,13 @@ export function review(request: AdmissionRequest, env: ReviewEnv, subject = subj
 
   for (const { finding, action } of decisions) {
     if (action === "audit") verdict.audits.push(finding);
-    else if (action === "warn" || (warnOnly && finding.ruleId !== DENIES_DELETE) || couldNotCheck(finding) || preexisting?.has(keyOf(finding))) verdict.warnings.push(finding);
+    else if (
+      action === "warn" ||
+      (warnOnly && finding.ruleId !== DENIES_DELETE) ||
+      couldNotCheck(finding) ||
+      preexisting?.has(keyOf(finding))
+    )
+      verdict.warnings.push(finding);
     else verdict.denials.push(finding);
   }
   verdict.failures = failures;
@@ -158,4 +170,3 @@ function findingKeysOf(kind: RoutedKind, request: AdmissionRequest, env: ReviewE
 }
 
 const keyOf = (finding: Finding): string => `${finding.ruleId}\u0000${finding.path ?? ""}\u0000${finding.message}`;
-

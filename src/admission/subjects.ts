@@ -51,7 +51,8 @@ export function toSubject(kind: string, object: unknown, defaultNamespace: strin
   const metadata = asRecord(root.metadata);
   const meta: ObjectMeta = {
     name: typeof metadata.name === "string" ? metadata.name : typeof metadata.generateName === "string" ? metadata.generateName : "",
-    namespace: kind === "Namespace" ? "" : typeof metadata.namespace === "string" && metadata.namespace ? metadata.namespace : defaultNamespace,
+    namespace:
+      kind === "Namespace" ? "" : typeof metadata.namespace === "string" && metadata.namespace ? metadata.namespace : defaultNamespace,
     labels: toLabels(metadata.labels),
     annotations: toLabels(metadata.annotations),
   };
@@ -76,7 +77,6 @@ export function toSubject(kind: string, object: unknown, defaultNamespace: strin
     ...(controller ? { controlledBy: typeof controller.kind === "string" ? controller.kind : "controller" } : {}),
   };
 }
-
 
 /**
  * Labels and annotations are string maps; the API server rejects anything else, so drop it.

@@ -35,7 +35,14 @@ export interface AuditServicesOptions {
   /** Writes the results as PolicyReports after each audit (--policy-reports). */
   writeReports?: (result: AuditResult) => Promise<void>;
   /** The Lease: default kuma-guard-audit in the pod's namespace, identity pod name + random suffix. */
-  lease?: { namespace?: string; name?: string; identity?: string; leaseDurationSeconds?: number; renewDeadlineSeconds?: number; retryPeriodSeconds?: number };
+  lease?: {
+    namespace?: string;
+    name?: string;
+    identity?: string;
+    leaseDurationSeconds?: number;
+    renewDeadlineSeconds?: number;
+    retryPeriodSeconds?: number;
+  };
   /** Objects with findings kept per audit (memory bound; the rest are counted). Default 2,000. */
   maxReportedObjects?: number;
   referencesBackoff?: { initialMs?: number; maxMs?: number };
@@ -93,7 +100,11 @@ export function startAuditServices(options: AuditServicesOptions): AuditServices
     const signal = AbortSignal.any([deadline, closing.signal]);
     let run: AuditRun;
     try {
-      const result = await runAudit(http, options.policy(), options.version, { signal, maxReportedObjects: options.maxReportedObjects ?? 2000, pageSize: BACKGROUND_PAGE_SIZE });
+      const result = await runAudit(http, options.policy(), options.version, {
+        signal,
+        maxReportedObjects: options.maxReportedObjects ?? 2000,
+        pageSize: BACKGROUND_PAGE_SIZE,
+      });
       const finished = Date.now();
       run = {
         result: "success",
@@ -125,7 +136,13 @@ export function startAuditServices(options: AuditServicesOptions): AuditServices
     } catch (e) {
       const finished = Date.now();
       const result = deadline.aborted ? "timeout" : "error";
-      run = { result, startedAt: new Date(started).toISOString(), finishedAt: new Date(finished).toISOString(), durationSeconds: (finished - started) / 1000, error: deadline.aborted ? `did not finish within ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e) };
+      run = {
+        result,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date(finished).toISOString(),
+        durationSeconds: (finished - started) / 1000,
+        error: deadline.aborted ? `did not finish within ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e),
+      };
       metrics?.runs.inc({ result });
       if (!closing.signal.aborted) logger.warn({ err: e, result }, "audit failed; retrying with backoff");
     } finally {

@@ -42,7 +42,9 @@ export async function runAuditCommand(options: AuditCommandOptions, deps: AuditC
     if (at - drawn < PROGRESS_INTERVAL_MS) return;
     drawn = at;
     const seconds = Math.max((at - started) / 1000, 0.001);
-    deps.stderr.write(`\r\u001b[Kkuma-guard audit: ${p.kind}s… ${p.listed} objects listed, ${p.judged} judged (${Math.round(p.judged / seconds)}/s)`);
+    deps.stderr.write(
+      `\r\u001b[Kkuma-guard audit: ${p.kind}s… ${p.listed} objects listed, ${p.judged} judged (${Math.round(p.judged / seconds)}/s)`,
+    );
   };
   let result: AuditResult;
   try {
@@ -58,7 +60,8 @@ export async function runAuditCommand(options: AuditCommandOptions, deps: AuditC
     return EXIT_USAGE;
   }
   if (onTerminal) deps.stderr.write("\r\u001b[K");
-  for (const failure of result.failures) deps.logger.error({ err: failure.error, ruleId: failure.ruleId, object: failure.object }, `rule ${failure.ruleId} failed`);
+  for (const failure of result.failures)
+    deps.logger.error({ err: failure.error, ruleId: failure.ruleId, object: failure.object }, `rule ${failure.ruleId} failed`);
 
   let out = await formatReport(result.report, options.format, { color: shouldColor(deps.stdout.isTTY, deps.env) });
   // The text summary counts report objects; an audit keeps only those with findings.
@@ -76,8 +79,13 @@ export function auditSummary(result: AuditResult, seconds: number): string {
     .map(([kind, count]) => `${count} ${kind}${count === 1 ? "" : "s"}`)
     .join(", ");
   const { denied, warned, audited } = summarize(result.report);
-  const parts = [`${total} object${total === 1 ? "" : "s"} audited${byKind ? ` (${byKind})` : ""} in ${seconds.toFixed(1)} s: ${denied} denied, ${warned} warning${warned === 1 ? "" : "s"}, ${audited} audited`];
-  if (result.sharedPods > 0) parts.push(`${result.sharedPods} Pod${result.sharedPods === 1 ? "" : "s"} share their controller's findings (reported once, on the controller)`);
+  const parts = [
+    `${total} object${total === 1 ? "" : "s"} audited${byKind ? ` (${byKind})` : ""} in ${seconds.toFixed(1)} s: ${denied} denied, ${warned} warning${warned === 1 ? "" : "s"}, ${audited} audited`,
+  ];
+  if (result.sharedPods > 0)
+    parts.push(
+      `${result.sharedPods} Pod${result.sharedPods === 1 ? "" : "s"} share their controller's findings (reported once, on the controller)`,
+    );
   if (result.unreported > 0) parts.push(`${result.unreported} more objects with findings not listed (report size bound)`);
   return parts.join("; ");
 }
@@ -100,5 +108,13 @@ export async function runAuditFromCli(
     for (const line of message.split("\n")) process.stderr.write(`kuma-guard audit: ${line}\n`);
     return EXIT_USAGE;
   }
-  return runAuditCommand(options, { policy, http, logger, version: VERSION, stdout: process.stdout, stderr: process.stderr, env: process.env });
+  return runAuditCommand(options, {
+    policy,
+    http,
+    logger,
+    version: VERSION,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+  });
 }

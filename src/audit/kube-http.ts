@@ -23,12 +23,27 @@ export interface KubeHttp {
   /** The API server's address, for messages. */
   readonly server: string;
   /** GET/POST/PUT/DELETE of a path with a JSON body; never throws on an HTTP status, only on transport errors. */
-  call(method: string, path: string, options?: { query?: Record<string, string | number | boolean | undefined>; body?: unknown; accept?: string; timeoutMs?: number; signal?: AbortSignal }): Promise<KubeResponse>;
+  call(
+    method: string,
+    path: string,
+    options?: {
+      query?: Record<string, string | number | boolean | undefined>;
+      body?: unknown;
+      accept?: string;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+    },
+  ): Promise<KubeResponse>;
   /**
    * A watch: one callback per JSON line. Resolves when the server ends the stream or `signal`
    * aborts; rejects on transport errors and on a non-200 status (error.statusCode set).
    */
-  watch(path: string, query: Record<string, string | number | boolean | undefined>, onEvent: (type: string, object: unknown) => void, options?: { accept?: string; signal?: AbortSignal }): Promise<void>;
+  watch(
+    path: string,
+    query: Record<string, string | number | boolean | undefined>,
+    onEvent: (type: string, object: unknown) => void,
+    options?: { accept?: string; signal?: AbortSignal },
+  ): Promise<void>;
 }
 
 /** An HTTP status other than the expected one, with the API's metav1.Status message. */
@@ -62,7 +77,13 @@ export function createKubeHttp(kubeConfig: KubeConfig): KubeHttp {
   const secure = base.protocol === "https:";
   const prefix = base.pathname.replace(/\/$/, "");
 
-  const open = async (method: string, path: string, query: Record<string, string | number | boolean | undefined> | undefined, accept: string, signal?: AbortSignal): Promise<{ options: RequestOptions }> => {
+  const open = async (
+    method: string,
+    path: string,
+    query: Record<string, string | number | boolean | undefined> | undefined,
+    accept: string,
+    signal?: AbortSignal,
+  ): Promise<{ options: RequestOptions }> => {
     const search = new URLSearchParams();
     for (const [key, value] of Object.entries(query ?? {})) if (value !== undefined && value !== "") search.set(key, String(value));
     const options: RequestOptions = {
@@ -92,7 +113,12 @@ export function createKubeHttp(kubeConfig: KubeConfig): KubeHttp {
     server: cluster.server,
     async call(method, path, options = {}) {
       const controller = new AbortController();
-      const timer = options.timeoutMs ? setTimeout(() => controller.abort(new Error(`no answer from the Kubernetes API within ${options.timeoutMs} ms`)), options.timeoutMs) : undefined;
+      const timer = options.timeoutMs
+        ? setTimeout(
+            () => controller.abort(new Error(`no answer from the Kubernetes API within ${options.timeoutMs} ms`)),
+            options.timeoutMs,
+          )
+        : undefined;
       const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
       try {
         const { options: request } = await open(method, path, options.query, options.accept ?? "application/json", signal);

@@ -56,7 +56,10 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
   const setLeading = (value: boolean): void => {
     if (value === leading) return;
     leading = value;
-    logger.info({ lease: `${options.namespace}/${options.name}`, identity }, value ? "became the audit leader" : "stopped leading the audit");
+    logger.info(
+      { lease: `${options.namespace}/${options.name}`, identity },
+      value ? "became the audit leader" : "stopped leading the audit",
+    );
     options.onChange?.(value);
   };
 
@@ -66,7 +69,18 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
     const got = await http.call("GET", path, { timeoutMs: retryPeriod * 2, signal: closing.signal });
     if (got.status === 404) {
       const created = await http.call("POST", collection, {
-        body: { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: options.name, namespace: options.namespace }, spec: { holderIdentity: identity, leaseDurationSeconds: leaseDuration / 1000, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 } },
+        body: {
+          apiVersion: "coordination.k8s.io/v1",
+          kind: "Lease",
+          metadata: { name: options.name, namespace: options.namespace },
+          spec: {
+            holderIdentity: identity,
+            leaseDurationSeconds: leaseDuration / 1000,
+            acquireTime: stamp,
+            renewTime: stamp,
+            leaseTransitions: 0,
+          },
+        },
         timeoutMs: retryPeriod * 2,
         signal: closing.signal,
       });
@@ -135,7 +149,10 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
         const spec: LeaseSpec = isRecord(got.body["spec"]) ? (got.body["spec"] as LeaseSpec) : {};
         if (spec.holderIdentity !== identity) return;
         const stamp = microTime(now());
-        await http.call("PUT", path, { body: { ...got.body, spec: { ...spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: stamp, acquireTime: stamp } }, timeoutMs: 2000 });
+        await http.call("PUT", path, {
+          body: { ...got.body, spec: { ...spec, holderIdentity: "", leaseDurationSeconds: 1, renewTime: stamp, acquireTime: stamp } },
+          timeoutMs: 2000,
+        });
       } catch (e) {
         logger.warn({ err: e }, "leader election: lease not released; another replica takes over when it expires");
       }

@@ -12,7 +12,12 @@ export interface Resource {
   namespaced: boolean;
 }
 
-export const CONTAINER_PATCHES: Resource = { kind: "ContainerPatch", apiPath: "/apis/kuma.io/v1alpha1", plural: "containerpatches", namespaced: true };
+export const CONTAINER_PATCHES: Resource = {
+  kind: "ContainerPatch",
+  apiPath: "/apis/kuma.io/v1alpha1",
+  plural: "containerpatches",
+  namespaced: true,
+};
 export const NAMESPACES: Resource = { kind: "Namespace", apiPath: "/api/v1", plural: "namespaces", namespaced: false };
 /**
  * Every kind with a pod template, owners before what they own: a Deployment is judged before
@@ -30,7 +35,9 @@ export const WORKLOAD_RESOURCES: readonly Resource[] = [
 
 /** The collection path of a resource, cluster-wide or in one namespace. */
 export function collectionPath(resource: Resource, namespace?: string): string {
-  return resource.namespaced && namespace ? `${resource.apiPath}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}` : `${resource.apiPath}/${resource.plural}`;
+  return resource.namespaced && namespace
+    ? `${resource.apiPath}/namespaces/${encodeURIComponent(namespace)}/${resource.plural}`
+    : `${resource.apiPath}/${resource.plural}`;
 }
 
 /** The path of one object. */
@@ -66,7 +73,12 @@ const MAX_RESTARTS = 20;
  * the last key handed out" — no set of every name is kept. A 404 (the API is not installed,
  * e.g. no Kuma CRDs) is an empty list. Other statuses throw a KubeStatusError.
  */
-export async function listPages(http: KubeHttp, resource: Resource, options: ListOptions, onPage: (items: unknown[]) => void | Promise<void>): Promise<ListResult> {
+export async function listPages(
+  http: KubeHttp,
+  resource: Resource,
+  options: ListOptions,
+  onPage: (items: unknown[]) => void | Promise<void>,
+): Promise<ListResult> {
   const path = collectionPath(resource, options.namespace);
   let token: string | undefined;
   let lastKey: string | undefined;

@@ -30,7 +30,13 @@ export interface PolicyReportResult {
 export interface PolicyReportBody {
   apiVersion: "wgpolicyk8s.io/v1alpha2";
   kind: "PolicyReport" | "ClusterPolicyReport";
-  metadata: { name: string; namespace?: string; labels: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
   summary: { pass: number; fail: number; warn: number; error: number; skip: number };
   results: PolicyReportResult[];
 }
@@ -74,7 +80,9 @@ export function toPolicyReports(objects: readonly ReportObject[], at: Date): Map
   }
   for (const [namespace, count] of omitted) {
     const report = reports.get(namespace)!;
-    report.metadata.annotations = { "kuma-guard.io/results-omitted": `${count} results beyond ${MAX_RESULTS} are counted in summary but not listed; run kuma-guard audit for all` };
+    report.metadata.annotations = {
+      "kuma-guard.io/results-omitted": `${count} results beyond ${MAX_RESULTS} are counted in summary but not listed; run kuma-guard audit for all`,
+    };
   }
   return reports;
 }
@@ -91,7 +99,14 @@ function toResult(object: ReportObject, finding: ReportFinding, timestamp: { sec
     severity: finding.severity === "error" ? "high" : "low",
     message: finding.message,
     scored: true,
-    resources: [{ apiVersion: API_VERSIONS[object.kind] ?? "v1", kind: object.kind, ...(object.namespace ? { namespace: object.namespace } : {}), name: object.name }],
+    resources: [
+      {
+        apiVersion: API_VERSIONS[object.kind] ?? "v1",
+        kind: object.kind,
+        ...(object.namespace ? { namespace: object.namespace } : {}),
+        name: object.name,
+      },
+    ],
     timestamp,
     properties,
   };
@@ -105,20 +120,29 @@ export interface PolicyReportWriter {
 export function createPolicyReportWriter(options: { http: KubeHttp; logger: Logger; now?: () => Date }): PolicyReportWriter {
   const { http, logger } = options;
   const pathOf = (namespace: string): string =>
-    namespace === "" ? `${GROUP_PATH}/clusterpolicyreports/${REPORT_NAME}` : `${GROUP_PATH}/namespaces/${encodeURIComponent(namespace)}/policyreports/${REPORT_NAME}`;
-  const collectionOf = (namespace: string): string => (namespace === "" ? `${GROUP_PATH}/clusterpolicyreports` : `${GROUP_PATH}/namespaces/${encodeURIComponent(namespace)}/policyreports`);
+    namespace === ""
+      ? `${GROUP_PATH}/clusterpolicyreports/${REPORT_NAME}`
+      : `${GROUP_PATH}/namespaces/${encodeURIComponent(namespace)}/policyreports/${REPORT_NAME}`;
+  const collectionOf = (namespace: string): string =>
+    namespace === "" ? `${GROUP_PATH}/clusterpolicyreports` : `${GROUP_PATH}/namespaces/${encodeURIComponent(namespace)}/policyreports`;
 
   const upsert = async (namespace: string, body: PolicyReportBody): Promise<void> => {
     const current = await http.call("GET", pathOf(namespace), { timeoutMs: 10_000 });
     if (current.status === 404) {
       const created = await http.call("POST", collectionOf(namespace), { body, timeoutMs: 10_000 });
-      if (created.status !== 201 && created.status !== 200) throw new Error(`create ${body.kind} ${namespace || "(cluster)"}: HTTP ${created.status}${message(created.body)}`);
+      if (created.status !== 201 && created.status !== 200)
+        throw new Error(`create ${body.kind} ${namespace || "(cluster)"}: HTTP ${created.status}${message(created.body)}`);
       return;
     }
-    if (current.status !== 200 || !isRecord(current.body) || !isRecord(current.body["metadata"])) throw new Error(`get ${body.kind} ${namespace || "(cluster)"}: HTTP ${current.status}${message(current.body)}`);
+    if (current.status !== 200 || !isRecord(current.body) || !isRecord(current.body["metadata"]))
+      throw new Error(`get ${body.kind} ${namespace || "(cluster)"}: HTTP ${current.status}${message(current.body)}`);
     const resourceVersion = current.body["metadata"]["resourceVersion"];
-    const updated = await http.call("PUT", pathOf(namespace), { body: { ...body, metadata: { ...body.metadata, resourceVersion } }, timeoutMs: 10_000 });
-    if (updated.status !== 200) throw new Error(`update ${body.kind} ${namespace || "(cluster)"}: HTTP ${updated.status}${message(updated.body)}`);
+    const updated = await http.call("PUT", pathOf(namespace), {
+      body: { ...body, metadata: { ...body.metadata, resourceVersion } },
+      timeoutMs: 10_000,
+    });
+    if (updated.status !== 200)
+      throw new Error(`update ${body.kind} ${namespace || "(cluster)"}: HTTP ${updated.status}${message(updated.body)}`);
   };
 
   return {
@@ -134,7 +158,9 @@ export function createPolicyReportWriter(options: { http: KubeHttp; logger: Logg
         }
       }
       // Reports from earlier audits for namespaces (or the cluster) without findings now.
-      const selector = Object.entries(MANAGED_BY).map(([k, v]) => `${k}=${v}`).join(",");
+      const selector = Object.entries(MANAGED_BY)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
       for (const plural of ["policyreports", "clusterpolicyreports"]) {
         const listed = await http.call("GET", `${GROUP_PATH}/${plural}`, { query: { labelSelector: selector }, timeoutMs: 10_000 });
         const items = listed.status === 200 && isRecord(listed.body) && Array.isArray(listed.body["items"]) ? listed.body["items"] : [];

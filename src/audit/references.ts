@@ -76,9 +76,11 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
     if (name === undefined) return undefined;
     const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : "";
     const key = `${namespace}/${name}`;
-    const owned = Array.isArray(metadata["ownerReferences"]) && metadata["ownerReferences"].some((ref) => isRecord(ref) && ref["controller"] === true);
+    const owned =
+      Array.isArray(metadata["ownerReferences"]) && metadata["ownerReferences"].some((ref) => isRecord(ref) && ref["controller"] === true);
     const subject = owned ? undefined : toSubject(resource.kind, item, namespace);
-    if (subject?.target !== "workload" || NOT_INJECTED.has(subject.template.labels["kuma.io/sidecar-injection"] ?? "")) return { key, names: undefined };
+    if (subject?.target !== "workload" || NOT_INJECTED.has(subject.template.labels["kuma.io/sidecar-injection"] ?? ""))
+      return { key, names: undefined };
     const names = annotationPatchNames(subject.template.annotations).filter((n) => n !== "");
     return { key, names: names.length > 0 ? intern(names) : undefined };
   };
@@ -105,9 +107,14 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
         if (resourceVersion === undefined) {
           const fresh = new Map<string, readonly string[]>();
           const accept = acceptFor(resource);
-          const result = await listPages(http, resource, { signal: closing.signal, ...(accept ? { accept } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) }, (items) => {
-            for (const item of items) apply(resource, fresh, item, false);
-          });
+          const result = await listPages(
+            http,
+            resource,
+            { signal: closing.signal, ...(accept ? { accept } : {}), ...(options.pageSize ? { limit: options.pageSize } : {}) },
+            (items) => {
+              for (const item of items) apply(resource, fresh, item, false);
+            },
+          );
           if (closing.signal.aborted) break;
           byKind.set(resource.kind, fresh); // the list is the truth: drops what a missed DELETED left
           resourceVersion = result.resourceVersion;
@@ -139,7 +146,11 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
     }
   };
 
-  const watchOnce = async (resource: Resource, from: string, onVersion: (rv: string) => void): Promise<{ gone: boolean; events: number }> => {
+  const watchOnce = async (
+    resource: Resource,
+    from: string,
+    onVersion: (rv: string) => void,
+  ): Promise<{ gone: boolean; events: number }> => {
     const entries = byKind.get(resource.kind) ?? new Map<string, readonly string[]>();
     const stop = new AbortController();
     const onClose = (): void => stop.abort();

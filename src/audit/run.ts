@@ -115,7 +115,14 @@ export async function runAudit(http: KubeHttp, policy: Policy, version: string, 
       ...verdict.denials.map((f) => toReportFinding(f, "deny")),
       ...verdict.warnings.map((f) => toReportFinding(f, "warn")),
       ...verdict.audits.map((f) => toReportFinding(f, "audit")),
-      ...verdict.failures.map((failure): ReportFinding => ({ ruleId: INTERNAL_ERROR_RULE, action: policy.onError === "deny" ? "deny" : "warn", severity: "error", message: `${failure.ruleId} failed: ${errorMessage(failure.error)}` })),
+      ...verdict.failures.map(
+        (failure): ReportFinding => ({
+          ruleId: INTERNAL_ERROR_RULE,
+          action: policy.onError === "deny" ? "deny" : "warn",
+          severity: "error",
+          message: `${failure.ruleId} failed: ${errorMessage(failure.error)}`,
+        }),
+      ),
     ];
     const described = `${resource.kind} ${request.namespace ? `${request.namespace}/` : ""}${request.name}`;
     for (const failure of verdict.failures) failures.push({ object: described, ruleId: failure.ruleId, error: failure.error });
@@ -140,14 +147,23 @@ export async function runAudit(http: KubeHttp, policy: Policy, version: string, 
     }
     const keys = new Set([...(ownerRecord?.keys ?? []), ...findings.map(keyOf)]);
     if (resource.kind !== "Pod") {
-      for (const f of findings) if (f.ruleId === "workload-missing-patch" && f.action !== "audit") f.message = `${f.message}; ${NEXT_CREATION.replace("KIND", resource.kind)}`;
+      for (const f of findings)
+        if (f.ruleId === "workload-missing-patch" && f.action !== "audit")
+          f.message = `${f.message}; ${NEXT_CREATION.replace("KIND", resource.kind)}`;
     }
     for (const f of findings) violations.set(`${f.ruleId}\u0000${f.action}`, (violations.get(`${f.ruleId}\u0000${f.action}`) ?? 0) + 1);
     if (objects.length >= maxReported) {
       unreported++;
       return;
     }
-    const reported: ReportObject = { kind: resource.kind, namespace: request.namespace, name: request.name, file: objectPath(resource, request.namespace, request.name), line: 1, findings: sortFindings(findings) };
+    const reported: ReportObject = {
+      kind: resource.kind,
+      namespace: request.namespace,
+      name: request.name,
+      file: objectPath(resource, request.namespace, request.name),
+      line: 1,
+      findings: sortFindings(findings),
+    };
     objects.push(reported);
     if (uid !== undefined && resource.kind !== "Pod") {
       owners.set(uid, { object: reported, keys, sharedPods: 0 });
@@ -160,21 +176,26 @@ export async function runAudit(http: KubeHttp, policy: Policy, version: string, 
   for (const resource of [NAMESPACES, ...WORKLOAD_RESOURCES]) {
     if (options.signal?.aborted) break;
     const namespace = resource.namespaced ? options.namespace : undefined;
-    const result = await listPages(http, resource, { limit, namespace, labelSelector: options.selector, ...signalOf(options) }, async (items) => {
-      let slice = performance.now();
-      for (const item of items) {
-        if (!isRecord(item)) continue;
-        if (resource === NAMESPACES && options.namespace !== undefined && nameOf(item) !== options.namespace) continue;
-        judge(withKind(item, resource), resource);
-        // In the server the audit shares the event loop with admission: give it way every few ms.
-        if (performance.now() - slice > YIELD_AFTER_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          slice = performance.now();
+    const result = await listPages(
+      http,
+      resource,
+      { limit, namespace, labelSelector: options.selector, ...signalOf(options) },
+      async (items) => {
+        let slice = performance.now();
+        for (const item of items) {
+          if (!isRecord(item)) continue;
+          if (resource === NAMESPACES && options.namespace !== undefined && nameOf(item) !== options.namespace) continue;
+          judge(withKind(item, resource), resource);
+          // In the server the audit shares the event loop with admission: give it way every few ms.
+          if (performance.now() - slice > YIELD_AFTER_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            slice = performance.now();
+          }
         }
-      }
-      listed += items.length;
-      progress(resource.kind);
-    });
+        listed += items.length;
+        progress(resource.kind);
+      },
+    );
     restarts += result.restarts;
   }
   if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new Error("audit aborted");
@@ -189,7 +210,11 @@ export async function runAudit(http: KubeHttp, policy: Policy, version: string, 
   const builtIn = new Set(BUILT_IN_RULE_IDS);
   const rules: RuleInfo[] = [
     ...policy.rules.map((rule) => ({ id: rule.id, summary: rule.summary, builtIn: builtIn.has(rule.id) })),
-    { id: INTERNAL_ERROR_RULE, summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError", builtIn: false },
+    {
+      id: INTERNAL_ERROR_RULE,
+      summary: "A rule failed with an exception (a kuma-guard bug); answered per the policy's onError",
+      builtIn: false,
+    },
   ];
   return {
     report: { tool: { name: "kuma-guard", version }, files: [], objects, skipped: 0, rules },
@@ -259,7 +284,6 @@ function matchesSelector(item: Record<string, unknown>, selector: string | undef
 }
 
 const signalOf = (options: AuditOptions): { signal?: AbortSignal } => (options.signal ? { signal: options.signal } : {});
-
 
 function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

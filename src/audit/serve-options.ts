@@ -27,10 +27,12 @@ export async function auditServices(
   const kube = flags.patches === undefined && (flags.kube ?? context.inCluster);
   if (!kube) {
     logger.warn("patch-in-use is inactive: it needs --kube to know which workloads reference a ContainerPatch");
-    if (flags.auditInterval !== undefined || flags.policyReports) logger.warn("--audit-interval and --policy-reports need --kube (and no --patches): no background audit");
+    if (flags.auditInterval !== undefined || flags.policyReports)
+      logger.warn("--audit-interval and --policy-reports need --kube (and no --patches): no background audit");
     return undefined;
   }
-  if (flags.policyReports && flags.auditInterval === undefined) logger.warn("--policy-reports needs --audit-interval: no PolicyReports are written");
+  if (flags.policyReports && flags.auditInterval === undefined)
+    logger.warn("--policy-reports needs --audit-interval: no PolicyReports are written");
   const http = createKubeHttp(await loadKubeConfig());
   const writer = flags.policyReports && flags.auditInterval !== undefined ? createPolicyReportWriter({ http, logger }) : undefined;
   return (registry) =>

@@ -79,13 +79,18 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
   const readChanged = async (file: TreeFile, previous: FileState | undefined): Promise<FileState> => {
     const reading = await reader.read(file.path, UNSET_NAMESPACE);
     if (reading.patches) {
-      for (const problem of reading.problems) logger.warn({ file: file.name, line: problem.line }, `${file.name}:${problem.line ?? 1}: ${problem.message}`);
+      for (const problem of reading.problems)
+        logger.warn({ file: file.name, line: problem.line }, `${file.name}:${problem.line ?? 1}: ${problem.message}`);
       return { version: file.version, patches: reading.patches };
     }
     const where = reading.line === undefined ? file.name : `${file.name}:${reading.line}`;
-    logger.warn({ file: file.name, line: reading.line, reason: reading.skipped }, `${where}: ${reading.message} (file skipped: ${reading.skipped})`);
+    logger.warn(
+      { file: file.name, line: reading.line, reason: reading.skipped },
+      `${where}: ${reading.message} (file skipped: ${reading.skipped})`,
+    );
     const kept = previous?.patches ?? [];
-    if (kept.length > 0) logger.warn({ file: file.name }, `${file.name}: keeping its last good ContainerPatches (${kept.length}) until the file is fixed`);
+    if (kept.length > 0)
+      logger.warn({ file: file.name }, `${file.name}: keeping its last good ContainerPatches (${kept.length}) until the file is fixed`);
     return { version: file.version, skipped: reading.skipped, patches: kept };
   };
 
@@ -117,7 +122,8 @@ export function createDirectoryCatalog(options: DirectoryCatalogOptions): Direct
         const byName = next.get(patch.namespace) ?? new Map<string, StoredContainerPatch>();
         const key = `${patch.namespace}/${patch.name}`;
         const first = origin.get(key);
-        if (first !== undefined) logger.warn({ file, name: patch.name }, `${file}: ContainerPatch ${key} is also in ${first}; the one in ${file} wins`);
+        if (first !== undefined)
+          logger.warn({ file, name: patch.name }, `${file}: ContainerPatch ${key} is also in ${first}; the one in ${file} wins`);
         byName.set(patch.name, patch);
         next.set(patch.namespace, byName);
         origin.set(key, file);

@@ -46,9 +46,11 @@ export function createFileReader(options: { deadlineMs?: number; heapMb?: number
       pending.clear();
     };
     started.on("error", (e) =>
-      fail((e as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
-        ? { skipped: "too_large", message: `reading it needs more than ${options.heapMb ?? READ_HEAP_MB} MB` }
-        : { skipped: "unreadable", message: `the reader failed: ${e.message}` }),
+      fail(
+        (e as { code?: string }).code === "ERR_WORKER_OUT_OF_MEMORY"
+          ? { skipped: "too_large", message: `reading it needs more than ${options.heapMb ?? READ_HEAP_MB} MB` }
+          : { skipped: "unreadable", message: `the reader failed: ${e.message}` },
+      ),
     );
     started.on("exit", () => fail({ skipped: "unreadable", message: "the reader stopped" }));
     return running;

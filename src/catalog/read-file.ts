@@ -26,7 +26,8 @@ export async function readCatalogFile(path: string, defaultNamespace: string): P
   let text: string;
   try {
     const { size } = await stat(path);
-    if (size > MAX_MANIFEST_FILE_BYTES) return { skipped: "too_large", message: `${size} bytes, over the limit of ${MAX_MANIFEST_FILE_BYTES}` };
+    if (size > MAX_MANIFEST_FILE_BYTES)
+      return { skipped: "too_large", message: `${size} bytes, over the limit of ${MAX_MANIFEST_FILE_BYTES}` };
     text = await readFile(path, "utf8");
   } catch (e) {
     return { skipped: "unreadable", message: `cannot be read: ${e instanceof Error ? e.message : String(e)}` };
@@ -42,13 +43,16 @@ export function catalogFileOf(text: string, file: string, defaultNamespace: stri
   const { documents, errors } = readManifests(text, file);
   if (errors.length > 0) {
     const first = errors[0]!;
-    return first.line === undefined ? { skipped: "unparsable", message: first.message } : { skipped: "unparsable", line: first.line, message: first.message };
+    return first.line === undefined
+      ? { skipped: "unparsable", message: first.message }
+      : { skipped: "unparsable", line: first.line, message: first.message };
   }
   const patches: StoredContainerPatch[] = [];
   const problems: FileProblem[] = [];
   for (const doc of documents) {
     const deep = pathDeeperThan(doc.object);
-    if (deep !== undefined) return { skipped: "too_deep", line: doc.line, message: `${deep} nests deeper than ${MAX_NESTING_DEPTH} levels` };
+    if (deep !== undefined)
+      return { skipped: "too_deep", line: doc.line, message: `${deep} nests deeper than ${MAX_NESTING_DEPTH} levels` };
     const patch = toStoredPatch(doc.object, defaultNamespace);
     if (patch) patches.push(patch);
     else problems.push({ line: doc.line, message: "not a kuma.io ContainerPatch with a name; skipped" });

@@ -37,7 +37,6 @@ export interface VerifyingCatalogView extends CatalogView {
   verified(name: string): boolean;
 }
 
-
 /** Patches keyed by namespace, then name. */
 export type PatchIndex = ReadonlyMap<string, ReadonlyMap<string, StoredContainerPatch>>;
 
@@ -73,7 +72,8 @@ export function viewOf(
   return {
     configured,
     get,
-    verified: (name) => knownMissing === undefined || get(name) !== undefined || controlPlaneNamespaces.every((namespace) => knownMissing(namespace, name)),
+    verified: (name) =>
+      knownMissing === undefined || get(name) !== undefined || controlPlaneNamespaces.every((namespace) => knownMissing(namespace, name)),
   };
 }
 

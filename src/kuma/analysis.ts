@@ -11,7 +11,16 @@ import type { PatchList, PatchSpecReading } from "./container-patch.js";
 import { injectionOf } from "./injection.js";
 import type { Injection } from "./injection.js";
 import type { KumaModel } from "./versions/index.js";
-import type { CatalogView, ContainerPatchSubject, ContainerTemplates, KumaSettings, Labels, PatchReferences, Subject, WorkloadSubject } from "./model.js";
+import type {
+  CatalogView,
+  ContainerPatchSubject,
+  ContainerTemplates,
+  KumaSettings,
+  Labels,
+  PatchReferences,
+  Subject,
+  WorkloadSubject,
+} from "./model.js";
 import { continueChain, isInjected, referencedPatchNames, simulateChain } from "./patch-simulation.js";
 import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulation.js";
 
@@ -130,7 +139,12 @@ export class ReviewAnalysis {
   get injection(): Injection {
     if (this.subject.target !== "workload") throw new Error(`${this.subject.kind} is not a workload`);
     const { template, meta } = this.subject;
-    return (this.#injection ??= injectionOf(template.labels, meta.namespace, this.inputs.namespaceLabels(meta.namespace), this.settings.controlPlaneNamespaces));
+    return (this.#injection ??= injectionOf(
+      template.labels,
+      meta.namespace,
+      this.inputs.namespaceLabels(meta.namespace),
+      this.settings.controlPlaneNamespaces,
+    ));
   }
 
   /** A catalog patch, read (once per snapshot). */

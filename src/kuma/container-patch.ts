@@ -73,7 +73,16 @@ function read(spec: unknown): PatchSpecReading {
     items.forEach((item, index) => {
       const isObject = item !== null && typeof item === "object" && !Array.isArray(item);
       const fields = isObject ? (item as Record<string, unknown>) : {};
-      blocks.push({ list, index, fieldPath: `spec.${list}[${index}]`, isObject, op: fields.op, path: fields.path, value: fields.value, from: fields.from });
+      blocks.push({
+        list,
+        index,
+        fieldPath: `spec.${list}[${index}]`,
+        isObject,
+        op: fields.op,
+        path: fields.path,
+        value: fields.value,
+        from: fields.from,
+      });
     });
   }
   return { blocks, shapeProblems, schemaValid };
@@ -96,8 +105,20 @@ export function describe(value: unknown): string {
 
 // ---- per-field checks, one per rule; each returns findings with the field's path ----
 
-const err = <C extends string>(code: C, message: string, path: string, params: ProblemParams): Problem<C> => ({ severity: "error", code, message, path, params });
-const adv = <C extends string>(code: C, message: string, path: string, params: ProblemParams): Problem<C> => ({ severity: "advisory", code, message, path, params });
+const err = <C extends string>(code: C, message: string, path: string, params: ProblemParams): Problem<C> => ({
+  severity: "error",
+  code,
+  message,
+  path,
+  params,
+});
+const adv = <C extends string>(code: C, message: string, path: string, params: ProblemParams): Problem<C> => ({
+  severity: "advisory",
+  code,
+  message,
+  path,
+  params,
+});
 
 /** The codes of checkOp's findings (documented by the patch-op rule). */
 export type OpCode = "not-a-block" | "missing-op" | "op-not-a-string" | "test-op" | "unknown-op";
@@ -109,19 +130,46 @@ export type ValueCode = "ignored-value" | "missing" | "not-a-string" | "empty" |
 /** patch-op: the block is an object and its op is one Kuma's CRD allows. */
 export function checkOp(block: PatchBlock): Problem<OpCode>[] {
   const where = `${block.list}[${block.index}]`;
-  if (!block.isObject) return [err("not-a-block", `${where} is not a patch block: write an object {op, path, value}; Kuma's CRD rejects anything else`, block.fieldPath, { block: where })];
+  if (!block.isObject)
+    return [
+      err(
+        "not-a-block",
+        `${where} is not a patch block: write an object {op, path, value}; Kuma's CRD rejects anything else`,
+        block.fieldPath,
+        { block: where },
+      ),
+    ];
   const path = `${block.fieldPath}.op`;
   if (block.op === undefined || block.op === null || block.op === "") {
     return [err("missing-op", `${where} has no op; Kuma's CRD requires one of add, remove, replace, move, copy`, path, { block: where })];
   }
-  if (typeof block.op !== "string") return [err("op-not-a-string", `${where}.op is ${describe(block.op)}; it must be one of add, remove, replace, move, copy`, path, { block: where })];
+  if (typeof block.op !== "string")
+    return [
+      err("op-not-a-string", `${where}.op is ${describe(block.op)}; it must be one of add, remove, replace, move, copy`, path, {
+        block: where,
+      }),
+    ];
   if (KUMA_OPS.includes(block.op)) return [];
   if (block.op === "test") {
-    return [err("test-op", `${where}.op "test" is not allowed: Kuma's CRD accepts only add, remove, replace, move, copy (RFC 6902 test is excluded); remove the block`, path, { block: where })];
+    return [
+      err(
+        "test-op",
+        `${where}.op "test" is not allowed: Kuma's CRD accepts only add, remove, replace, move, copy (RFC 6902 test is excluded); remove the block`,
+        path,
+        { block: where },
+      ),
+    ];
   }
   const lower = block.op.trim().toLowerCase();
   const hint = KUMA_OPS.includes(lower) ? ` (ops are lower-case: write "${lower}")` : "";
-  return [err("unknown-op", `${where}.op ${clip(JSON.stringify(block.op))} is not an op Kuma's CRD accepts: use add, remove, replace, move or copy${hint}`, path, { block: where, op: clip(block.op) })];
+  return [
+    err(
+      "unknown-op",
+      `${where}.op ${clip(JSON.stringify(block.op))} is not an op Kuma's CRD accepts: use add, remove, replace, move or copy${hint}`,
+      path,
+      { block: where, op: clip(block.op) },
+    ),
+  ];
 }
 
 /** patch-path: path present and an RFC 6901 pointer without empty tokens. */
@@ -136,19 +184,51 @@ export function checkFrom(block: PatchBlock): Problem<PointerCode>[] {
   const where = `${block.list}[${block.index}]`;
   if (block.from === undefined || block.from === null || block.from === "") {
     const effect = block.op === "move" ? "injection fails" : "it copies the whole container";
-    return [err("missing", `${where}.from is missing: ${block.op} needs the pointer to take the value from (Kuma passes "", so ${effect}), e.g. from: /securityContext/runAsUser`, `${block.fieldPath}.from`, { block: where, op: block.op })];
+    return [
+      err(
+        "missing",
+        `${where}.from is missing: ${block.op} needs the pointer to take the value from (Kuma passes "", so ${effect}), e.g. from: /securityContext/runAsUser`,
+        `${block.fieldPath}.from`,
+        { block: where, op: block.op },
+      ),
+    ];
   }
   return checkPointer(block.from, where, "from", `${block.fieldPath}.from`);
 }
 
 function checkPointer(value: unknown, block: string, field: "path" | "from", path: string): Problem<PointerCode>[] {
   const where = `${block}.${field}`;
-  if (value === undefined || value === null) return [err("missing", `${where} is missing; Kuma's CRD requires a JSON Pointer into the container, e.g. /securityContext/runAsUser`, path, { block })];
-  if (typeof value !== "string") return [err("not-a-string", `${where} is ${describe(value)}; it must be a JSON Pointer string such as /resources/limits/cpu`, path, { block })];
+  if (value === undefined || value === null)
+    return [
+      err("missing", `${where} is missing; Kuma's CRD requires a JSON Pointer into the container, e.g. /securityContext/runAsUser`, path, {
+        block,
+      }),
+    ];
+  if (typeof value !== "string")
+    return [
+      err("not-a-string", `${where} is ${describe(value)}; it must be a JSON Pointer string such as /resources/limits/cpu`, path, {
+        block,
+      }),
+    ];
   const parsed = parsePointer(value);
-  if ("error" in parsed) return [err("not-a-pointer", `${where} ${clip(JSON.stringify(value))} is not a JSON Pointer: ${parsed.error}; Kuma's patch library misreads it`, path, { block, pointer: value })];
+  if ("error" in parsed)
+    return [
+      err(
+        "not-a-pointer",
+        `${where} ${clip(JSON.stringify(value))} is not a JSON Pointer: ${parsed.error}; Kuma's patch library misreads it`,
+        path,
+        { block, pointer: value },
+      ),
+    ];
   if (parsed.value.includes("")) {
-    return [err("empty-segment", `${where} ${clip(JSON.stringify(value))} has an empty segment ("//" or a trailing "/"); Kuma's library reads it as the same object: remove the extra "/"`, path, { block, pointer: value })];
+    return [
+      err(
+        "empty-segment",
+        `${where} ${clip(JSON.stringify(value))} has an empty segment ("//" or a trailing "/"); Kuma's library reads it as the same object: remove the extra "/"`,
+        path,
+        { block, pointer: value },
+      ),
+    ];
   }
   return [];
 }
@@ -165,20 +245,54 @@ export function checkValue(block: PatchBlock): Problem<ValueCode>[] {
     return [adv("ignored-value", `${where} is ignored: ${block.op} takes no value; remove it`, path, { block: name, op: block.op })];
   }
   if (block.value === undefined || block.value === null) {
-    return [err("missing", `${where} is missing: ${block.op} needs a string holding JSON, e.g. value: '"100m"' or value: "true"; Kuma fails injection without it`, path, { block: name, op: block.op })];
+    return [
+      err(
+        "missing",
+        `${where} is missing: ${block.op} needs a string holding JSON, e.g. value: '"100m"' or value: "true"; Kuma fails injection without it`,
+        path,
+        { block: name, op: block.op },
+      ),
+    ];
   }
   if (typeof block.value !== "string") {
     const fix = clip((JSON.stringify(block.value) ?? "null").replace(/'/g, "''"));
-    return [err("not-a-string", `${where} is ${describe(block.value)}, but Kuma's CRD wants a string holding JSON; quote it: value: '${fix}'`, path, { block: name })];
+    return [
+      err(
+        "not-a-string",
+        `${where} is ${describe(block.value)}, but Kuma's CRD wants a string holding JSON; quote it: value: '${fix}'`,
+        path,
+        { block: name },
+      ),
+    ];
   }
-  if (block.value.trim() === "") return [err("empty", `${where} is empty: write the JSON to ${block.op}, e.g. '"100m"', "true" or '{"type":"RuntimeDefault"}'`, path, { block: name, op: block.op })];
+  if (block.value.trim() === "")
+    return [
+      err("empty", `${where} is empty: write the JSON to ${block.op}, e.g. '"100m"', "true" or '{"type":"RuntimeDefault"}'`, path, {
+        block: name,
+        op: block.op,
+      }),
+    ];
   const syntaxError = jsonSyntaxError(block.value);
   if (syntaxError === undefined) return [];
   const text = block.value.trim();
   if (/^[[{"]/.test(text)) {
-    return [err("invalid-json", `${where} ${clip(text)} is not valid JSON (${syntaxError.slice(0, 80)}); Kuma hands value to its patch library as JSON and injection fails`, path, { block: name, reason: syntaxError })];
+    return [
+      err(
+        "invalid-json",
+        `${where} ${clip(text)} is not valid JSON (${syntaxError.slice(0, 80)}); Kuma hands value to its patch library as JSON and injection fails`,
+        path,
+        { block: name, reason: syntaxError },
+      ),
+    ];
   }
-  return [err("unquoted-string", `${where} ${clip(block.value)} is not JSON: Kuma parses value as a JSON document, so a string needs its own quotes: ${clip(block.value)} → '${clip(JSON.stringify(block.value))}'`, path, { block: name, fix: JSON.stringify(block.value) })];
+  return [
+    err(
+      "unquoted-string",
+      `${where} ${clip(block.value)} is not JSON: Kuma parses value as a JSON document, so a string needs its own quotes: ${clip(block.value)} → '${clip(JSON.stringify(block.value))}'`,
+      path,
+      { block: name, fix: JSON.stringify(block.value) },
+    ),
+  ];
 }
 
 /** JSON.parse's complaint about `text`, undefined for valid JSON. */

@@ -51,7 +51,9 @@ function loadValidator(): ValidateFunction {
       return true;
     } catch (cause) {
       const errors = (cause as { errors?: unknown }).errors;
-      viaModel.errors = Array.isArray(errors) ? (errors as SchemaError[]) : [{ instancePath: "", keyword: "type", params: { type: "object" } }];
+      viaModel.errors = Array.isArray(errors)
+        ? (errors as SchemaError[])
+        : [{ instancePath: "", keyword: "type", params: { type: "object" } }];
       return false;
     }
   };
@@ -88,14 +90,20 @@ function schemaProblems(container: Record<string, unknown>): ContainerProblem[] 
     const types = errors.filter((e) => e.keyword === "type").map((e) => String(e.params.type));
     for (const error of errors) {
       if (error.keyword === "required") {
-        problems.push({ pointer: `${pointer}/${String(error.params.missingProperty)}`, message: `${pointer}/${String(error.params.missingProperty)} is required` });
+        problems.push({
+          pointer: `${pointer}/${String(error.params.missingProperty)}`,
+          message: `${pointer}/${String(error.params.missingProperty)} is required`,
+        });
       } else if (error.keyword === "enum") {
         const allowed = (error.params.allowedValues as unknown[] | undefined)?.join(", ") ?? "";
         problems.push({ pointer, message: `${pointer} ${JSON.stringify(value)} is not one of ${allowed}` });
       }
     }
     if (types.length > 0) {
-      problems.push({ pointer, message: `${pointer} must be ${[...new Set(types)].join(" or ")}, not ${kindOf(value)} (Kuma's unmarshal into corev1.Container fails)` });
+      problems.push({
+        pointer,
+        message: `${pointer} must be ${[...new Set(types)].join(" or ")}, not ${kindOf(value)} (Kuma's unmarshal into corev1.Container fails)`,
+      });
     } else if (!errors.some((e) => e.keyword === "required" || e.keyword === "enum")) {
       const first = errors[0]!;
       problems.push({ pointer, message: `${pointer} ${first.message ?? first.keyword}` });
@@ -113,7 +121,10 @@ const LIFECYCLE_HANDLERS = ["exec", "httpGet", "tcpSocket", "sleep"] as const;
 function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
   const problems: ContainerProblem[] = [];
   if (typeof c.name === "string" && (c.name.length > 63 || !DNS_LABEL.test(c.name))) {
-    problems.push({ pointer: "/name", message: `/name ${JSON.stringify(c.name)} must be a DNS label (lower-case letters, digits, '-', at most 63)` });
+    problems.push({
+      pointer: "/name",
+      message: `/name ${JSON.stringify(c.name)} must be a DNS label (lower-case letters, digits, '-', at most 63)`,
+    });
   }
 
   const resources = record(c.resources);
@@ -130,8 +141,10 @@ function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
         continue;
       }
       const quantity = parseQuantity(text);
-      if ("error" in quantity) problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} is not a quantity: ${quantity.error}` });
-      else if (quantity.value < 0) problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} must be greater than or equal to 0` });
+      if ("error" in quantity)
+        problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} is not a quantity: ${quantity.error}` });
+      else if (quantity.value < 0)
+        problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} must be greater than or equal to 0` });
       else values.set(name, text);
     }
   }
@@ -149,7 +162,10 @@ function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
   ports.forEach((port, index) => {
     const p = record(port);
     if (typeof p.containerPort === "number" && !isPort(p.containerPort)) {
-      problems.push({ pointer: `/ports/${index}/containerPort`, message: `/ports/${index}/containerPort ${p.containerPort} must be between 1 and 65535` });
+      problems.push({
+        pointer: `/ports/${index}/containerPort`,
+        message: `/ports/${index}/containerPort ${p.containerPort} must be between 1 and 65535`,
+      });
     }
     if (typeof p.hostPort === "number" && p.hostPort !== 0 && !isPort(p.hostPort)) {
       problems.push({ pointer: `/ports/${index}/hostPort`, message: `/ports/${index}/hostPort ${p.hostPort} must be between 1 and 65535` });
@@ -171,11 +187,17 @@ function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
   if (sc.allowPrivilegeEscalation === false) {
     const fix = `add /securityContext/allowPrivilegeEscalation "true"`;
     if (sc.privileged === true) {
-      problems.push({ pointer: "/securityContext", message: `privileged: true with allowPrivilegeEscalation: false (Kuma's sidecar default since 2.13) is rejected by the API server; fix: ${fix}` });
+      problems.push({
+        pointer: "/securityContext",
+        message: `privileged: true with allowPrivilegeEscalation: false (Kuma's sidecar default since 2.13) is rejected by the API server; fix: ${fix}`,
+      });
     }
     const added = Array.isArray(record(sc.capabilities).add) ? (record(sc.capabilities).add as unknown[]) : [];
     if (added.includes("CAP_SYS_ADMIN")) {
-      problems.push({ pointer: "/securityContext/capabilities/add", message: `capability CAP_SYS_ADMIN with allowPrivilegeEscalation: false is rejected by the API server; fix: ${fix}` });
+      problems.push({
+        pointer: "/securityContext/capabilities/add",
+        message: `capability CAP_SYS_ADMIN with allowPrivilegeEscalation: false is rejected by the API server; fix: ${fix}`,
+      });
     }
   }
   return problems;
@@ -183,11 +205,13 @@ function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
 
 function handlerProblems(handler: Record<string, unknown>, pointer: string, kinds: readonly string[]): ContainerProblem[] {
   const present = kinds.filter((kind) => handler[kind] !== undefined && handler[kind] !== null);
-  if (present.length > 1) return [{ pointer, message: `${pointer} may not specify more than 1 handler type (has ${present.join(", ")}): remove all but one` }];
+  if (present.length > 1)
+    return [{ pointer, message: `${pointer} may not specify more than 1 handler type (has ${present.join(", ")}): remove all but one` }];
   if (present.length === 0) return [{ pointer, message: `${pointer} must specify a handler type (one of ${kinds.join(", ")})` }];
   const kind = present[0]!;
   const port = record(handler[kind]).port;
-  if (typeof port === "number" && !isPort(port)) return [{ pointer: `${pointer}/${kind}/port`, message: `${pointer}/${kind}/port ${port} must be between 1 and 65535` }];
+  if (typeof port === "number" && !isPort(port))
+    return [{ pointer: `${pointer}/${kind}/port`, message: `${pointer}/${kind}/port ${port} must be between 1 and 65535` }];
   return [];
 }
 
@@ -316,7 +340,10 @@ function suggest(container: object, parentTokens: readonly string[], key: string
   (holder as Record<string, unknown>)[parentTokens[parentTokens.length - 1]!] = parent;
   const prefix = formatPointer(parentTokens);
   const paths = new Set(schemaErrors(probe).map((error) => error.instancePath));
-  return pick(key, [...candidates].filter((candidate) => paths.has(`${prefix}/${candidate}`)));
+  return pick(
+    key,
+    [...candidates].filter((candidate) => paths.has(`${prefix}/${candidate}`)),
+  );
 }
 
 function knownAmong(candidates: Record<string, unknown>, prefix: string): string[] {

@@ -53,11 +53,22 @@ function probeFields(probe: "readinessProbe" | "livenessProbe" | "startupProbe",
   );
 }
 
-function resourceFields(path: string, envPrefix: string, get: (s: InjectorSettings) => InjectorSettings["initContainer"]["resources"]): Field[] {
+function resourceFields(
+  path: string,
+  envPrefix: string,
+  get: (s: InjectorSettings) => InjectorSettings["initContainer"]["resources"],
+): Field[] {
   const fields: Field[] = [];
   for (const side of ["requests", "limits"] as const) {
     for (const resource of ["cpu", "memory"] as const) {
-      fields.push(field(`${path}.resources.${side}.${resource}`, `${envPrefix}_RESOURCES_${side.toUpperCase()}_${resource.toUpperCase()}`, "quantity", (s, v) => (get(s)[side][resource] = v)));
+      fields.push(
+        field(
+          `${path}.resources.${side}.${resource}`,
+          `${envPrefix}_RESOURCES_${side.toUpperCase()}_${resource.toUpperCase()}`,
+          "quantity",
+          (s, v) => (get(s)[side][resource] = v),
+        ),
+      );
     }
   }
   return fields;
@@ -73,9 +84,19 @@ const FIELDS: readonly Field[] = [
   field(`${SC}.drainTime`, `${ENV_SC}_DRAIN_TIME`, "duration", (s, v) => (s.sidecarContainer.drainTime = v)),
   field(`${SC}.envVars`, `${ENV_SC}_ENV_VARS`, "map", (s, v) => (s.sidecarContainer.envVars = v)),
   field(`${SC}.redirectPortInbound`, `${ENV_SC}_REDIRECT_PORT_INBOUND`, "uint32", (s, v) => (s.sidecarContainer.redirectPortInbound = v)),
-  field(`${SC}.redirectPortOutbound`, `${ENV_SC}_REDIRECT_PORT_OUTBOUND`, "uint32", (s, v) => (s.sidecarContainer.redirectPortOutbound = v)),
+  field(
+    `${SC}.redirectPortOutbound`,
+    `${ENV_SC}_REDIRECT_PORT_OUTBOUND`,
+    "uint32",
+    (s, v) => (s.sidecarContainer.redirectPortOutbound = v),
+  ),
   field(`${SC}.ipFamilyMode`, `${ENV_SC}_IP_FAMILY_MODE`, "string", (s, v) => (s.sidecarContainer.ipFamilyMode = v)),
-  field(`${SC}.waitForDataplaneReady`, `${ENV_SC}_WAIT_FOR_DATAPLANE_READY`, "bool", (s, v) => (s.sidecarContainer.waitForDataplaneReady = v)),
+  field(
+    `${SC}.waitForDataplaneReady`,
+    `${ENV_SC}_WAIT_FOR_DATAPLANE_READY`,
+    "bool",
+    (s, v) => (s.sidecarContainer.waitForDataplaneReady = v),
+  ),
   ...probeFields("readinessProbe", "READINESS"),
   ...probeFields("livenessProbe", "LIVENESS"),
   ...probeFields("startupProbe", "STARTUP"),
@@ -87,30 +108,75 @@ const FIELDS: readonly Field[] = [
   field(`${INJ}.cniEnabled`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_CNI_ENABLED", "bool", (s, v) => (s.cniEnabled = v)),
   field(`${INJ}.virtualProbesEnabled`, "KUMA_RUNTIME_KUBERNETES_VIRTUAL_PROBES_ENABLED", "bool", (s, v) => (s.virtualProbesEnabled = v)),
   field(`${INJ}.virtualProbesPort`, "KUMA_RUNTIME_KUBERNETES_VIRTUAL_PROBES_PORT", "uint32", (s, v) => (s.virtualProbesPort = v)),
-  field(`${INJ}.applicationProbeProxyPort`, "KUMA_RUNTIME_KUBERNETES_APPLICATION_PROBE_PROXY_PORT", "uint32", (s, v) => (s.applicationProbeProxyPort = v)),
-  field(`${INJ}.sidecarTraffic.excludeInboundPorts`, "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_INBOUND_PORTS", "ports", (s, v) => (s.sidecarTraffic.excludeInboundPorts = v)),
-  field(`${INJ}.sidecarTraffic.excludeOutboundPorts`, "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_OUTBOUND_PORTS", "ports", (s, v) => (s.sidecarTraffic.excludeOutboundPorts = v)),
-  field(`${INJ}.sidecarTraffic.excludeInboundIPs`, "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_INBOUND_IPS", "strings", (s, v) => (s.sidecarTraffic.excludeInboundIPs = v)),
-  field(`${INJ}.sidecarTraffic.excludeOutboundIPs`, "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_OUTBOUND_IPS", "strings", (s, v) => (s.sidecarTraffic.excludeOutboundIPs = v)),
+  field(
+    `${INJ}.applicationProbeProxyPort`,
+    "KUMA_RUNTIME_KUBERNETES_APPLICATION_PROBE_PROXY_PORT",
+    "uint32",
+    (s, v) => (s.applicationProbeProxyPort = v),
+  ),
+  field(
+    `${INJ}.sidecarTraffic.excludeInboundPorts`,
+    "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_INBOUND_PORTS",
+    "ports",
+    (s, v) => (s.sidecarTraffic.excludeInboundPorts = v),
+  ),
+  field(
+    `${INJ}.sidecarTraffic.excludeOutboundPorts`,
+    "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_OUTBOUND_PORTS",
+    "ports",
+    (s, v) => (s.sidecarTraffic.excludeOutboundPorts = v),
+  ),
+  field(
+    `${INJ}.sidecarTraffic.excludeInboundIPs`,
+    "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_INBOUND_IPS",
+    "strings",
+    (s, v) => (s.sidecarTraffic.excludeInboundIPs = v),
+  ),
+  field(
+    `${INJ}.sidecarTraffic.excludeOutboundIPs`,
+    "KUMA_RUNTIME_KUBERNETES_SIDECAR_TRAFFIC_EXCLUDE_OUTBOUND_IPS",
+    "strings",
+    (s, v) => (s.sidecarTraffic.excludeOutboundIPs = v),
+  ),
   field(`${INJ}.builtinDNS.enabled`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_BUILTIN_DNS_ENABLED", "bool", (s, v) => (s.builtinDNS.enabled = v)),
   field(`${INJ}.builtinDNS.port`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_BUILTIN_DNS_PORT", "uint32", (s, v) => (s.builtinDNS.port = v)),
   field(`${INJ}.builtinDNS.logging`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_BUILTIN_DNS_LOGGING", "bool", (s, v) => (s.builtinDNS.logging = v)),
-  field(`${INJ}.builtinDNS.experimentalProxy`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_BUILTIN_DNS_EXPERIMENTAL_PROXY", "bool", (s, v) => (s.builtinDNS.experimentalProxy = v)),
+  field(
+    `${INJ}.builtinDNS.experimentalProxy`,
+    "KUMA_RUNTIME_KUBERNETES_INJECTOR_BUILTIN_DNS_EXPERIMENTAL_PROXY",
+    "bool",
+    (s, v) => (s.builtinDNS.experimentalProxy = v),
+  ),
   field(`${INJ}.caCertFile`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_CA_CERT_FILE", "string", (s, v) => (s.caCertFile = v)),
-  field(`${INJ}.unifiedResourceNamingEnabled`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_UNIFIED_RESOURCE_NAMING_ENABLED", "bool", (s, v) => (s.unifiedResourceNamingEnabled = v)),
+  field(
+    `${INJ}.unifiedResourceNamingEnabled`,
+    "KUMA_RUNTIME_KUBERNETES_INJECTOR_UNIFIED_RESOURCE_NAMING_ENABLED",
+    "bool",
+    (s, v) => (s.unifiedResourceNamingEnabled = v),
+  ),
   field(`${INJ}.otelPipeEnabled`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_OTEL_PIPE_ENABLED", "bool", (s, v) => (s.otelPipeEnabled = v)),
   field(`${INJ}.spire.enabled`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_SPIRE_ENABLED", "bool", (s, v) => (s.spire.enabled = v)),
   field(`${INJ}.spire.mountPath`, "KUMA_RUNTIME_KUBERNETES_INJECTOR_SPIRE_MOUNT_PATH", "string", (s, v) => (s.spire.mountPath = v)),
   field("experimental.sidecarContainers", "KUMA_EXPERIMENTAL_SIDECAR_CONTAINERS", "bool", (s, v) => (s.sidecarContainers = v)),
   field("experimental.deltaXds", "KUMA_EXPERIMENTAL_DELTA_XDS", "bool", (s, v) => (s.deltaXds = v)),
   field("bootstrapServer.params.adminPort", "KUMA_BOOTSTRAP_SERVER_PARAMS_ADMIN_PORT", "uint32", (s, v) => (s.envoyAdminPort = v)),
-  field("bootstrapServer.params.envoyAdminUnixSocket", "KUMA_BOOTSTRAP_SERVER_PARAMS_ENVOY_ADMIN_UNIX_SOCKET", "bool", (s, v) => (s.envoyAdminUnixSocket = v)),
+  field(
+    "bootstrapServer.params.envoyAdminUnixSocket",
+    "KUMA_BOOTSTRAP_SERVER_PARAMS_ENVOY_ADMIN_UNIX_SOCKET",
+    "bool",
+    (s, v) => (s.envoyAdminUnixSocket = v),
+  ),
   field("bootstrapServer.params.readinessPort", "KUMA_BOOTSTRAP_SERVER_PARAMS_READINESS_PORT", "uint32", (s, v) => (s.readinessPort = v)),
 ];
 
 /** The parts of KUMA_CONTROL_PLANE_URL (plugin.go: https://<service>.<namespace>:<dpServer.port>). */
 const URL_FIELDS: ReadonlyArray<{ path: string; env: string; kind: Kind; part: "service" | "namespace" | "port" }> = [
-  { path: "runtime.kubernetes.controlPlaneServiceName", env: "KUMA_RUNTIME_KUBERNETES_CONTROL_PLANE_SERVICE_NAME", kind: "string", part: "service" },
+  {
+    path: "runtime.kubernetes.controlPlaneServiceName",
+    env: "KUMA_RUNTIME_KUBERNETES_CONTROL_PLANE_SERVICE_NAME",
+    kind: "string",
+    part: "service",
+  },
   { path: "store.kubernetes.systemNamespace", env: "KUMA_STORE_KUBERNETES_SYSTEM_NAMESPACE", kind: "string", part: "namespace" },
   { path: "dpServer.port", env: "KUMA_DP_SERVER_PORT", kind: "uint32", part: "port" },
 ];
@@ -121,7 +187,8 @@ export const INJECTOR_ENV_VARS: readonly string[] = [...FIELDS.map((f) => f.env)
 /** Settings from a kuma-cp `config.yaml` over the model's Helm defaults. Total: a bad value is an
  *  error naming the field; unknown keys are ignored, as kuma-cp ignores them. */
 export function parseControlPlaneConfig(yamlText: string, model: KumaModel, base: InjectorSettings = model.helmDefaults): ConfigResult {
-  if (yamlText.length > MAX_MANIFEST_FILE_BYTES) return { error: `control-plane config.yaml is larger than ${MAX_MANIFEST_FILE_BYTES} bytes` };
+  if (yamlText.length > MAX_MANIFEST_FILE_BYTES)
+    return { error: `control-plane config.yaml is larger than ${MAX_MANIFEST_FILE_BYTES} bytes` };
   const doc = parseDocument(yamlText, { uniqueKeys: true });
   if (doc.errors.length > 0) return { error: `control-plane config.yaml: ${doc.errors[0]!.message}` };
   let root: unknown;
@@ -197,7 +264,9 @@ function fromYaml(raw: unknown, kind: Kind): Read {
       if (typeof raw === "number" && Number.isFinite(raw)) return { value: String(raw) };
       return typeof raw === "string" ? quantityOf(raw) : { error: `must be a quantity such as "100m" or "64Mi", got ${describe(raw)}` };
     case "strings":
-      return Array.isArray(raw) && raw.every((item) => typeof item === "string") ? { value: raw } : { error: `must be a list of strings, got ${describe(raw)}` };
+      return Array.isArray(raw) && raw.every((item) => typeof item === "string")
+        ? { value: raw }
+        : { error: `must be a list of strings, got ${describe(raw)}` };
     case "ports": {
       if (!Array.isArray(raw)) return { error: `must be a list of ports, got ${describe(raw)}` };
       const ports: number[] = [];
@@ -232,7 +301,9 @@ function fromEnv(raw: string, kind: Kind): Read {
       return { error: `strconv.ParseBool: parsing ${JSON.stringify(raw)}: invalid syntax` };
     case "int":
     case "uint32":
-      return /^[+-]?\d+$/.test(raw) ? integer(Number(raw), kind) : { error: `parsing ${JSON.stringify(raw)}: invalid syntax (expected an integer)` };
+      return /^[+-]?\d+$/.test(raw)
+        ? integer(Number(raw), kind)
+        : { error: `parsing ${JSON.stringify(raw)}: invalid syntax (expected an integer)` };
     case "duration":
       return duration(raw);
     case "quantity":
@@ -243,7 +314,9 @@ function fromEnv(raw: string, kind: Kind): Read {
       if (raw === "") return { value: [] };
       const ports: number[] = [];
       for (const item of raw.split(",")) {
-        const port = /^\d+$/.test(item) ? integer(Number(item), "uint32") : { error: `parsing ${JSON.stringify(item)}: invalid syntax (expected a port)` };
+        const port = /^\d+$/.test(item)
+          ? integer(Number(item), "uint32")
+          : { error: `parsing ${JSON.stringify(item)}: invalid syntax (expected a port)` };
         if ("error" in port) return port;
         ports.push(port.value as number);
       }

@@ -37,7 +37,9 @@ export function resolveKumaEnvironment(facts: ControlPlaneFacts, policyVersion?:
   let chosen: { value: string; source: string } = facts.version ?? { value: DEFAULT_KUMA_VERSION, source: "default" };
   if (policyVersion !== undefined) {
     if (facts.version && minorOf(facts.version.value) !== minorOf(policyVersion)) {
-      warnings.push(`the policy's spec.kuma.version ${policyVersion} wins over ${facts.version.value} (${facts.version.source}); reviews model Kuma ${policyVersion}`);
+      warnings.push(
+        `the policy's spec.kuma.version ${policyVersion} wins over ${facts.version.value} (${facts.version.source}); reviews model Kuma ${policyVersion}`,
+      );
     }
     chosen = { value: policyVersion, source: "policy" };
   }

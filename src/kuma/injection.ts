@@ -30,7 +30,12 @@ export type Injection =
  * unknown (no cluster view, no Namespace in the input): the pod's own label decides, as it
  * would in a namespace that selects it.
  */
-export function injectionOf(podLabels: Labels, namespace: string, namespaceLabels: Labels | undefined, controlPlaneNamespaces: readonly string[]): Injection {
+export function injectionOf(
+  podLabels: Labels,
+  namespace: string,
+  namespaceLabels: Labels | undefined,
+  controlPlaneNamespaces: readonly string[],
+): Injection {
   const podValue = podLabels[SIDECAR_INJECTION];
   const podSays = podValue === undefined ? undefined : parseEnabled(podValue);
   // An unparsable pod label fails injection: the label rule's error, so the pod counts as injected for the others.
@@ -40,7 +45,8 @@ export function injectionOf(podLabels: Labels, namespace: string, namespaceLabel
   if (namespace === "kube-system" || controlPlaneNamespaces.includes(namespace)) return { injected: false, reason: "excluded-namespace" };
 
   const namespaceValue = namespaceLabels[SIDECAR_INJECTION];
-  if (namespaceValue === undefined) return podWants ? { injected: false, reason: "namespace-unlabelled" } : { injected: false, reason: "namespace" };
+  if (namespaceValue === undefined)
+    return podWants ? { injected: false, reason: "namespace-unlabelled" } : { injected: false, reason: "namespace" };
   if (SELECTING_NAMESPACE_VALUES.has(namespaceValue)) return { injected: true };
   // Another namespace value: the webhook is called only for pods labelled exactly "enabled".
   if (podValue === "enabled") return { injected: true };

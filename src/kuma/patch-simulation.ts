@@ -136,7 +136,10 @@ function applyChain(start: JsonObject, entries: readonly ChainEntry[], list: Pat
       const result = applyInPlace(doc, toKumaOperation(block));
       if (!result.ok) {
         const path = typeof block.path === "string" ? block.path : "";
-        return { container: doc as JsonObject, failure: { patch: entry.name, list, blockIndex: block.index, path, message: result.message } };
+        return {
+          container: doc as JsonObject,
+          failure: { patch: entry.name, list, blockIndex: block.index, path, message: result.message },
+        };
       }
       doc = result.doc;
     }
@@ -214,7 +217,8 @@ function copyOf(doc: unknown): unknown {
   const copy: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(doc)) {
     // As JSON.parse does: an own "__proto__" key is data, not the prototype.
-    if (key === "__proto__") Object.defineProperty(copy, key, { value: copyOf(value), enumerable: true, writable: true, configurable: true });
+    if (key === "__proto__")
+      Object.defineProperty(copy, key, { value: copyOf(value), enumerable: true, writable: true, configurable: true });
     else copy[key] = copyOf(value);
   }
   return copy;
@@ -277,13 +281,19 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
       const work = op === "move" ? copyOf(doc) : own(doc); // move removes before it can fail
       const source = findObject(work, toLibraryTokens(from));
       if (!source) {
-        return fail(op === "move"
-          ? `move operation does not apply: doc is missing from path: ${from}: ${MISSING}`
-          : `copy operation does not apply: doc is missing from path: "${from}": ${MISSING}`);
+        return fail(
+          op === "move"
+            ? `move operation does not apply: doc is missing from path: ${from}: ${MISSING}`
+            : `copy operation does not apply: doc is missing from path: "${from}": ${MISSING}`,
+        );
       }
       const sourceKey = from === "" ? "" : existingKey(source.container, source.key, "get");
       if (typeof sourceKey !== "string") {
-        return fail(op === "move" ? `error in move for path: '${source.key}': ${sourceKey.error}` : `error in copy for from: '${from}': ${sourceKey.error}`);
+        return fail(
+          op === "move"
+            ? `error in move for path: '${source.key}': ${sourceKey.error}`
+            : `error in copy for from: '${from}': ${sourceKey.error}`,
+        );
       }
       const fromPointer = formatPointer(from === "" ? [] : [...source.prefix, sourceKey]);
       const value = jsonpatch.getValueByPointer(work, fromPointer) as unknown;
@@ -293,7 +303,9 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
       if (!target) return fail(`${op} operation does not apply: doc is missing destination path: ${path}: ${MISSING}`);
       const key = addKey(target.container, target.key);
       if (typeof key !== "string") {
-        return fail(op === "move" ? `error in move for path: '${path}': ${key.error}` : `error while adding value during copy: ${key.error}`);
+        return fail(
+          op === "move" ? `error in move for path: '${path}': ${key.error}` : `error while adding value during copy: ${key.error}`,
+        );
       }
       if (path === "") return { ok: true, doc: copyOf(value) };
       return run(current, { op: "add", path: formatPointer([...target.prefix, key]), value: copyOf(value) });
@@ -386,11 +398,15 @@ function existingKey(container: Container, key: string, mode: "get" | "remove"):
   if (Array.isArray(container)) {
     const index = toArrayIndex(key);
     if (index === undefined) return { error: `strconv.Atoi: parsing "${key}": invalid syntax` };
-    if (index >= container.length || index < -container.length) return { error: `Unable to access invalid index: ${index}: ${INVALID_INDEX}` };
+    if (index >= container.length || index < -container.length)
+      return { error: `Unable to access invalid index: ${index}: ${INVALID_INDEX}` };
     return String(index < 0 ? index + container.length : index);
   }
   if (!Object.hasOwn(container, key)) {
-    return { error: mode === "remove" ? `unable to remove nonexistent key: ${key}: ${MISSING}` : `unable to get nonexistent key: ${key}: ${MISSING}` };
+    return {
+      error:
+        mode === "remove" ? `unable to remove nonexistent key: ${key}: ${MISSING}` : `unable to get nonexistent key: ${key}: ${MISSING}`,
+    };
   }
   return key;
 }

@@ -85,7 +85,8 @@ function parseExact(text: string): Parsed<ExactQuantity> {
   if (magnitudeDigits > MAX_DIGITS + 9) return parsed({ negative, nanos: HUGE });
   let nanos = BigInt(digits) << BigInt(exponent2);
   if (scale >= 0) nanos *= 10n ** BigInt(scale);
-  else if (-scale > digits.length + 20) nanos = 1n; // far below a nano: Kubernetes rounds up
+  else if (-scale > digits.length + 20)
+    nanos = 1n; // far below a nano: Kubernetes rounds up
   else {
     const divisor = 10n ** BigInt(-scale);
     nanos = (nanos + divisor - 1n) / divisor; // round up to the nano (quantity.go: inf.RoundUp)

@@ -91,7 +91,10 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
   const customSpecs = spec.customRules ?? [];
   const seen = new Set<string>();
   customSpecs.forEach((rule, index) => {
-    if (builtIn.has(rule.id)) problems.push(`spec.customRules[${index}].id: ${rule.id} is a built-in rule id; pick another (set a built-in rule's action under spec.rules)`);
+    if (builtIn.has(rule.id))
+      problems.push(
+        `spec.customRules[${index}].id: ${rule.id} is a built-in rule id; pick another (set a built-in rule's action under spec.rules)`,
+      );
     else if (seen.has(rule.id)) problems.push(`spec.customRules[${index}].id: ${rule.id} is used by an earlier custom rule`);
     seen.add(rule.id);
   });
@@ -115,7 +118,8 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
       problems.push(`${field}: needs at least one of ${SELECTOR_FIELDS.join(", ")} (an entry without one would exempt every object)`);
     }
     entry.rules.forEach((id, i) => {
-      if (id !== ALL_RULES && !knownIds.has(id)) problems.push(`${field}.rules[${i}]: ${id} is neither a built-in rule id nor a custom rule of this policy`);
+      if (id !== ALL_RULES && !knownIds.has(id))
+        problems.push(`${field}.rules[${i}]: ${id} is neither a built-in rule id nor a custom rule of this policy`);
     });
     for (const problem of entry.objectSelector ? selectorProblems(entry.objectSelector) : []) {
       problems.push(`${field}.objectSelector.${problem.path}: ${problem.message}`);
@@ -127,12 +131,13 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
   });
 
   // Templates: RFC 7386 merge patch over Kuma's containers, frozen.
-  const templates: ContainerTemplates = spec.templates?.sidecar || spec.templates?.init
-    ? deepFreeze({
-        sidecar: mergePatch(KUMA_TEMPLATES.sidecar, spec.templates.sidecar ?? {}) as JsonObject,
-        init: mergePatch(KUMA_TEMPLATES.init, spec.templates.init ?? {}) as JsonObject,
-      })
-    : KUMA_TEMPLATES;
+  const templates: ContainerTemplates =
+    spec.templates?.sidecar || spec.templates?.init
+      ? deepFreeze({
+          sidecar: mergePatch(KUMA_TEMPLATES.sidecar, spec.templates.sidecar ?? {}) as JsonObject,
+          init: mergePatch(KUMA_TEMPLATES.init, spec.templates.init ?? {}) as JsonObject,
+        })
+      : KUMA_TEMPLATES;
 
   const kumaVersion = spec.kuma?.version;
   if (kumaVersion !== undefined) {
@@ -145,7 +150,11 @@ export function compilePolicy(document: PolicyDocument, source: string, options:
   // Per rule id, the exemption matchers that can switch it off.
   const exemptionsByRule = new Map<string, ((subject: Subject) => boolean)[]>();
   const wildcard = exemptions.filter((e) => e.ids.has(ALL_RULES)).map((e) => e.matches);
-  for (const id of knownIds) exemptionsByRule.set(id, exemptions.filter((e) => e.ids.has(ALL_RULES) || e.ids.has(id)).map((e) => e.matches));
+  for (const id of knownIds)
+    exemptionsByRule.set(
+      id,
+      exemptions.filter((e) => e.ids.has(ALL_RULES) || e.ids.has(id)).map((e) => e.matches),
+    );
 
   const rules: readonly AnyRule[] = Object.freeze([...builtInRules, ...custom.rules]);
   return Object.freeze({
@@ -212,14 +221,20 @@ function compileExemption(entry: ExemptionSpec): (subject: Subject) => boolean {
  * matters most. An entry that does that is an error; one narrowed by names or objectSelector
  * is allowed with a warning.
  */
-function controlPlaneGuard(entry: ExemptionSpec, controlPlaneNamespaces: readonly string[]): { level: "error" | "warning"; message: string } | undefined {
+function controlPlaneGuard(
+  entry: ExemptionSpec,
+  controlPlaneNamespaces: readonly string[],
+): { level: "error" | "warning"; message: string } | undefined {
   if (!entry.rules.includes(ALL_RULES)) return undefined;
   if (entry.kinds && !entry.kinds.includes("ContainerPatch")) return undefined;
   const patterns = entry.namespacePatterns ? compileGlobs(entry.namespacePatterns) : undefined;
   const hit = controlPlaneNamespaces.find((ns) => (!entry.namespaces || entry.namespaces.includes(ns)) && (!patterns || patterns(ns)));
   if (hit === undefined) return undefined;
   if (entry.names || entry.objectSelector) {
-    return { level: "warning", message: `exempts some ContainerPatches in the control-plane namespace ${hit} from all rules; Kuma applies them to every pod that names them` };
+    return {
+      level: "warning",
+      message: `exempts some ContainerPatches in the control-plane namespace ${hit} from all rules; Kuma applies them to every pod that names them`,
+    };
   }
   return {
     level: "error",

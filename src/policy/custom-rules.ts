@@ -41,7 +41,9 @@ export function compileCustomRules(specs: readonly CustomRuleSpec[]): { rules: R
     const field = `spec.customRules[${index}].schema`;
     const dialect = typeof spec.schema === "object" ? spec.schema.$schema : undefined;
     if (dialect !== undefined && dialect !== JSON_SCHEMA_2020_12 && dialect !== `${JSON_SCHEMA_2020_12}#`) {
-      problems.push(`${field}: custom rule ${spec.id}: $schema must be ${JSON_SCHEMA_2020_12} (or left out), not ${JSON.stringify(dialect)}`);
+      problems.push(
+        `${field}: custom rule ${spec.id}: $schema must be ${JSON_SCHEMA_2020_12} (or left out), not ${JSON.stringify(dialect)}`,
+      );
       return;
     }
     let validate: ValidateFunction;
@@ -74,7 +76,8 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
       return {
         ...base,
         targets: ["containerpatch"],
-        check: (subject) => check(containerPatchTarget(subject as ContainerPatchSubject), (field) => field.replace(/\.valueParsed\b/, ".value")),
+        check: (subject) =>
+          check(containerPatchTarget(subject as ContainerPatchSubject), (field) => field.replace(/\.valueParsed\b/, ".value")),
       };
     case "workload":
       return {

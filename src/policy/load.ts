@@ -73,7 +73,8 @@ export function describeFsError(cause: unknown): string {
 
 /** The one YAML (or JSON) document of a policy file, or a PolicyLoadError with `file:line:column`. */
 function parsePolicyYaml(text: string, source: string): unknown {
-  if (text.length > MAX_MANIFEST_FILE_BYTES) throw new PolicyLoadError([`${source}: larger than ${MAX_MANIFEST_FILE_BYTES} bytes; a policy is a few KB`]);
+  if (text.length > MAX_MANIFEST_FILE_BYTES)
+    throw new PolicyLoadError([`${source}: larger than ${MAX_MANIFEST_FILE_BYTES} bytes; a policy is a few KB`]);
   const deepLine = textDeeperThan(text);
   if (deepLine !== undefined) throw new PolicyLoadError([`${source}:${deepLine}: nests deeper than ${MAX_NESTING_DEPTH} levels`]);
   const documents = parseAllDocuments(text, { prettyErrors: true });
@@ -90,7 +91,8 @@ function parsePolicyYaml(text: string, source: string): unknown {
   if (problems.length > 0) throw new PolicyLoadError(problems);
   const nonEmpty = list.filter((doc) => doc.contents !== null);
   if (nonEmpty.length === 0) throw new PolicyLoadError([`${source}: the file is empty; expected a kuma-guard.io/v1alpha1 Policy`]);
-  if (nonEmpty.length > 1) throw new PolicyLoadError([`${source}: holds ${nonEmpty.length} YAML documents; a policy file holds exactly one Policy`]);
+  if (nonEmpty.length > 1)
+    throw new PolicyLoadError([`${source}: holds ${nonEmpty.length} YAML documents; a policy file holds exactly one Policy`]);
   let value: unknown;
   try {
     value = nonEmpty[0]!.toJS({ maxAliasCount: 100 }) as unknown;

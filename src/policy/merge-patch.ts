@@ -3,8 +3,7 @@
 
 type Json = unknown;
 
-const isObject = (value: Json): value is Record<string, Json> =>
-  value !== null && typeof value === "object" && !Array.isArray(value);
+const isObject = (value: Json): value is Record<string, Json> => value !== null && typeof value === "object" && !Array.isArray(value);
 
 /** `target` with `patch` merged in; neither input is modified. */
 export function mergePatch(target: Json, patch: Json): Json {

@@ -17,9 +17,20 @@ export function formatJunit(report: Report): string {
   }
   const failed = (object: ReportObject) => object.findings.some((f) => f.action === "deny");
   const doc = create({ version: "1.0", encoding: "UTF-8", invalidCharReplacement: "" });
-  const suites = doc.ele("testsuites", { name: "kuma-guard", tests: report.objects.length, failures: report.objects.filter(failed).length, errors: 0 });
+  const suites = doc.ele("testsuites", {
+    name: "kuma-guard",
+    tests: report.objects.length,
+    failures: report.objects.filter(failed).length,
+    errors: 0,
+  });
   for (const [file, objects] of byFile) {
-    const suite = suites.ele("testsuite", { name: file, tests: objects.length, failures: objects.filter(failed).length, errors: 0, skipped: 0 });
+    const suite = suites.ele("testsuite", {
+      name: file,
+      tests: objects.length,
+      failures: objects.filter(failed).length,
+      errors: 0,
+      skipped: 0,
+    });
     for (const object of objects) addTestcase(suite, file, object);
   }
   return `${doc.end({ prettyPrint: true, indent: "  ", newline: "\n", wellFormed: false })}\n`;

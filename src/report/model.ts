@@ -50,7 +50,15 @@ export function inputErrorObject(problem: InputProblem): ReportObject {
     file: problem.file,
     line: problem.line ?? 1,
     ...(problem.column === undefined ? {} : { column: problem.column }),
-    findings: [{ ruleId: INPUT_ERROR_RULE, code: `${INPUT_ERROR_RULE}/${problem.code}`, action: "deny", severity: "error", message: problem.message }],
+    findings: [
+      {
+        ruleId: INPUT_ERROR_RULE,
+        code: `${INPUT_ERROR_RULE}/${problem.code}`,
+        action: "deny",
+        severity: "error",
+        message: problem.message,
+      },
+    ],
   };
 }
 

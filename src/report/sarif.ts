@@ -20,18 +20,21 @@ export interface SarifOptions {
 export function toSarif(report: Report, options: SarifOptions = {}): Log {
   const baseDir = options.baseDir ?? process.cwd();
   const ruleIndex = new Map(report.rules.map((rule, index) => [rule.id, index]));
-  const rules = report.rules.map((rule): ReportingDescriptor => ({
-    id: rule.id,
-    shortDescription: { text: rule.summary },
-    ...(rule.builtIn ? { helpUri: ruleDocsUrl(rule.id) } : {}),
-  }));
+  const rules = report.rules.map(
+    (rule): ReportingDescriptor => ({
+      id: rule.id,
+      shortDescription: { text: rule.summary },
+      ...(rule.builtIn ? { helpUri: ruleDocsUrl(rule.id) } : {}),
+    }),
+  );
   const results = flatFindings(report).map(({ object, finding }): Result => {
     const index = ruleIndex.get(finding.ruleId);
     const region = { startLine: object.line, ...(object.column === undefined ? {} : { startColumn: object.column }) };
     const physical: Location =
       object.file === STDIN_FILE ? {} : { physicalLocation: { artifactLocation: { uri: toArtifactUri(object.file, baseDir) }, region } };
     // An unreadable input has no object: only the file locates it.
-    const logical: Location = object.kind === "" ? {} : { logicalLocations: [{ fullyQualifiedName: describeObject(object), kind: "resource" }] };
+    const logical: Location =
+      object.kind === "" ? {} : { logicalLocations: [{ fullyQualifiedName: describeObject(object), kind: "resource" }] };
     return {
       ruleId: finding.ruleId,
       ...(index === undefined ? {} : { ruleIndex: index }),

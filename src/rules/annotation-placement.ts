@@ -10,8 +10,14 @@ import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 const PLACED_LABELS = [SIDECAR_INJECTION, MESH] as const;
 
 const CODES = {
-  "controller-annotation": { when: "a kuma.io annotation sits on a controller's own metadata (not on its pod template, or with another value there), where Kuma never reads it", params: { key: "the annotation key", kind: "the controller's kind" } },
-  "controller-label": { when: "the kuma.io/sidecar-injection or kuma.io/mesh label sits on a controller's own metadata only, where Kuma's injector never reads it", params: { key: "the label key", kind: "the controller's kind" } },
+  "controller-annotation": {
+    when: "a kuma.io annotation sits on a controller's own metadata (not on its pod template, or with another value there), where Kuma never reads it",
+    params: { key: "the annotation key", kind: "the controller's kind" },
+  },
+  "controller-label": {
+    when: "the kuma.io/sidecar-injection or kuma.io/mesh label sits on a controller's own metadata only, where Kuma's injector never reads it",
+    params: { key: "the label key", kind: "the controller's kind" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -28,14 +34,24 @@ export const annotationPlacement: Rule<WorkloadSubject, Code> = {
     for (const [key, value] of Object.entries(subject.meta.annotations)) {
       if (!isKumaKey(key) || subject.template.annotations[key] === value) continue;
       findings.push(
-        advisory("controller-annotation", `${key} on the ${subject.kind}'s own metadata is never read by Kuma; move it to ${target}`, `metadata.annotations[${JSON.stringify(key)}]`, { key, kind: subject.kind }),
+        advisory(
+          "controller-annotation",
+          `${key} on the ${subject.kind}'s own metadata is never read by Kuma; move it to ${target}`,
+          `metadata.annotations[${JSON.stringify(key)}]`,
+          { key, kind: subject.kind },
+        ),
       );
     }
     for (const key of PLACED_LABELS) {
       const value = subject.meta.labels[key];
       if (value === undefined || subject.template.labels[key] === value) continue;
       findings.push(
-        advisory("controller-label", `label ${key} on the ${subject.kind}'s own metadata is never read by Kuma's injector; set it on ${metadataPath(subject.templatePath, "labels")}`, `metadata.labels[${JSON.stringify(key)}]`, { key, kind: subject.kind }),
+        advisory(
+          "controller-label",
+          `label ${key} on the ${subject.kind}'s own metadata is never read by Kuma's injector; set it on ${metadataPath(subject.templatePath, "labels")}`,
+          `metadata.labels[${JSON.stringify(key)}]`,
+          { key, kind: subject.kind },
+        ),
       );
     }
     return findings;

@@ -4,9 +4,18 @@ import { advisory } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 const CODES = {
-  removed: { when: "the key is one Kuma no longer supports and ignores; another key replaces it", params: { key: "the annotation key", replacement: "the key to use instead" } },
-  unknown: { when: "Kuma does not read the key (a typo, or a key of another version) and ignores it", params: { key: "the annotation key", suggestion: "the known key it is closest to, when one is close enough to be a typo" } },
-  "more-unknown": { when: "more unknown keys than are listed one by one (20): they are counted in one finding", params: { count: "how many more" } },
+  removed: {
+    when: "the key is one Kuma no longer supports and ignores; another key replaces it",
+    params: { key: "the annotation key", replacement: "the key to use instead" },
+  },
+  unknown: {
+    when: "Kuma does not read the key (a typo, or a key of another version) and ignores it",
+    params: { key: "the annotation key", suggestion: "the known key it is closest to, when one is close enough to be a typo" },
+  },
+  "more-unknown": {
+    when: "more unknown keys than are listed one by one (20): they are counted in one finding",
+    params: { count: "how many more" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -39,14 +48,33 @@ export const annotationUnknown: Rule<WorkloadSubject, Code> = {
       const path = annotationPath(subject.templatePath, key);
       const replacement = REMOVED_ANNOTATIONS[key];
       if (replacement) {
-        findings.push(advisory("removed", fitMessage(`${key} is no longer supported and Kuma ignores it; use ${replacement} instead`), path, { key, replacement }));
+        findings.push(
+          advisory("removed", fitMessage(`${key} is no longer supported and Kuma ignores it; use ${replacement} instead`), path, {
+            key,
+            replacement,
+          }),
+        );
         continue;
       }
       const guess = closestKnown(key);
-      findings.push(advisory("unknown", fitMessage(`Kuma does not read the annotation ${key} and ignores it${guess ? `; did you mean ${guess}?` : ""}`), path, guess ? { key, suggestion: guess } : { key }));
+      findings.push(
+        advisory(
+          "unknown",
+          fitMessage(`Kuma does not read the annotation ${key} and ignores it${guess ? `; did you mean ${guess}?` : ""}`),
+          path,
+          guess ? { key, suggestion: guess } : { key },
+        ),
+      );
     }
     if (more > 0) {
-      findings.push(advisory("more-unknown", `and ${more} more kuma.io annotation keys Kuma does not read (not listed one by one)`, metadataPath(subject.templatePath, "annotations"), { count: more }));
+      findings.push(
+        advisory(
+          "more-unknown",
+          `and ${more} more kuma.io annotation keys Kuma does not read (not listed one by one)`,
+          metadataPath(subject.templatePath, "annotations"),
+          { count: more },
+        ),
+      );
     }
     return findings;
   },

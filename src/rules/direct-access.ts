@@ -11,9 +11,18 @@ import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 const TAG_VALUE = /^[a-zA-Z0-9.\-_:]+$/;
 
 const CODES = {
-  "padded-entry": { when: "an entry has spaces around it: Kuma does not trim, so it matches no service", params: { entry: "the first padded entry", fix: "the value trimmed" } },
-  "invalid-name": { when: "an entry holds characters a kuma.io/service name never has, so it can never match", params: { entry: "the entry" } },
-  "empty-items": { when: "the list has empty items, which Kuma drops", params: { value: "the annotation's value", fix: "the value without empty items" } },
+  "padded-entry": {
+    when: "an entry has spaces around it: Kuma does not trim, so it matches no service",
+    params: { entry: "the first padded entry", fix: "the value trimmed" },
+  },
+  "invalid-name": {
+    when: "an entry holds characters a kuma.io/service name never has, so it can never match",
+    params: { entry: "the entry" },
+  },
+  "empty-items": {
+    when: "the list has empty items, which Kuma drops",
+    params: { value: "the annotation's value", fix: "the value without empty items" },
+  },
   wildcard: { when: "`*` gives the proxy direct access to every service in the mesh, which is resource intensive" },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
@@ -58,7 +67,12 @@ export const directAccess: Rule<WorkloadSubject, Code> = {
       );
     }
     if (list.value.dropped > 0) {
-      findings.push(advisory("empty-items", `${key} ${quote(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path, { value, fix: fixed }));
+      findings.push(
+        advisory("empty-items", `${key} ${quote(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path, {
+          value,
+          fix: fixed,
+        }),
+      );
     }
     if (list.value.items.some((item) => item.trim() === "*")) {
       findings.push(

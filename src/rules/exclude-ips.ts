@@ -9,7 +9,10 @@ import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 const KEYS = [TRAFFIC_EXCLUDE_INBOUND_IPS, TRAFFIC_EXCLUDE_OUTBOUND_IPS] as const;
 
 const CODES = {
-  invalid: { when: "the value is not a comma list of IP addresses or CIDRs (or has an empty item, which Kuma CNI fails on); the pod fails to start", params: { key: "the annotation key", value: "the annotation's value", reason: "what Kuma's parser rejects" } },
+  invalid: {
+    when: "the value is not a comma list of IP addresses or CIDRs (or has an empty item, which Kuma CNI fails on); the pod fails to start",
+    params: { key: "the annotation key", value: "the annotation's value", reason: "what Kuma's parser rejects" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -27,7 +30,11 @@ export const excludeIps: Rule<WorkloadSubject, Code> = {
       const result = parseExcludeIps(value);
       if ("error" in result) {
         findings.push(
-          error("invalid", `${key}: ${result.error}; the pod fails to start`, annotationPath(subject.templatePath, key), { key, value, reason: result.error }),
+          error("invalid", `${key}: ${result.error}; the pod fails to start`, annotationPath(subject.templatePath, key), {
+            key,
+            value,
+            reason: result.error,
+          }),
         );
       }
     }

@@ -18,8 +18,14 @@ const LEGACY: readonly (readonly [string, Protocol])[] = [
 ];
 
 const CODES = {
-  invalid: { when: "a legacy annotation's value is not `<ports>:<uid>` entries separated by `;`", params: { key: "the annotation key", value: "the annotation's value", reason: "what the parser rejects" } },
-  ignored: { when: "a legacy annotation is set: Kuma 2.9+ ignores it, so nothing is excluded", params: { key: "the annotation key", fix: "the value for traffic.kuma.io/exclude-outbound-ports-for-uids that keeps its entries" } },
+  invalid: {
+    when: "a legacy annotation's value is not `<ports>:<uid>` entries separated by `;`",
+    params: { key: "the annotation key", value: "the annotation's value", reason: "what the parser rejects" },
+  },
+  ignored: {
+    when: "a legacy annotation is set: Kuma 2.9+ ignores it, so nothing is excluded",
+    params: { key: "the annotation key", fix: "the value for traffic.kuma.io/exclude-outbound-ports-for-uids that keeps its entries" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -40,7 +46,13 @@ export const excludePortsForUidsLegacy: Rule<WorkloadSubject, Code> = {
       const path = annotationPath(subject.templatePath, key);
       const result = parseLegacyPortsForUids(value, protocol);
       if ("error" in result) {
-        findings.push(error("invalid", `${key}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`, path, { key, value, reason: result.error }));
+        findings.push(
+          error("invalid", `${key}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`, path, {
+            key,
+            value,
+            reason: result.error,
+          }),
+        );
         continue;
       }
       converted.push(...result.value.map((entry) => entry.text));

@@ -10,9 +10,18 @@ import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 const KEY = TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS;
 
 const CODES = {
-  invalid: { when: "the value does not follow Kuma's grammar (a uid list, a uid above 65535, a wildcard uid, a bad protocol or port); kuma-init fails", params: { value: "the annotation's value", reason: "what Kuma's parser rejects" } },
-  "empty-entry": { when: "an entry is empty (a trailing or doubled `;`, or an empty value): iptables lets all outbound traffic bypass the proxy", params: { value: "the annotation's value", fix: "the value without empty entries (\"\" when nothing is left)" } },
-  "no-uid": { when: "an entry has ports but no uid: every process's traffic on those ports bypasses the proxy", params: { entry: "the entry" } },
+  invalid: {
+    when: "the value does not follow Kuma's grammar (a uid list, a uid above 65535, a wildcard uid, a bad protocol or port); kuma-init fails",
+    params: { value: "the annotation's value", reason: "what Kuma's parser rejects" },
+  },
+  "empty-entry": {
+    when: "an entry is empty (a trailing or doubled `;`, or an empty value): iptables lets all outbound traffic bypass the proxy",
+    params: { value: "the annotation's value", fix: 'the value without empty entries ("" when nothing is left)' },
+  },
+  "no-uid": {
+    when: "an entry has ports but no uid: every process's traffic on those ports bypasses the proxy",
+    params: { entry: "the entry" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -28,12 +37,20 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
     const path = annotationPath(subject.templatePath, KEY);
     const result = parsePortsForUids(value);
     if ("error" in result) {
-      return [error("invalid", `${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path, { value, reason: result.error })];
+      return [
+        error("invalid", `${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path, {
+          value,
+          reason: result.error,
+        }),
+      ];
     }
     const findings: RuleFinding<Code>[] = [];
     const entries = result.value;
     if (entries.some((entry) => entry.text === "")) {
-      const fixed = entries.filter((entry) => entry.text !== "").map((entry) => entry.text).join(";");
+      const fixed = entries
+        .filter((entry) => entry.text !== "")
+        .map((entry) => entry.text)
+        .join(";");
       findings.push(
         error(
           "empty-entry",
@@ -47,7 +64,12 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
     for (const entry of entries) {
       if (entry.text === "" || entry.uids !== undefined) continue;
       findings.push(
-        error("no-uid", `${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`, path, { entry: entry.text }),
+        error(
+          "no-uid",
+          `${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`,
+          path,
+          { entry: entry.text },
+        ),
       );
     }
     return findings;

@@ -10,8 +10,14 @@ import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 const KEYS = [TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS] as const;
 
 const CODES = {
-  invalid: { when: "the value is not a comma list of ports 1-65535 (a range, a name, 0 or above 65535); kuma-init fails", params: { key: "the annotation key", value: "the annotation's value", reason: "what Kuma's parser rejects" } },
-  "cni-format": { when: "the list has spaces or empty items: kuma-init accepts it but Kuma CNI fails on it", params: { key: "the annotation key", value: "the annotation's value", fix: "the list without them" } },
+  invalid: {
+    when: "the value is not a comma list of ports 1-65535 (a range, a name, 0 or above 65535); kuma-init fails",
+    params: { key: "the annotation key", value: "the annotation's value", reason: "what Kuma's parser rejects" },
+  },
+  "cni-format": {
+    when: "the list has spaces or empty items: kuma-init accepts it but Kuma CNI fails on it",
+    params: { key: "the annotation key", value: "the annotation's value", fix: "the list without them" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -30,12 +36,22 @@ export const excludePorts: Rule<WorkloadSubject, Code> = {
       const result = parseExcludePorts(value);
       if ("error" in result) {
         findings.push(
-          error("invalid", `${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`, path, { key, value, reason: result.error }),
+          error(
+            "invalid",
+            `${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`,
+            path,
+            { key, value, reason: result.error },
+          ),
         );
       } else if (result.value.padded.length > 0 || result.value.empty > 0) {
         const what = result.value.padded.length > 0 ? "spaces" : "empty items";
         findings.push(
-          advisory("cni-format", `${key} ${quote(value)} has ${what}, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`, path, { key, value, fix: result.value.ports.join(",") }),
+          advisory(
+            "cni-format",
+            `${key} ${quote(value)} has ${what}, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`,
+            path,
+            { key, value, fix: result.value.ports.join(",") },
+          ),
         );
       }
     }

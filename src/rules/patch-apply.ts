@@ -18,9 +18,18 @@ import type { Rule, RuleCodes, RuleFinding, ContainerPatchSubject, WorkloadSubje
 const POD_DEPENDENT_ARRAYS: ReadonlySet<string> = new Set(["env", "volumeMounts", "args"]);
 
 const CODES = {
-  "pod-injection-fails": { when: "on a pod or pod template: a block of the referenced ContainerPatches does not apply to the container Kuma renders for this pod, so injection fails", params: { patch: "the ContainerPatch", block: "its block (sidecarPatch[2])", reason: "the patch library's error" } },
-  "block-fails": { when: "on a ContainerPatch: one of its blocks does not apply to the container Kuma renders (e.g. replace or remove of a field Kuma does not render), so injection fails", params: { block: "the block (sidecarPatch[2])", reason: "the patch library's error" } },
-  "pod-dependent-index": { when: "a block indexes env, volumeMounts or args, whose items Kuma renders from the pod's annotations and its settings, so the index may hit another item", params: { block: "the block (sidecarPatch[2])", pointer: "the path or from" } },
+  "pod-injection-fails": {
+    when: "on a pod or pod template: a block of the referenced ContainerPatches does not apply to the container Kuma renders for this pod, so injection fails",
+    params: { patch: "the ContainerPatch", block: "its block (sidecarPatch[2])", reason: "the patch library's error" },
+  },
+  "block-fails": {
+    when: "on a ContainerPatch: one of its blocks does not apply to the container Kuma renders (e.g. replace or remove of a field Kuma does not render), so injection fails",
+    params: { block: "the block (sidecarPatch[2])", reason: "the patch library's error" },
+  },
+  "pod-dependent-index": {
+    when: "a block indexes env, volumeMounts or args, whose items Kuma renders from the pod's annotations and its settings, so the index may hit another item",
+    params: { block: "the block (sidecarPatch[2])", pointer: "the path or from" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -38,7 +47,16 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
       const where = annotationPath(subject.templatePath, CONTAINER_PATCHES);
       return [simulation.sidecar.failure, simulation.init.failure]
         .filter((failure): failure is PatchFailure => failure !== undefined)
-        .map((failure) => error("pod-injection-fails", fitMessage(`ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), where, { patch: failure.patch, block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message }));
+        .map((failure) =>
+          error(
+            "pod-injection-fails",
+            fitMessage(
+              `ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`,
+            ),
+            where,
+            { patch: failure.patch, block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message },
+          ),
+        );
     }
     const findings: RuleFinding<Code>[] = [];
     const simulation = ctx.simulation;
@@ -47,7 +65,14 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
       if (!failure || failure.patch !== subject.meta.name) continue;
       const block = ctx.reading.blocks.find((b) => b.list === failure.list && b.index === failure.blockIndex);
       const label = block ? blockLabel(block) : `${failure.list}[${failure.blockIndex}]`;
-      findings.push(error("block-fails", fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`), `spec.${failure.list}[${failure.blockIndex}].path`, { block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message }));
+      findings.push(
+        error(
+          "block-fails",
+          fitMessage(`${label} fails injection: ${failure.message}${hint(failure, containerOf(failure.list))}`),
+          `spec.${failure.list}[${failure.blockIndex}].path`,
+          { block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message },
+        ),
+      );
     }
     if (isSpecSound(ctx.reading)) findings.push(...ctx.reading.blocks.flatMap(podDependentIndex));
     return findings;
@@ -58,7 +83,8 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
 function hint(failure: PatchFailure, container: string): string {
   if (/^replace operation does not apply/.test(failure.message)) return `. ${container} has no such field: use add`;
   if (/^(remove operation does not apply|error in remove)/.test(failure.message)) return `. ${container} has no such field: drop the block`;
-  if (/^(move|copy) operation does not apply: doc is missing from/.test(failure.message) || /^error in (move|copy)/.test(failure.message)) return `. from names a field ${container} does not have`;
+  if (/^(move|copy) operation does not apply: doc is missing from/.test(failure.message) || /^error in (move|copy)/.test(failure.message))
+    return `. from names a field ${container} does not have`;
   return "";
 }
 
@@ -72,8 +98,11 @@ function podDependentIndex(block: PatchBlock): RuleFinding<Code>[] {
     const tokens = toLibraryTokens(pointer);
     if (tokens.length < 2 || !POD_DEPENDENT_ARRAYS.has(tokens[0]!) || toArrayIndex(tokens[1]!) === undefined) continue;
     return [
-      advisory("pod-dependent-index", fitMessage(
-        `${block.list}[${block.index}].${field} ${pointer} indexes ${tokens[0]}, whose items Kuma renders from the pod's annotations and its settings, so index ${tokens[1]} may hit another item${block.op === "add" && field === "path" ? `; append with /${tokens[0]}/- instead` : ""}`),
+      advisory(
+        "pod-dependent-index",
+        fitMessage(
+          `${block.list}[${block.index}].${field} ${pointer} indexes ${tokens[0]}, whose items Kuma renders from the pod's annotations and its settings, so index ${tokens[1]} may hit another item${block.op === "add" && field === "path" ? `; append with /${tokens[0]}/- instead` : ""}`,
+        ),
         `${block.fieldPath}.${field}`,
         { block: `${block.list}[${block.index}]`, pointer },
       ),

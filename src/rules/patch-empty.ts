@@ -17,6 +17,12 @@ export const patchEmpty: Rule<ContainerPatchSubject, Code> = {
   check(_subject, ctx) {
     const reading = ctx.reading;
     if (reading.blocks.length > 0 || reading.shapeProblems.length > 0) return [];
-    return [advisory("no-blocks", "this ContainerPatch has no sidecarPatch and no initPatch blocks, so it changes nothing; add blocks or delete it (and its references)", "spec")];
+    return [
+      advisory(
+        "no-blocks",
+        "this ContainerPatch has no sidecarPatch and no initPatch blocks, so it changes nothing; add blocks or delete it (and its references)",
+        "spec",
+      ),
+    ];
   },
 };

@@ -16,10 +16,22 @@ const SHOWN = 3;
 const MAX_CHAINS = 50;
 
 const CODES = {
-  "default-patch": { when: "a DELETE of one of the control plane's default patches: every pod Kuma injects afterwards fails", params: { name: "the patch" } },
-  "not-checked": { when: "kuma-guard's references index is not synced yet: the DELETE or UPDATE is allowed with this warning (never a deny on missing data)", params: { name: "the patch" } },
-  "in-use": { when: "a DELETE of a patch that workloads still name in kuma.io/container-patches: their next pods fail injection", params: { name: "the patch", workloads: "how many workloads name it" } },
-  "breaks-users": { when: "an UPDATE after which the patch no longer applies to the containers Kuma renders for workloads that name it", params: { name: "the patch", workloads: "how many workloads it breaks" } },
+  "default-patch": {
+    when: "a DELETE of one of the control plane's default patches: every pod Kuma injects afterwards fails",
+    params: { name: "the patch" },
+  },
+  "not-checked": {
+    when: "kuma-guard's references index is not synced yet: the DELETE or UPDATE is allowed with this warning (never a deny on missing data)",
+    params: { name: "the patch" },
+  },
+  "in-use": {
+    when: "a DELETE of a patch that workloads still name in kuma.io/container-patches: their next pods fail injection",
+    params: { name: "the patch", workloads: "how many workloads name it" },
+  },
+  "breaks-users": {
+    when: "an UPDATE after which the patch no longer applies to the containers Kuma renders for workloads that name it",
+    params: { name: "the patch", workloads: "how many workloads it breaks" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -57,7 +69,8 @@ export const patchInUse: Rule<ContainerPatchSubject, Code> = {
       ];
     }
     const users = references.users(name);
-    if (references.operation === "DELETE") return users.total === 0 ? [] : [error("in-use", deleteMessage(subject, users), undefined, { name, workloads: users.total })];
+    if (references.operation === "DELETE")
+      return users.total === 0 ? [] : [error("in-use", deleteMessage(subject, users), undefined, { name, workloads: users.total })];
     return updateFindings(subject, ctx, users);
   },
 };

@@ -2,7 +2,10 @@ import { error } from "./types.js";
 import type { Rule, RuleCodes, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
-  "outside-control-plane": { when: "the ContainerPatch is outside every control-plane namespace: Kuma denies it there and never reads it", params: { namespace: "its namespace" } },
+  "outside-control-plane": {
+    when: "the ContainerPatch is outside every control-plane namespace: Kuma denies it there and never reads it",
+    params: { namespace: "its namespace" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 

@@ -4,12 +4,21 @@ import { error } from "./types.js";
 import type { Rule, RuleCodes, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
-  "invalid-shape": { when: "spec is not an object, or spec.sidecarPatch / spec.initPatch is not a list", params: { field: "the field of the wrong type (spec, spec.sidecarPatch, spec.initPatch)" } },
+  "invalid-shape": {
+    when: "spec is not an object, or spec.sidecarPatch / spec.initPatch is not a list",
+    params: { field: "the field of the wrong type (spec, spec.sidecarPatch, spec.initPatch)" },
+  },
   "not-a-block": { when: "a list item is not an object {op, path, value}", params: { block: "the block (sidecarPatch[2])" } },
   "missing-op": { when: "a block has no op", params: { block: "the block (sidecarPatch[2])" } },
-  "op-not-a-string": { when: "a block's op is not a string (a number, a list, an object)", params: { block: "the block (sidecarPatch[2])" } },
+  "op-not-a-string": {
+    when: "a block's op is not a string (a number, a list, an object)",
+    params: { block: "the block (sidecarPatch[2])" },
+  },
   "test-op": { when: "a block's op is RFC 6902 `test`, which Kuma's CRD excludes", params: { block: "the block (sidecarPatch[2])" } },
-  "unknown-op": { when: "a block's op is no op Kuma's CRD accepts (e.g. Add, upsert)", params: { block: "the block (sidecarPatch[2])", op: "the op (first 40 characters)" } },
+  "unknown-op": {
+    when: "a block's op is no op Kuma's CRD accepts (e.g. Add, upsert)",
+    params: { block: "the block (sidecarPatch[2])", op: "the op (first 40 characters)" },
+  },
 } satisfies RuleCodes<OpCode | "invalid-shape">;
 type Code = keyof typeof CODES;
 

@@ -5,8 +5,14 @@ import type { Rule, RuleCodes, ContainerPatchSubject } from "./types.js";
 const CODES = {
   missing: { when: "a block has no `path`", params: { block: "the block (sidecarPatch[2])" } },
   "not-a-string": { when: "`path` is not a string (a number, a list, an object)", params: { block: "the block (sidecarPatch[2])" } },
-  "not-a-pointer": { when: "`path` is not an RFC 6901 JSON Pointer (no leading /, a dotted path, a bad ~ escape)", params: { block: "the block (sidecarPatch[2])", pointer: "the path as written" } },
-  "empty-segment": { when: "`path` has an empty segment (// or a trailing /), which Kuma's patch library reads as the same object", params: { block: "the block (sidecarPatch[2])", pointer: "the path as written" } },
+  "not-a-pointer": {
+    when: "`path` is not an RFC 6901 JSON Pointer (no leading /, a dotted path, a bad ~ escape)",
+    params: { block: "the block (sidecarPatch[2])", pointer: "the path as written" },
+  },
+  "empty-segment": {
+    when: "`path` has an empty segment (// or a trailing /), which Kuma's patch library reads as the same object",
+    params: { block: "the block (sidecarPatch[2])", pointer: "the path as written" },
+  },
 } satisfies RuleCodes<PointerCode>;
 type Code = keyof typeof CODES;
 

@@ -3,7 +3,10 @@ import { advisory } from "./types.js";
 import type { JsonObject, Rule, RuleCodes, RuleFinding, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
-  "raises-privileges": { when: "the patched container may do more than Kuma's: privileged, allowPrivilegeEscalation, added capabilities, root (sidecar)", params: { container: "kuma-sidecar or kuma-init", raised: "what was raised, comma-separated" } },
+  "raises-privileges": {
+    when: "the patched container may do more than Kuma's: privileged, allowPrivilegeEscalation, added capabilities, root (sidecar)",
+    params: { container: "kuma-sidecar or kuma-init", raised: "what was raised, comma-separated" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 

@@ -5,8 +5,18 @@ import { advisory, MAX_FINDINGS_PER_RULE } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
-  "more-fields": { when: "more unknown fields than are listed one by one: they are counted in one finding", params: { count: "how many more", container: "kuma-sidecar or kuma-init" } },
-  "unknown-field": { when: "a block writes a field a Kubernetes Container does not have, which Kuma silently drops", params: { field: "the JSON Pointer of the field", container: "kuma-sidecar or kuma-init", suggestion: "the known field it is closest to, when there is one" } },
+  "more-fields": {
+    when: "more unknown fields than are listed one by one: they are counted in one finding",
+    params: { count: "how many more", container: "kuma-sidecar or kuma-init" },
+  },
+  "unknown-field": {
+    when: "a block writes a field a Kubernetes Container does not have, which Kuma silently drops",
+    params: {
+      field: "the JSON Pointer of the field",
+      container: "kuma-sidecar or kuma-init",
+      suggestion: "the known field it is closest to, when there is one",
+    },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -32,18 +42,30 @@ export const patchUnknownField: Rule<ContainerPatchSubject, Code> = {
       for (const field of added.slice(0, MAX_FINDINGS_PER_RULE)) {
         const writer = blockWriting(own, field.pointer);
         const by = writer ? `${list}[${writer.block.index}]` : list;
-        const mean = field.suggestion ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?` : "";
+        const mean = field.suggestion
+          ? `; did you mean ${field.pointer.slice(0, field.pointer.length - field.key.length)}${field.suggestion}?`
+          : "";
         findings.push(
-          advisory("unknown-field", fitMessage(
-            `${by} writes ${field.pointer}, which a Kubernetes Container does not have: Kuma silently drops it from ${containerOf(list)}${mean}`),
+          advisory(
+            "unknown-field",
+            fitMessage(
+              `${by} writes ${field.pointer}, which a Kubernetes Container does not have: Kuma silently drops it from ${containerOf(list)}${mean}`,
+            ),
             writer ? `${writer.block.fieldPath}.path` : `spec.${list}`,
-            field.suggestion ? { field: field.pointer, container: containerOf(list), suggestion: field.suggestion } : { field: field.pointer, container: containerOf(list) },
+            field.suggestion
+              ? { field: field.pointer, container: containerOf(list), suggestion: field.suggestion }
+              : { field: field.pointer, container: containerOf(list) },
           ),
         );
       }
       const rest = added.length - MAX_FINDINGS_PER_RULE;
       if (rest > 0) {
-        findings.push(advisory("more-fields", `and ${rest} more fields of ${containerOf(list)} a Kubernetes Container does not have`, `spec.${list}`, { count: rest, container: containerOf(list) }));
+        findings.push(
+          advisory("more-fields", `and ${rest} more fields of ${containerOf(list)} a Kubernetes Container does not have`, `spec.${list}`, {
+            count: rest,
+            container: containerOf(list),
+          }),
+        );
       }
     }
     return findings;

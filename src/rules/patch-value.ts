@@ -3,12 +3,27 @@ import type { ValueCode } from "../kuma/container-patch.js";
 import type { Rule, RuleCodes, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
-  "ignored-value": { when: "a remove, move or copy block carries a value, which Kuma ignores", params: { block: "the block (sidecarPatch[2])", op: "its op" } },
-  missing: { when: "an add or replace block has no value: injection fails", params: { block: "the block (sidecarPatch[2])", op: "its op" } },
-  "not-a-string": { when: "the value is a YAML boolean, number, list or object, not a string holding JSON: Kuma's CRD rejects it", params: { block: "the block (sidecarPatch[2])" } },
+  "ignored-value": {
+    when: "a remove, move or copy block carries a value, which Kuma ignores",
+    params: { block: "the block (sidecarPatch[2])", op: "its op" },
+  },
+  missing: {
+    when: "an add or replace block has no value: injection fails",
+    params: { block: "the block (sidecarPatch[2])", op: "its op" },
+  },
+  "not-a-string": {
+    when: "the value is a YAML boolean, number, list or object, not a string holding JSON: Kuma's CRD rejects it",
+    params: { block: "the block (sidecarPatch[2])" },
+  },
   empty: { when: "the value is an empty string: injection fails", params: { block: "the block (sidecarPatch[2])", op: "its op" } },
-  "invalid-json": { when: "the value looks like a JSON object, list or string but does not parse: injection fails", params: { block: "the block (sidecarPatch[2])", reason: "JSON.parse's complaint" } },
-  "unquoted-string": { when: "the value is a bare word such as 100m, not JSON (a JSON string needs its own quotes): injection fails", params: { block: "the block (sidecarPatch[2])", fix: "the value as a JSON string" } },
+  "invalid-json": {
+    when: "the value looks like a JSON object, list or string but does not parse: injection fails",
+    params: { block: "the block (sidecarPatch[2])", reason: "JSON.parse's complaint" },
+  },
+  "unquoted-string": {
+    when: "the value is a bare word such as 100m, not JSON (a JSON string needs its own quotes): injection fails",
+    params: { block: "the block (sidecarPatch[2])", fix: "the value as a JSON string" },
+  },
 } satisfies RuleCodes<ValueCode>;
 type Code = keyof typeof CODES;
 

@@ -13,10 +13,18 @@ import type { Labels, NamespaceSubject, Rule, RuleCodes, RuleFinding, WorkloadSu
 const KEY = SIDECAR_INJECTION;
 
 const CODES = {
-  "invalid-value": { when: "the label's value is not one of Kuma's words (case-sensitive): injection fails", params: { value: "the label's value" } },
+  "invalid-value": {
+    when: "the label's value is not one of Kuma's words (case-sensitive): injection fails",
+    params: { value: "the label's value" },
+  },
   deprecated: { when: "the label holds a word Kuma deprecated (yes, no)", params: { value: "the label's value", fix: "the word to use" } },
-  "namespace-yes": { when: "a Namespace is labelled \"yes\": the injector webhook only selects namespaces labelled enabled or true, so nothing is injected" },
-  "pod-annotation": { when: "kuma.io/sidecar-injection is an annotation on the pod, which Kuma ignores", params: { value: "the annotation's value" } },
+  "namespace-yes": {
+    when: 'a Namespace is labelled "yes": the injector webhook only selects namespaces labelled enabled or true, so nothing is injected',
+  },
+  "pod-annotation": {
+    when: "kuma.io/sidecar-injection is an annotation on the pod, which Kuma ignores",
+    params: { value: "the annotation's value" },
+  },
   "namespace-annotation": { when: "kuma.io/sidecar-injection is an annotation on a Namespace, which Kuma ignores" },
   "namespace-unlabelled": {
     when: "the pod asks for injection, but its namespace has no kuma.io/sidecar-injection label, so Kuma's injector webhook is never called for it (judged only when the namespace is known)",
@@ -86,13 +94,23 @@ function checkNamespace(subject: NamespaceSubject): RuleFinding<Code>[] {
   const findings: RuleFinding<Code>[] = [];
   if (value === "yes") {
     findings.push(
-      advisory("namespace-yes", `${KEY} "yes" on a Namespace injects nothing: Kuma's injector webhook only selects namespaces labelled "enabled" or "true"; use "enabled"`, path),
+      advisory(
+        "namespace-yes",
+        `${KEY} "yes" on a Namespace injects nothing: Kuma's injector webhook only selects namespaces labelled "enabled" or "true"; use "enabled"`,
+        path,
+      ),
     );
   } else {
     findings.push(...checkLabel(subject.meta.labels, path, "pods in this namespace"));
   }
   if (subject.meta.annotations[KEY] !== undefined) {
-    findings.push(advisory("namespace-annotation", `${KEY} is an annotation on this Namespace, which Kuma ignores; set it as a label`, annotationPath("", KEY)));
+    findings.push(
+      advisory(
+        "namespace-annotation",
+        `${KEY} is an annotation on this Namespace, which Kuma ignores; set it as a label`,
+        annotationPath("", KEY),
+      ),
+    );
   }
   return findings;
 }
@@ -103,12 +121,19 @@ function checkLabel(labels: Labels, path: string, what: string): RuleFinding<Cod
   const result = parseEnabled(value);
   if ("error" in result) {
     return [
-      error("invalid-value", `annotation "${KEY}" has wrong value ${quote(value)}: Kuma's injector rejects ${what}; use exactly one of ${ENABLED_WORDS} (case-sensitive)`, path, { value }),
+      error(
+        "invalid-value",
+        `annotation "${KEY}" has wrong value ${quote(value)}: Kuma's injector rejects ${what}; use exactly one of ${ENABLED_WORDS} (case-sensitive)`,
+        path,
+        { value },
+      ),
     ];
   }
   if (result.value.deprecated) {
     const word = result.value.value ? "enabled" : "disabled";
-    return [advisory("deprecated", `${KEY} ${quote(value)} is deprecated in Kuma; use ${JSON.stringify(word)}`, path, { value, fix: word })];
+    return [
+      advisory("deprecated", `${KEY} ${quote(value)} is deprecated in Kuma; use ${JSON.stringify(word)}`, path, { value, fix: word }),
+    ];
   }
   return [];
 }

@@ -13,9 +13,18 @@ import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 const DEFAULT_SIDECAR_UID = 5678;
 
 const CODES = {
-  "container-uid": { when: "an application container runs as the sidecar's UID: Kuma's injector rejects the pod", params: { container: "the container's name", uid: "the sidecar's UID" } },
-  "init-container-uid": { when: "an init container runs as the sidecar's UID, so its traffic bypasses the proxy", params: { container: "the init container's name", uid: "the sidecar's UID" } },
-  "inherited-uid": { when: "a container without its own runAsUser inherits the pod's runAsUser, which is the sidecar's UID, so its traffic bypasses the proxy", params: { container: "the container's name", uid: "the sidecar's UID" } },
+  "container-uid": {
+    when: "an application container runs as the sidecar's UID: Kuma's injector rejects the pod",
+    params: { container: "the container's name", uid: "the sidecar's UID" },
+  },
+  "init-container-uid": {
+    when: "an init container runs as the sidecar's UID, so its traffic bypasses the proxy",
+    params: { container: "the init container's name", uid: "the sidecar's UID" },
+  },
+  "inherited-uid": {
+    when: "a container without its own runAsUser inherits the pod's runAsUser, which is the sidecar's UID, so its traffic bypasses the proxy",
+    params: { container: "the container's name", uid: "the sidecar's UID" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -45,11 +54,21 @@ export const sidecarUid: Rule<WorkloadSubject, Code> = {
         if (own === uid) {
           if (field === "containers") {
             findings.push(
-              error("container-uid", `containers using same UID as sidecar is unsupported: ${JSON.stringify([name])}. Kuma's injector rejects the pod; run "${name}" as another UID`, path, { container: name, uid }),
+              error(
+                "container-uid",
+                `containers using same UID as sidecar is unsupported: ${JSON.stringify([name])}. Kuma's injector rejects the pod; run "${name}" as another UID`,
+                path,
+                { container: name, uid },
+              ),
             );
           } else {
             findings.push(
-              advisory("init-container-uid", `init container "${name}" runs as the sidecar's UID ${uid}, so its traffic bypasses the proxy; run it as another UID`, path, { container: name, uid }),
+              advisory(
+                "init-container-uid",
+                `init container "${name}" runs as the sidecar's UID ${uid}, so its traffic bypasses the proxy; run it as another UID`,
+                path,
+                { container: name, uid },
+              ),
             );
           }
         } else if (own === undefined && podUser === uid) {

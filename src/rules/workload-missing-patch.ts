@@ -6,9 +6,18 @@ import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 const CODES = {
-  "not-verified": { when: "no ContainerPatch catalog is configured (--patches or --kube), so the referenced names cannot be checked", params: { names: "the referenced names, as Go prints them (as many as the message shows)" } },
-  missing: { when: "a referenced ContainerPatch (from kuma.io/container-patches or the control plane's default patches) is not in a control-plane namespace: injection fails", params: { names: "the missing names, as Go prints them (as many as the message shows)", count: "how many are missing" } },
-  unverified: { when: "with --kube, a name the watch has not delivered and the live lookup did not confirm missing (over the per-request lookup cap, or the API server did not answer): a warning, never a denial", params: { names: "the names, as Go prints them (as many as the message shows)", count: "how many" } },
+  "not-verified": {
+    when: "no ContainerPatch catalog is configured (--patches or --kube), so the referenced names cannot be checked",
+    params: { names: "the referenced names, as Go prints them (as many as the message shows)" },
+  },
+  missing: {
+    when: "a referenced ContainerPatch (from kuma.io/container-patches or the control plane's default patches) is not in a control-plane namespace: injection fails",
+    params: { names: "the missing names, as Go prints them (as many as the message shows)", count: "how many are missing" },
+  },
+  unverified: {
+    when: "with --kube, a name the watch has not delivered and the live lookup did not confirm missing (over the per-request lookup cap, or the API server did not answer): a warning, never a denial",
+    params: { names: "the names, as Go prints them (as many as the message shows)", count: "how many" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 
@@ -31,7 +40,14 @@ export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
     const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
     if (!ctx.catalog.configured) {
       const shown = goQuotedWithin([...new Set(names)], MAX_MESSAGE);
-      return [advisory("not-verified", fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${shown} exist`), path, { names: shown })];
+      return [
+        advisory(
+          "not-verified",
+          fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${shown} exist`),
+          path,
+          { names: shown },
+        ),
+      ];
     }
     // One pass: each distinct name looked up once, sorted into missing (known) and unverified.
     const seen = new Set<string>();

@@ -4,8 +4,14 @@ import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 const CODES = {
-  "padded-name": { when: "a name has spaces around it: Kuma does not trim, so it looks up the padded name and injection fails", params: { name: "the first padded name, as Kuma looks it up", fix: "the list trimmed (\"\" when nothing is left)" } },
-  "empty-items": { when: "the list has empty items, which Kuma drops", params: { value: "the annotation's value", fix: "the list without them" } },
+  "padded-name": {
+    when: "a name has spaces around it: Kuma does not trim, so it looks up the padded name and injection fails",
+    params: { name: "the first padded name, as Kuma looks it up", fix: 'the list trimmed ("" when nothing is left)' },
+  },
+  "empty-items": {
+    when: "the list has empty items, which Kuma drops",
+    params: { value: "the annotation's value", fix: "the list without them" },
+  },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
 

@@ -122,7 +122,10 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
       verdict = await decide(request);
     } catch (error) {
       // A bug of ours, not the client's: the API server still gets an answer for its uid.
-      logger.error({ uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: request.name, err: error }, "internal error while reviewing: answered per onError");
+      logger.error(
+        { uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: request.name, err: error },
+        "internal error while reviewing: answered per onError",
+      );
       verdict = internalErrorVerdict(error, onErrorOf(deps));
     }
     sendJson(res, 200, toAdmissionReview(apiVersion, request.uid, verdict));
@@ -148,7 +151,13 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
       case "/validate":
         return readBody(req, deps.maxBody, budget, (outcome) => {
           if ("error" in outcome) {
-            return reject(req, res, outcome.error.status, outcome.error.status === 413 ? "body_too_large" : "malformed", outcome.error.message);
+            return reject(
+              req,
+              res,
+              outcome.error.status,
+              outcome.error.status === 413 ? "body_too_large" : "malformed",
+              outcome.error.message,
+            );
           }
           validate(req, res, outcome.text)
             .catch((error: unknown) => unexpected(res, error))
@@ -218,7 +227,13 @@ function record(deps: AppDeps, request: AdmissionRequest, verdict: Verdict, seco
   ];
   for (const { finding, action } of decided) metrics.ruleFindings.inc({ rule: finding.ruleId, action });
 
-  const subject = { uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name: request.name, operation: request.operation };
+  const subject = {
+    uid: request.uid,
+    kind: request.kind.kind,
+    namespace: request.namespace,
+    name: request.name,
+    operation: request.operation,
+  };
   for (const failure of verdict.failures) logger.error({ ...subject, rule: failure.ruleId, err: failure.error }, "rule failed");
 
   const withMessages = logger.isLevelEnabled("debug");

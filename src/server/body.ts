@@ -131,7 +131,12 @@ export function readBody(req: IncomingMessage, limit: number, budget: Budget, do
   if (declared > limit) return done({ error: tooLarge(limit) });
   const source = decodedStream(req);
   if (source === undefined) {
-    return done({ error: { status: 415, message: `unsupported Content-Encoding ${JSON.stringify(req.headers["content-encoding"])}: send identity, gzip, deflate or br` } });
+    return done({
+      error: {
+        status: 415,
+        message: `unsupported Content-Encoding ${JSON.stringify(req.headers["content-encoding"])}: send identity, gzip, deflate or br`,
+      },
+    });
   }
 
   const chunks: Buffer[] = [];

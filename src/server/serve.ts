@@ -107,7 +107,12 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
 
   let tls: CertificateReloader | undefined;
   const metrics = createMetrics({
-    catalog: () => ({ synced: catalog.synced(), countsByNamespace: catalog.countsByNamespace(), lookups: catalog.lookupCounts?.(), skippedFiles: catalog.skippedFiles?.() }),
+    catalog: () => ({
+      synced: catalog.synced(),
+      countsByNamespace: catalog.countsByNamespace(),
+      lookups: catalog.lookupCounts?.(),
+      skippedFiles: catalog.skippedFiles?.(),
+    }),
     certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
   });
   const audit = deps.startAudit?.(metrics.registry);
@@ -129,8 +134,10 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     connectionsCheckingInterval: limits.checkIntervalMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
   };
-  if (options.clientCa !== undefined && options.insecureHttp) throw new Error("--client-ca needs TLS: it cannot be combined with --insecure-http");
-  if (options.clientCn !== undefined && options.clientCa === undefined) throw new Error("--client-cn needs --client-ca: without a CA no client certificate is asked for");
+  if (options.clientCa !== undefined && options.insecureHttp)
+    throw new Error("--client-ca needs TLS: it cannot be combined with --insecure-http");
+  if (options.clientCn !== undefined && options.clientCa === undefined)
+    throw new Error("--client-cn needs --client-ca: without a CA no client certificate is asked for");
 
   // With a metrics port, /metrics is served only there; the webhook port keeps the probes.
   const handler = requireHost(createApp(appDeps, options.metricsPort === undefined ? "all" : "webhook"));
@@ -167,7 +174,10 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     tls?.close();
     throw error;
   });
-  logger.info({ port, host: options.host, tls: !options.insecureHttp, clientCa: options.clientCa, clientCn: options.clientCn }, "kuma-guard listening");
+  logger.info(
+    { port, host: options.host, tls: !options.insecureHttp, clientCa: options.clientCa, clientCn: options.clientCn },
+    "kuma-guard listening",
+  );
 
   let metricsServer: Server | undefined;
   let metricsDrainer: ReturnType<typeof trackConnections> | undefined;
@@ -228,7 +238,10 @@ function requireCommonName(server: HttpsServer, commonName: string, logger: Logg
     const subject = socket.getPeerCertificate().subject as Record<string, string | string[]> | undefined;
     const names = subject?.CN;
     if (names === commonName || (Array.isArray(names) && names.includes(commonName))) return;
-    logger.warn({ remoteAddress: socket.remoteAddress, commonName: names, expected: commonName }, "client certificate refused: wrong common name (--client-cn)");
+    logger.warn(
+      { remoteAddress: socket.remoteAddress, commonName: names, expected: commonName },
+      "client certificate refused: wrong common name (--client-cn)",
+    );
     socket.destroy();
   });
 }

@@ -50,7 +50,11 @@ export async function loadCertificatePair(files: TlsFiles): Promise<Parsed<Certi
   let key: Buffer;
   let ca: Buffer | undefined;
   try {
-    [cert, key, ca] = await Promise.all([readFile(files.cert), readFile(files.key), files.ca === undefined ? undefined : readFile(files.ca)]);
+    [cert, key, ca] = await Promise.all([
+      readFile(files.cert),
+      readFile(files.key),
+      files.ca === undefined ? undefined : readFile(files.ca),
+    ]);
   } catch (error) {
     return failed(`cannot read the certificate, key or client CA: ${(error as Error).message}`);
   }

@@ -116,7 +116,12 @@ before(async () => {
       "",
     ].join("\n"),
   );
-  harnessEnv = { ...process.env, ...PORTS, KUBE_HOME: home, KH_APISERVER_EXTRA_ARGS: `--admission-control-config-file=${join(files, "admission-config.yaml")}` };
+  harnessEnv = {
+    ...process.env,
+    ...PORTS,
+    KUBE_HOME: home,
+    KH_APISERVER_EXTRA_ARGS: `--admission-control-config-file=${join(files, "admission-config.yaml")}`,
+  };
   await run(join(HARNESS!, "start.sh"), [], { env: harnessEnv });
 
   await kubectl("create", "namespace", "shop");
@@ -145,7 +150,8 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  if (harnessEnv) await run(join(HARNESS!, "stop.sh"), [], { env: harnessEnv }).catch((error: unknown) => console.error(`stop.sh: ${String(error)}`));
+  if (harnessEnv)
+    await run(join(HARNESS!, "stop.sh"), [], { env: harnessEnv }).catch((error: unknown) => console.error(`stop.sh: ${String(error)}`));
   await guard?.shutdown();
   await Promise.all([ca?.cleanup(), otherCa?.cleanup(), home ? rm(home, { recursive: true, force: true }) : undefined]);
 });
@@ -173,10 +179,13 @@ test("the API server's allowed request goes through", { skip }, async () => {
 test("a client without a certificate, or with another CA's, is refused at the TLS layer", { skip }, async () => {
   const post = (cert?: { cert: Buffer; key: Buffer }) =>
     new Promise<number>((resolve, reject) => {
-      const req = request({ host: "127.0.0.1", port: guard.port, path: "/validate", method: "POST", ca: ca.cert, agent: false, ...cert }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        { host: "127.0.0.1", port: guard.port, path: "/validate", method: "POST", ca: ca.cert, agent: false, ...cert },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       req.end("{}");
     });

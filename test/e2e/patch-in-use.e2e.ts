@@ -92,15 +92,38 @@ before(async () => {
   const [port, metricsPort] = [await freePort(), await freePort()];
   server = spawn(
     process.execPath,
-    [CLI, "serve", "--kube", "--host", "127.0.0.1", "--port", String(port), "--metrics-port", String(metricsPort), "--tls-cert", join(ca.dir, "tls.crt"), "--tls-key", join(ca.dir, "tls.key"), "--shutdown-delay", "0"],
+    [
+      CLI,
+      "serve",
+      "--kube",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--metrics-port",
+      String(metricsPort),
+      "--tls-cert",
+      join(ca.dir, "tls.crt"),
+      "--tls-key",
+      join(ca.dir, "tls.key"),
+      "--shutdown-delay",
+      "0",
+    ],
     { env: process.env, stdio: ["ignore", "pipe", "pipe"] },
   );
   server.stdout?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
   server.stderr?.on("data", (chunk: Buffer) => (serverLog += chunk.toString()));
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok === true, "kuma-guard serve to be ready", 30_000);
+  await waitFor(
+    async () => (await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => undefined))?.ok === true,
+    "kuma-guard serve to be ready",
+    30_000,
+  );
 
   // The webhook configuration from deploy/, pointed at this process instead of the Service.
-  const configuration = parse(readFileSync(new URL("deploy/base/validating-webhook-configuration.yaml", ROOT), "utf8")) as { metadata: { name: string }; webhooks: { name: string; failurePolicy: string; clientConfig: unknown }[] };
+  const configuration = parse(readFileSync(new URL("deploy/base/validating-webhook-configuration.yaml", ROOT), "utf8")) as {
+    metadata: { name: string };
+    webhooks: { name: string; failurePolicy: string; clientConfig: unknown }[];
+  };
   configuration.metadata.name = WEBHOOK;
   for (const webhook of configuration.webhooks) {
     webhook.name = webhook.name.replace("kuma-guard.io", `e2e-${id}.kuma-guard.io`);
@@ -128,7 +151,15 @@ test("a ContainerPatch that a Deployment references cannot be deleted until the 
   // The webhook may need a moment to be called by the API server after registration.
   await waitFor(
     () => {
-      const created = kubectl(["apply", "-f", "-"], stringify({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name: PATCH, namespace: "kuma-system" }, spec: { sidecarPatch: [{ op: "add", path: "/resources/limits", value: '{"cpu":"500m"}' }] } }));
+      const created = kubectl(
+        ["apply", "-f", "-"],
+        stringify({
+          apiVersion: "kuma.io/v1alpha1",
+          kind: "ContainerPatch",
+          metadata: { name: PATCH, namespace: "kuma-system" },
+          spec: { sidecarPatch: [{ op: "add", path: "/resources/limits", value: '{"cpu":"500m"}' }] },
+        }),
+      );
       return created.status === 0;
     },
     "the ContainerPatch to be created",
@@ -138,9 +169,16 @@ test("a ContainerPatch that a Deployment references cannot be deleted until the 
 
   // The references index learns of the Deployment from its watch; dry-run asks the webhook too.
   let dryRun: Run = { status: null, stdout: "", stderr: "" };
-  await waitFor(() => (dryRun = kubectl(["delete", "containerpatch", "-n", "kuma-system", PATCH, "--dry-run=server"])).status !== 0, "the dry-run delete to be denied", 30_000);
+  await waitFor(
+    () => (dryRun = kubectl(["delete", "containerpatch", "-n", "kuma-system", PATCH, "--dry-run=server"])).status !== 0,
+    "the dry-run delete to be denied",
+    30_000,
+  );
   assert.match(dryRun.stderr, /denied the request/);
-  assert.match(dryRun.stderr, new RegExp(`patch-in-use: ContainerPatch kuma-system/${PATCH} is still referenced by 1 workload \\(Deployment ${NS}/web\\)`));
+  assert.match(
+    dryRun.stderr,
+    new RegExp(`patch-in-use: ContainerPatch kuma-system/${PATCH} is still referenced by 1 workload \\(Deployment ${NS}/web\\)`),
+  );
 
   const refused = kubectl(["delete", "containerpatch", "-n", "kuma-system", PATCH]);
   assert.notEqual(refused.status, 0);
@@ -148,17 +186,31 @@ test("a ContainerPatch that a Deployment references cannot be deleted until the 
   assert.equal(kubectl(["get", "containerpatch", "-n", "kuma-system", PATCH]).status, 0, "the patch is still there");
 
   assert.equal(kubectl(["delete", "deployment", "-n", NS, "web"]).status, 0);
-  await waitFor(() => kubectl(["delete", "containerpatch", "-n", "kuma-system", PATCH, "--dry-run=server"]).status === 0, "the dry-run delete to be allowed", 30_000);
+  await waitFor(
+    () => kubectl(["delete", "containerpatch", "-n", "kuma-system", PATCH, "--dry-run=server"]).status === 0,
+    "the dry-run delete to be allowed",
+    30_000,
+  );
   const deleted = kubectl(["delete", "containerpatch", "-n", "kuma-system", PATCH]);
   assert.equal(deleted.status, 0, deleted.stderr);
 });
 
 test("kuma-guard audit reports the Deployment whose patch is missing, with exit code 1", { skip: SKIP }, () => {
-  const result = spawnSync(process.execPath, [CLI, "audit", "--namespace", NS, "--format", "json"], { encoding: "utf8", env: process.env, timeout: 120_000 });
+  const result = spawnSync(process.execPath, [CLI, "audit", "--namespace", NS, "--format", "json"], {
+    encoding: "utf8",
+    env: process.env,
+    timeout: 120_000,
+  });
   assert.equal(result.status, 1, `${result.stderr}\n${serverLog.slice(-2000)}`);
-  const report = JSON.parse(result.stdout) as { summary: { denied: number }; findings: { ruleId: string; kind: string; namespace: string; name: string; message: string }[] };
+  const report = JSON.parse(result.stdout) as {
+    summary: { denied: number };
+    findings: { ruleId: string; kind: string; namespace: string; name: string; message: string }[];
+  };
   const cart = report.findings.filter((f) => f.name === "cart");
-  assert.deepEqual(cart.map((f) => `${f.kind} ${f.namespace}/${f.name} ${f.ruleId}`), [`Deployment ${NS}/cart workload-missing-patch`]);
+  assert.deepEqual(
+    cart.map((f) => `${f.kind} ${f.namespace}/${f.name} ${f.ruleId}`),
+    [`Deployment ${NS}/cart workload-missing-patch`],
+  );
   assert.match(cart[0]!.message, /pods of this Deployment will fail at their next creation/);
   assert.match(result.stderr, /objects audited \(.*1 Namespace.*\)/);
 });

@@ -5,7 +5,12 @@ import { deploymentWith, checkRule } from "../support/context.js";
 import { codes, sharedWorkloadRuleTests } from "../support/workload-rule.js";
 import fc from "fast-check";
 import { KNOWN_ANNOTATIONS } from "../../src/kuma/annotations.js";
-import { annotationUnknown as rule, closestKnown, editDistanceWithin, MAX_UNKNOWN_KEY_FINDINGS } from "../../src/rules/annotation-unknown.js";
+import {
+  annotationUnknown as rule,
+  closestKnown,
+  editDistanceWithin,
+  MAX_UNKNOWN_KEY_FINDINGS,
+} from "../../src/rules/annotation-unknown.js";
 
 sharedWorkloadRuleTests(rule, ["unknown"]);
 
@@ -57,7 +62,8 @@ function levenshtein(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     previous = current;
   }
   return previous[b.length]!;

@@ -16,11 +16,15 @@ const cases: { name: string; annotations: Record<string, string>; codes: string[
   { name: "drain time without unit", annotations: { "kuma.io/sidecar-drain-time": "10" }, codes: ["invalid-duration"] },
   { name: "env vars map", annotations: { "kuma.io/sidecar-env-vars": "A=1;B=2" }, codes: [] },
   { name: "env vars trailing ;", annotations: { "kuma.io/sidecar-env-vars": "A=1;" }, codes: ["invalid-map"] },
-  { name: "env vars empty value (GetMap fails on \"\")", annotations: { "kuma.io/sidecar-env-vars": "" }, codes: ["invalid-map"] },
+  { name: 'env vars empty value (GetMap fails on "")', annotations: { "kuma.io/sidecar-env-vars": "" }, codes: ["invalid-map"] },
   { name: "env var without a name", annotations: { "kuma.io/sidecar-env-vars": "=1" }, codes: ["map-empty-name"] },
   { name: "concurrency", annotations: { "kuma.io/sidecar-proxy-concurrency": "2" }, codes: [] },
   { name: "concurrency negative", annotations: { "kuma.io/sidecar-proxy-concurrency": "-1" }, codes: ["invalid-uint32"] },
-  { name: "admin port above 65535 (probe port invalid)", annotations: { "kuma.io/envoy-admin-port": "70000" }, codes: ["port-out-of-range"] },
+  {
+    name: "admin port above 65535 (probe port invalid)",
+    annotations: { "kuma.io/envoy-admin-port": "70000" },
+    codes: ["port-out-of-range"],
+  },
   { name: "application probe proxy 0 disables", annotations: { "kuma.io/application-probe-proxy-port": "0" }, codes: [] },
   { name: "wait-for-dataplane-ready enabled", annotations: { "kuma.io/wait-for-dataplane-ready": "enabled" }, codes: [] },
   { name: "wait-for-dataplane-ready True", annotations: { "kuma.io/wait-for-dataplane-ready": "True" }, codes: ["invalid-enabled"] },
@@ -31,9 +35,21 @@ const cases: { name: string; annotations: Record<string, string>; codes: string[
   { name: "envoy log level verbose", annotations: { "kuma.io/envoy-log-level": "verbose" }, codes: ["invalid-log-level"] },
   { name: "gateway enabled", annotations: { "kuma.io/gateway": "enabled" }, codes: [] },
   { name: "gateway provided", annotations: { "kuma.io/gateway": "provided" }, codes: ["gateway-provided"] },
-  { name: "gateway true (controller: invalid delegated gateway type)", annotations: { "kuma.io/gateway": "true" }, codes: ["invalid-gateway"] },
-  { name: "gateway with virtual probes", annotations: { "kuma.io/gateway": "enabled", "kuma.io/virtual-probes": "enabled" }, codes: ["gateway-virtual-probes", "deprecated"] },
-  { name: "ingress public address without port", annotations: { "kuma.io/ingress-public-address": "1.2.3.4" }, codes: ["ingress-public-half"] },
+  {
+    name: "gateway true (controller: invalid delegated gateway type)",
+    annotations: { "kuma.io/gateway": "true" },
+    codes: ["invalid-gateway"],
+  },
+  {
+    name: "gateway with virtual probes",
+    annotations: { "kuma.io/gateway": "enabled", "kuma.io/virtual-probes": "enabled" },
+    codes: ["gateway-virtual-probes", "deprecated"],
+  },
+  {
+    name: "ingress public address without port",
+    annotations: { "kuma.io/ingress-public-address": "1.2.3.4" },
+    codes: ["ingress-public-half"],
+  },
   { name: "token volume missing", annotations: { "kuma.io/service-account-token-volume": "token" }, codes: ["missing-token-volume"] },
 ];
 for (const c of cases) test(c.name, () => assert.deepEqual(codes(checkRule(rule, deploymentWith(c.annotations))), c.codes));
@@ -92,7 +108,8 @@ const aggregateCases: { name: string; annotations: Record<string, string>; byVer
 ];
 for (const c of aggregateCases) {
   for (const [version, expected] of Object.entries(c.byVersion)) {
-    test(`${version}: ${c.name}`, () => assert.deepEqual(codes(checkAnnotationValues(deploymentWith(c.annotations), kuma(version))), expected));
+    test(`${version}: ${c.name}`, () =>
+      assert.deepEqual(codes(checkAnnotationValues(deploymentWith(c.annotations), kuma(version))), expected));
   }
 }
 
@@ -107,7 +124,10 @@ const deprecationCases: { name: string; annotations: Record<string, string>; byV
   {
     name: "virtual probes: deprecated in every supported minor",
     annotations: { "kuma.io/virtual-probes": "enabled" },
-    byVersion: { "2.11": [/'kuma.io\/virtual-probes' will be removed in a future release; use kuma.io\/application-probe-proxy-port/], "2.14": [/will be removed/] },
+    byVersion: {
+      "2.11": [/'kuma.io\/virtual-probes' will be removed in a future release; use kuma.io\/application-probe-proxy-port/],
+      "2.14": [/will be removed/],
+    },
   },
   {
     name: "virtual probes port: replaced by the application probe proxy port",
@@ -117,14 +137,24 @@ const deprecationCases: { name: string; annotations: Record<string, string>; byV
   {
     name: "prometheus port and path: deprecated from 2.14 only",
     annotations: { "prometheus.metrics.kuma.io/port": "9100", "prometheus.metrics.kuma.io/path": "/metrics" },
-    byVersion: { "2.11": [], "2.13": [], "2.14": [/'prometheus.metrics.kuma.io\/port' is deprecated, use MeshMetric policy instead/, /'prometheus.metrics.kuma.io\/path' is deprecated/] },
+    byVersion: {
+      "2.11": [],
+      "2.13": [],
+      "2.14": [
+        /'prometheus.metrics.kuma.io\/port' is deprecated, use MeshMetric policy instead/,
+        /'prometheus.metrics.kuma.io\/path' is deprecated/,
+      ],
+    },
   },
 ];
 for (const c of deprecationCases) {
   for (const [version, expected] of Object.entries(c.byVersion)) {
     test(`${version}: ${c.name}`, () => {
       const findings = checkAnnotationValues(deploymentWith(c.annotations), kuma(version));
-      assert.deepEqual(codes(findings), expected.map(() => "deprecated"));
+      assert.deepEqual(
+        codes(findings),
+        expected.map(() => "deprecated"),
+      );
       expected.forEach((pattern, i) => assert.match(findings[i]!.message, pattern));
     });
   }
@@ -137,16 +167,29 @@ test("on an injected Pod the virtual-probes keys the injector wrote stay silent;
     metadata: {
       name: "web-1",
       namespace: "shop",
-      annotations: { "kuma.io/sidecar-injected": "true", "kuma.io/virtual-probes": "disabled", "kuma.io/virtual-probes-port": "9000", "prometheus.metrics.kuma.io/port": "9100" },
+      annotations: {
+        "kuma.io/sidecar-injected": "true",
+        "kuma.io/virtual-probes": "disabled",
+        "kuma.io/virtual-probes-port": "9000",
+        "prometheus.metrics.kuma.io/port": "9100",
+      },
     },
     spec: { containers: [{ name: "web", image: "nginx" }] },
   }) as WorkloadSubject;
   const findings = checkAnnotationValues(pod, kuma("2.14"));
-  assert.deepEqual(findings.map((f) => f.path), ['metadata.annotations["prometheus.metrics.kuma.io/port"]']);
+  assert.deepEqual(
+    findings.map((f) => f.path),
+    ['metadata.annotations["prometheus.metrics.kuma.io/port"]'],
+  );
 });
 
 test("the same virtual-probes annotation on a Pod that is not injected is the user's", () => {
-  const pod = subjectOf({ apiVersion: "v1", kind: "Pod", metadata: { name: "web-1", namespace: "shop", annotations: { "kuma.io/virtual-probes": "disabled" } }, spec: { containers: [] } }) as WorkloadSubject;
+  const pod = subjectOf({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web-1", namespace: "shop", annotations: { "kuma.io/virtual-probes": "disabled" } },
+    spec: { containers: [] },
+  }) as WorkloadSubject;
   assert.deepEqual(codes(checkAnnotationValues(pod, kuma("2.11"))), ["deprecated"]);
 });
 

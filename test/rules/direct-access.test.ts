@@ -16,7 +16,8 @@ const cases = [
   { name: "character outside the tag charset", value: "backend/shop", codes: ["invalid-name"] },
   { name: "empty items dropped by Kuma", value: "a_ns_svc_80,,", codes: ["empty-items"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(codes(checkRule(rule, deploymentWith({ "kuma.io/direct-access-services": c.value }))), c.codes));
+for (const c of cases)
+  test(c.name, () => assert.deepEqual(codes(checkRule(rule, deploymentWith({ "kuma.io/direct-access-services": c.value }))), c.codes));
 
 test("the wildcard advisory names the alternative", () => {
   const [finding] = checkRule(rule, deploymentWith({ "kuma.io/direct-access-services": "*" }));

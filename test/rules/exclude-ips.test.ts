@@ -15,4 +15,7 @@ const cases = [
   { name: "address range", value: "10.0.0.1-10.0.0.9", codes: ["invalid"] },
   { name: "trailing comma", value: "10.0.0.1,", codes: ["invalid"] },
 ];
-for (const c of cases) test(c.name, () => assert.deepEqual(codes(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }))), c.codes));
+for (const c of cases)
+  test(c.name, () =>
+    assert.deepEqual(codes(checkRule(rule, deploymentWith({ "traffic.kuma.io/exclude-outbound-ips": c.value }))), c.codes),
+  );

@@ -20,11 +20,18 @@ for (const c of cases) test(c.name, () => assert.deepEqual(codes(checkRule(rule,
 const replacements: { name: string; annotations: Record<string, string>; replacement: string }[] = [
   { name: "tcp example", annotations: { [TCP]: "443:1234" }, replacement: "tcp:443:1234" },
   { name: "tcp and udp", annotations: { [TCP]: "443:1234", [UDP]: "53:1234" }, replacement: "tcp:443:1234;udp:53:1234" },
-  { name: "merged with the existing value", annotations: { [TCP]: "443:1234", "traffic.kuma.io/exclude-outbound-ports-for-uids": "1000" }, replacement: "1000;tcp:443:1234" },
+  {
+    name: "merged with the existing value",
+    annotations: { [TCP]: "443:1234", "traffic.kuma.io/exclude-outbound-ports-for-uids": "1000" },
+    replacement: "1000;tcp:443:1234",
+  },
 ];
 for (const c of replacements) {
   test(`replacement: ${c.name}`, () => {
     const [finding] = checkRule(rule, deploymentWith(c.annotations));
-    assert.ok(finding?.message.endsWith(`traffic.kuma.io/exclude-outbound-ports-for-uids: ${JSON.stringify(c.replacement)}`), finding?.message);
+    assert.ok(
+      finding?.message.endsWith(`traffic.kuma.io/exclude-outbound-ports-for-uids: ${JSON.stringify(c.replacement)}`),
+      finding?.message,
+    );
   });
 }

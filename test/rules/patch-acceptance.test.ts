@@ -49,7 +49,11 @@ for (const c of cases) {
   test(c.name, () => {
     const findings = findingsOf(fixtureSubject(c.file));
     assert.deepEqual(codesOf(findings), c.codes, JSON.stringify(findings, null, 1));
-    if (c.message) assert.ok(findings.some((f) => c.message!.test(f.message)), JSON.stringify(findings, null, 1));
+    if (c.message)
+      assert.ok(
+        findings.some((f) => c.message!.test(f.message)),
+        JSON.stringify(findings, null, 1),
+      );
     for (const f of findings) assert.ok(f.message.length <= 230, `too long (${f.message.length}): ${f.message}`);
   });
 }

@@ -19,8 +19,17 @@ const LIMITS = { sidecarPatch: [{ op: "add", path: "/resources/limits", value: '
 const BREAKING = { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] };
 const MEMORY = { sidecarPatch: [{ op: "add", path: "/resources/limits", value: '{"memory":"256Mi"}' }] };
 
-const patchObject = (spec: unknown, namespace = "kuma-system", name = "sidecar-limits") => ({ apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { name, namespace }, spec });
-const stored = (spec: StoredContainerPatch["spec"], name = "sidecar-limits"): StoredContainerPatch => ({ name, namespace: "kuma-system", spec });
+const patchObject = (spec: unknown, namespace = "kuma-system", name = "sidecar-limits") => ({
+  apiVersion: "kuma.io/v1alpha1",
+  kind: "ContainerPatch",
+  metadata: { name, namespace },
+  spec,
+});
+const stored = (spec: StoredContainerPatch["spec"], name = "sidecar-limits"): StoredContainerPatch => ({
+  name,
+  namespace: "kuma-system",
+  spec,
+});
 
 function usersOf(count: number, names: readonly string[] = ["sidecar-limits"]): PatchUsers {
   const all = Array.from({ length: count }, (_, i) => `Deployment shop/web-${i + 1}`);
@@ -33,24 +42,49 @@ function references(operation: PatchReferences["operation"], users: PatchUsers, 
 
 const catalog = catalogOf([stored(LIMITS)]);
 
-const cases: { name: string; spec?: unknown; namespace?: string; refs?: PatchReferences; defaults?: string[]; expect: (string | RegExp)[] }[] = [
+const cases: {
+  name: string;
+  spec?: unknown;
+  namespace?: string;
+  refs?: PatchReferences;
+  defaults?: string[];
+  expect: (string | RegExp)[];
+}[] = [
   { name: "inactive without the references index (no --kube)", expect: [] },
   { name: "CREATE breaks nobody", refs: references("CREATE", usersOf(3)), expect: [] },
   { name: "DELETE of a patch nobody references", refs: references("DELETE", usersOf(0)), expect: [] },
   {
     name: "DELETE of a referenced patch names the first workloads, the count and how to list them all",
     refs: references("DELETE", usersOf(5)),
-    expect: [/^error: ContainerPatch kuma-system\/sidecar-limits is still referenced by 5 workloads \(Deployment shop\/web-1, Deployment shop\/web-2, Deployment shop\/web-3 and 2 more\): .*kubectl delete -f dir\/.*List them all: kubectl get deploy,sts,ds,rs,job,cronjob,pod -A -o json \| jq /],
+    expect: [
+      /^error: ContainerPatch kuma-system\/sidecar-limits is still referenced by 5 workloads \(Deployment shop\/web-1, Deployment shop\/web-2, Deployment shop\/web-3 and 2 more\): .*kubectl delete -f dir\/.*List them all: kubectl get deploy,sts,ds,rs,job,cronjob,pod -A -o json \| jq /,
+    ],
   },
-  { name: "index not synced: a warning that it could not check, never a deny", refs: references("DELETE", usersOf(5), false), expect: [/^advisory: could not check whether workloads still reference ContainerPatch "sidecar-limits"/] },
-  { name: "DELETE outside the control-plane namespaces: Kuma never read it", namespace: "shop", refs: references("DELETE", usersOf(5)), expect: [] },
-  { name: "DELETE of a control-plane default patch, with or without annotations naming it", defaults: ["sidecar-limits"], refs: references("DELETE", usersOf(0)), expect: [/^error: ContainerPatch "sidecar-limits" is one of the control plane's default patches/] },
+  {
+    name: "index not synced: a warning that it could not check, never a deny",
+    refs: references("DELETE", usersOf(5), false),
+    expect: [/^advisory: could not check whether workloads still reference ContainerPatch "sidecar-limits"/],
+  },
+  {
+    name: "DELETE outside the control-plane namespaces: Kuma never read it",
+    namespace: "shop",
+    refs: references("DELETE", usersOf(5)),
+    expect: [],
+  },
+  {
+    name: "DELETE of a control-plane default patch, with or without annotations naming it",
+    defaults: ["sidecar-limits"],
+    refs: references("DELETE", usersOf(0)),
+    expect: [/^error: ContainerPatch "sidecar-limits" is one of the control plane's default patches/],
+  },
   { name: "UPDATE that still applies for every user", spec: MEMORY, refs: references("UPDATE", usersOf(4)), expect: [] },
   {
     name: "UPDATE that stops applying on the containers Kuma renders",
     spec: BREAKING,
     refs: references("UPDATE", usersOf(4)),
-    expect: [/^error: this change makes ContainerPatch kuma-system\/sidecar-limits fail for 4 workloads that reference it \(Deployment shop\/web-1, …\): sidecar-limits sidecarPatch\[0\] \(\/securityContext\/privileged\) /],
+    expect: [
+      /^error: this change makes ContainerPatch kuma-system\/sidecar-limits fail for 4 workloads that reference it \(Deployment shop\/web-1, …\): sidecar-limits sidecarPatch\[0\] \(\/securityContext\/privileged\) /,
+    ],
   },
   { name: "UPDATE of an unreferenced patch", spec: BREAKING, refs: references("UPDATE", usersOf(0)), expect: [] },
 ];
@@ -58,10 +92,16 @@ const cases: { name: string; spec?: unknown; namespace?: string; refs?: PatchRef
 for (const c of cases) {
   test(c.name, () => {
     const subject = subjectOf(patchObject(c.spec ?? LIMITS, c.namespace));
-    const inputs = { catalog, settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: c.defaults ?? [] }, ...(c.refs ? { references: c.refs } : {}) };
+    const inputs = {
+      catalog,
+      settings: { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: c.defaults ?? [] },
+      ...(c.refs ? { references: c.refs } : {}),
+    };
     const found = checkRule(rule, subject as ContainerPatchSubject, inputs).map((f) => `${f.severity}: ${f.message}`);
     assert.equal(found.length, c.expect.length, found.join("\n"));
-    c.expect.forEach((expected, i) => (typeof expected === "string" ? assert.equal(found[i], expected) : assert.match(found[i]!, expected)));
+    c.expect.forEach((expected, i) =>
+      typeof expected === "string" ? assert.equal(found[i], expected) : assert.match(found[i]!, expected),
+    );
   });
 }
 
@@ -85,28 +125,54 @@ test("an UPDATE is judged in each workload's own chain, after the patches it nam
 
 function request(operation: AdmissionRequest["operation"], object: unknown): AdmissionRequest {
   const body = operation === "DELETE" ? { object: null, oldObject: object } : { object, oldObject: operation === "UPDATE" ? object : null };
-  return { uid: "u", kind: { group: "kuma.io", version: "v1alpha1", kind: "ContainerPatch" }, namespace: "kuma-system", name: "sidecar-limits", operation, dryRun: false, ...body };
+  return {
+    uid: "u",
+    kind: { group: "kuma.io", version: "v1alpha1", kind: "ContainerPatch" },
+    namespace: "kuma-system",
+    name: "sidecar-limits",
+    operation,
+    dryRun: false,
+    ...body,
+  };
 }
 
 test("review lets patch-in-use deny a DELETE while every other rule's findings on a DELETE only warn", () => {
   const policy = policyWith([rule, { ...fakeAnnotationRule, targets: ["containerpatch"], check: () => [error("other", "other")] }]);
   const object = patchObject(LIMITS);
-  const verdict = review(request("DELETE", object), { snapshot: createSnapshot(policy, catalog), references: { synced: () => true, users: () => usersOf(2) } });
+  const verdict = review(request("DELETE", object), {
+    snapshot: createSnapshot(policy, catalog),
+    references: { synced: () => true, users: () => usersOf(2) },
+  });
   assert.equal(verdict.allowed, false);
-  assert.deepEqual(verdict.denials.map((f) => f.ruleId), ["patch-in-use"]);
-  assert.deepEqual(verdict.warnings.map((f) => f.message), ["other"]);
+  assert.deepEqual(
+    verdict.denials.map((f) => f.ruleId),
+    ["patch-in-use"],
+  );
+  assert.deepEqual(
+    verdict.warnings.map((f) => f.message),
+    ["other"],
+  );
 });
 
 test("the policy sets patch-in-use's action like any rule's", () => {
   const policy = policyWith([rule], { actions: { "patch-in-use": "warn" } });
-  const verdict = review(request("DELETE", patchObject(LIMITS)), { snapshot: createSnapshot(policy, catalog), references: { synced: () => true, users: () => usersOf(2) } });
+  const verdict = review(request("DELETE", patchObject(LIMITS)), {
+    snapshot: createSnapshot(policy, catalog),
+    references: { synced: () => true, users: () => usersOf(2) },
+  });
   assert.equal(verdict.allowed, true);
-  assert.deepEqual(verdict.warnings.map((f) => f.ruleId), ["patch-in-use"]);
+  assert.deepEqual(
+    verdict.warnings.map((f) => f.ruleId),
+    ["patch-in-use"],
+  );
 });
 
 test("an index that is not synced never denies, even with the policy's action deny (which denies other rules' advisories)", () => {
   const policy = policyWith([rule], { actions: { "patch-in-use": "deny" } });
-  const verdict = review(request("DELETE", patchObject(LIMITS)), { snapshot: createSnapshot(policy, catalog), references: { synced: () => false, users: () => usersOf(2) } });
+  const verdict = review(request("DELETE", patchObject(LIMITS)), {
+    snapshot: createSnapshot(policy, catalog),
+    references: { synced: () => false, users: () => usersOf(2) },
+  });
   assert.equal(verdict.allowed, true);
   assert.match(verdict.warnings[0]?.message ?? "", /^could not check/);
 });

@@ -11,29 +11,101 @@ const add = (path: string, value: string) => ({ op: "add", path, value });
 const patchRows: { name: string; spec: unknown; codes: string[]; message?: RegExp; path?: string }[] = [
   { name: "add of an absent field", spec: { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] }, codes: [] },
   // evanphx patch.go replace: "doc is missing key".
-  { name: "replace of an absent field", spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "true" }] }, codes: ["patch-apply/block-fails"], message: /sidecarPatch\[0\] \(replace \/securityContext\/runAsNonRoot\) fails injection: .*use add/, path: "spec.sidecarPatch[0].path" },
-  { name: "remove of an absent field", spec: { initPatch: [{ op: "remove", path: "/securityContext/privileged" }] }, codes: ["patch-apply/block-fails"], message: /drop the block/, path: "spec.initPatch[0].path" },
-  { name: "replace of a rendered field", spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsUser", value: "1000" }] }, codes: [] },
-  { name: "index into env, which depends on the pod", spec: { sidecarPatch: [add("/env/3", '{"name":"A","value":"1"}')] }, codes: ["patch-apply/pod-dependent-index"], message: /append with \/env\/- instead/ },
+  {
+    name: "replace of an absent field",
+    spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "true" }] },
+    codes: ["patch-apply/block-fails"],
+    message: /sidecarPatch\[0\] \(replace \/securityContext\/runAsNonRoot\) fails injection: .*use add/,
+    path: "spec.sidecarPatch[0].path",
+  },
+  {
+    name: "remove of an absent field",
+    spec: { initPatch: [{ op: "remove", path: "/securityContext/privileged" }] },
+    codes: ["patch-apply/block-fails"],
+    message: /drop the block/,
+    path: "spec.initPatch[0].path",
+  },
+  {
+    name: "replace of a rendered field",
+    spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsUser", value: "1000" }] },
+    codes: [],
+  },
+  {
+    name: "index into env, which depends on the pod",
+    spec: { sidecarPatch: [add("/env/3", '{"name":"A","value":"1"}')] },
+    codes: ["patch-apply/pod-dependent-index"],
+    message: /append with \/env\/- instead/,
+  },
   { name: "append to env", spec: { sidecarPatch: [add("/env/-", '{"name":"A","value":"1"}')] }, codes: [] },
   // Kuma's json.Unmarshal into corev1.Container fails on a string boolean.
-  { name: "JSON string where a boolean belongs", spec: { sidecarPatch: [add("/securityContext/runAsNonRoot", '"true"')] }, codes: ["patch-container/invalid-container"], message: /write value: "true"/, path: "spec.sidecarPatch[0].value" },
-  { name: "request above the limit", spec: { sidecarPatch: [add("/resources/requests/memory", '"1Gi"')] }, codes: ["patch-container/invalid-container"], message: /memory limit of 512Mi/ },
-  { name: "privileged init container (no allowPrivilegeEscalation there)", spec: { initPatch: [add("/securityContext/privileged", "true")] }, codes: ["patch-privilege/raises-privileges"] },
-  { name: "SYS_ADMIN on the sidecar", spec: { sidecarPatch: [add("/securityContext/capabilities/add", '["SYS_ADMIN"]')] }, codes: ["patch-privilege/raises-privileges"], message: /capabilities.add SYS_ADMIN/ },
-  { name: "CAP_SYS_ADMIN on the sidecar", spec: { sidecarPatch: [add("/securityContext/capabilities/add", '["CAP_SYS_ADMIN"]')] }, codes: ["patch-container/invalid-container", "patch-privilege/raises-privileges"] },
-  { name: "sidecar as root", spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsUser", value: "0" }] }, codes: ["patch-privilege/raises-privileges"], message: /runAsUser: 0/ },
-  { name: "typo in a field name", spec: { sidecarPatch: [add("/securityContext/privilegd", "true")] }, codes: ["patch-unknown-field/unknown-field"], message: /did you mean \/securityContext\/privileged\?/, path: "spec.sidecarPatch[0].path" },
-  { name: "typo inside an object value", spec: { initPatch: [add("/securityContext/seccompProfile", '{"tpye":"RuntimeDefault"}')] }, codes: ["patch-container/invalid-container", "patch-unknown-field/unknown-field"] },
+  {
+    name: "JSON string where a boolean belongs",
+    spec: { sidecarPatch: [add("/securityContext/runAsNonRoot", '"true"')] },
+    codes: ["patch-container/invalid-container"],
+    message: /write value: "true"/,
+    path: "spec.sidecarPatch[0].value",
+  },
+  {
+    name: "request above the limit",
+    spec: { sidecarPatch: [add("/resources/requests/memory", '"1Gi"')] },
+    codes: ["patch-container/invalid-container"],
+    message: /memory limit of 512Mi/,
+  },
+  {
+    name: "privileged init container (no allowPrivilegeEscalation there)",
+    spec: { initPatch: [add("/securityContext/privileged", "true")] },
+    codes: ["patch-privilege/raises-privileges"],
+  },
+  {
+    name: "SYS_ADMIN on the sidecar",
+    spec: { sidecarPatch: [add("/securityContext/capabilities/add", '["SYS_ADMIN"]')] },
+    codes: ["patch-privilege/raises-privileges"],
+    message: /capabilities.add SYS_ADMIN/,
+  },
+  {
+    name: "CAP_SYS_ADMIN on the sidecar",
+    spec: { sidecarPatch: [add("/securityContext/capabilities/add", '["CAP_SYS_ADMIN"]')] },
+    codes: ["patch-container/invalid-container", "patch-privilege/raises-privileges"],
+  },
+  {
+    name: "sidecar as root",
+    spec: { sidecarPatch: [{ op: "replace", path: "/securityContext/runAsUser", value: "0" }] },
+    codes: ["patch-privilege/raises-privileges"],
+    message: /runAsUser: 0/,
+  },
+  {
+    name: "typo in a field name",
+    spec: { sidecarPatch: [add("/securityContext/privilegd", "true")] },
+    codes: ["patch-unknown-field/unknown-field"],
+    message: /did you mean \/securityContext\/privileged\?/,
+    path: "spec.sidecarPatch[0].path",
+  },
+  {
+    name: "typo inside an object value",
+    spec: { initPatch: [add("/securityContext/seccompProfile", '{"tpye":"RuntimeDefault"}')] },
+    codes: ["patch-container/invalid-container", "patch-unknown-field/unknown-field"],
+  },
   // One root cause, one finding: an invalid block silences the simulation rules.
-  { name: "invalid value alongside a failing replace", spec: { sidecarPatch: [add("/a", "100m"), { op: "replace", path: "/x", value: "1" }] }, codes: ["patch-value/unquoted-string"] },
+  {
+    name: "invalid value alongside a failing replace",
+    spec: { sidecarPatch: [add("/a", "100m"), { op: "replace", path: "/x", value: "1" }] },
+    codes: ["patch-value/unquoted-string"],
+  },
 ];
 for (const row of patchRows) {
   test(`ContainerPatch: ${row.name}`, () => {
     const findings = findingsOf(patchSubject(row.spec));
     assert.deepEqual(codesOf(findings), row.codes, JSON.stringify(findings, null, 1));
-    if (row.message) assert.ok(findings.some((f) => row.message!.test(f.message)), JSON.stringify(findings, null, 1));
-    if (row.path) assert.ok(findings.some((f) => f.path === row.path), JSON.stringify(findings, null, 1));
+    if (row.message)
+      assert.ok(
+        findings.some((f) => row.message!.test(f.message)),
+        JSON.stringify(findings, null, 1),
+      );
+    if (row.path)
+      assert.ok(
+        findings.some((f) => f.path === row.path),
+        JSON.stringify(findings, null, 1),
+      );
   });
 }
 
@@ -43,32 +115,54 @@ test("ContainerPatch: a default patch of the same name is replaced by the versio
     catalog: catalogOf([stored("p1", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] })]),
   };
   // Were the stored p1 applied first, the replace would find runAsNonRoot and pass.
-  const findings = findingsOf(patchSubject({ sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] }), inputs);
+  const findings = findingsOf(
+    patchSubject({ sidecarPatch: [{ op: "replace", path: "/securityContext/runAsNonRoot", value: "false" }] }),
+    inputs,
+  );
   assert.deepEqual(codesOf(findings), ["patch-apply/block-fails"]);
 });
 
 const workloadInputs = (): TestInputs => ({
-    catalog: catalogOf([
-      stored("good", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] }),
-      stored("bad-replace", { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] }),
-      stored("privileged", { sidecarPatch: [add("/securityContext/privileged", "true")] }),
-      stored("broken", { sidecarPatch: [add("/a", "100m")] }),
-    ]),
+  catalog: catalogOf([
+    stored("good", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] }),
+    stored("bad-replace", { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] }),
+    stored("privileged", { sidecarPatch: [add("/securityContext/privileged", "true")] }),
+    stored("broken", { sidecarPatch: [add("/a", "100m")] }),
+  ]),
 });
 
 const workloadRows: { name: string; annotation: string; codes: string[]; message?: RegExp }[] = [
   { name: "existing good patch", annotation: "good", codes: [] },
-  { name: "patch that does not apply", annotation: "good,bad-replace", codes: ["patch-apply/pod-injection-fails"], message: /^ContainerPatch "bad-replace" sidecarPatch\[0\] fails this pod's injection: replace operation does not apply/ },
-  { name: "patch that makes the sidecar invalid", annotation: "privileged", codes: ["patch-container/invalid-container"], message: /^ContainerPatch "privileged" sidecarPatch\[0\] makes kuma-sidecar invalid/ },
+  {
+    name: "patch that does not apply",
+    annotation: "good,bad-replace",
+    codes: ["patch-apply/pod-injection-fails"],
+    message: /^ContainerPatch "bad-replace" sidecarPatch\[0\] fails this pod's injection: replace operation does not apply/,
+  },
+  {
+    name: "patch that makes the sidecar invalid",
+    annotation: "privileged",
+    codes: ["patch-container/invalid-container"],
+    message: /^ContainerPatch "privileged" sidecarPatch\[0\] makes kuma-sidecar invalid/,
+  },
   // Kuma: injector.go loadContainerPatches.
-  { name: "missing patches", annotation: "good,nope, gone", codes: ["workload-missing-patch/missing"], message: /it appears some expected container patches are missing: \["nope" "gone"\].*kuma-system/ },
+  {
+    name: "missing patches",
+    annotation: "good,nope, gone",
+    codes: ["workload-missing-patch/missing"],
+    message: /it appears some expected container patches are missing: \["nope" "gone"\].*kuma-system/,
+  },
   { name: "a referenced patch with an invalid block is left to its own admission", annotation: "broken", codes: [] },
 ];
 for (const row of workloadRows) {
   test(`workload: ${row.name}`, () => {
     const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": row.annotation }), workloadInputs());
     assert.deepEqual(codesOf(findings), row.codes, JSON.stringify(findings, null, 1));
-    if (row.message) assert.ok(findings.some((f) => row.message!.test(f.message)), JSON.stringify(findings, null, 1));
+    if (row.message)
+      assert.ok(
+        findings.some((f) => row.message!.test(f.message)),
+        JSON.stringify(findings, null, 1),
+      );
     for (const f of findings) assert.equal(f.path, 'spec.template.metadata.annotations["kuma.io/container-patches"]');
   });
 }
@@ -93,7 +187,11 @@ test("workload: an already injected Pod is not re-simulated", () => {
   const pod = subjectOf({
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name: "web", namespace: "shop", annotations: { "kuma.io/container-patches": "bad-replace,nope", "kuma.io/sidecar-injected": "true" } },
+    metadata: {
+      name: "web",
+      namespace: "shop",
+      annotations: { "kuma.io/container-patches": "bad-replace,nope", "kuma.io/sidecar-injected": "true" },
+    },
     spec: { containers: [{ name: "web", image: "nginx" }] },
   });
   assert.deepEqual(findingsOf(pod, workloadInputs()), []);

@@ -16,8 +16,17 @@ import { contextFor, loadFixture, subjectOf } from "../support/context.js";
 import type { TestInputs } from "../support/context.js";
 
 export const PATCH_RULES: readonly AnyRule[] = [
-  patchNamespace, patchOp, patchPath, patchValue, patchFrom, patchApply, patchContainer,
-  patchUnknownField, patchPrivilege, patchEmpty, workloadMissingPatch,
+  patchNamespace,
+  patchOp,
+  patchPath,
+  patchValue,
+  patchFrom,
+  patchApply,
+  patchContainer,
+  patchUnknownField,
+  patchPrivilege,
+  patchEmpty,
+  workloadMissingPatch,
 ];
 
 /** Every finding of the patch rules that apply to the subject's target. */

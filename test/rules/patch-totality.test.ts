@@ -11,8 +11,22 @@ import { assertDeclared } from "../support/workload-rule.js";
 import { findingsOf, PATCH_RULES, patchSubject, stored } from "./patch-support.js";
 
 const pointer = fc.oneof(
-  fc.constantFrom("/securityContext/privileged", "/env/-", "/env/0", "/args/-1", "/resources/limits/cpu", "", "/", "//", "a/b", "/a~2", "/securityContext"),
-  fc.array(fc.constantFrom("securityContext", "resources", "env", "0", "-", "-1", "5", "x", ""), { maxLength: 4 }).map((t) => "/" + t.join("/")),
+  fc.constantFrom(
+    "/securityContext/privileged",
+    "/env/-",
+    "/env/0",
+    "/args/-1",
+    "/resources/limits/cpu",
+    "",
+    "/",
+    "//",
+    "a/b",
+    "/a~2",
+    "/securityContext",
+  ),
+  fc
+    .array(fc.constantFrom("securityContext", "resources", "env", "0", "-", "-1", "5", "x", ""), { maxLength: 4 })
+    .map((t) => "/" + t.join("/")),
   fc.string(),
   fc.string({ minLength: 200, maxLength: 400 }).map((t) => "/" + t),
 );
@@ -30,7 +44,13 @@ const block = fc.oneof(
   fc.anything(),
 );
 const spec = fc.oneof(
-  fc.record({ sidecarPatch: fc.oneof(fc.array(block, { maxLength: 5 }), fc.anything()), initPatch: fc.oneof(fc.array(block, { maxLength: 5 }), fc.anything()) }, { requiredKeys: [] }),
+  fc.record(
+    {
+      sidecarPatch: fc.oneof(fc.array(block, { maxLength: 5 }), fc.anything()),
+      initPatch: fc.oneof(fc.array(block, { maxLength: 5 }), fc.anything()),
+    },
+    { requiredKeys: [] },
+  ),
   fc.anything(),
 );
 
@@ -51,24 +71,34 @@ function assertWellFormed(findings: ReturnType<typeof findingsOf>) {
 
 test("any ContainerPatch spec: no throw, paths set, messages fit a warning", () => {
   fc.assert(
-    fc.property(spec, fc.constantFrom("kuma-system", "default"), (s, namespace) => assertWellFormed(findingsOf(patchSubject(s, { namespace })))),
+    fc.property(spec, fc.constantFrom("kuma-system", "default"), (s, namespace) =>
+      assertWellFormed(findingsOf(patchSubject(s, { namespace }))),
+    ),
     { numRuns: 400 },
   );
 });
 
 test("any catalog and annotation on a workload: no throw", () => {
   fc.assert(
-    fc.property(fc.array(spec, { maxLength: 3 }), fc.oneof(fc.string(), fc.array(fc.string({ minLength: 20 }), { maxLength: 30 }).map((a) => a.join(","))), fc.boolean(), (specs, annotation, configured) => {
-      const names = specs.map((_, i) => `p${i}`);
-      const inputs: TestInputs = {
-        catalog: configured ? catalogOf(specs.map((s, i) => stored(`p${i}`, s as never))) : { configured: false, get: () => undefined },
-      };
-      const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": [...names, annotation].join(",") }), inputs);
-      for (const f of findings) {
-        assert.ok(f.message.length > 0 && f.message.length <= 230, f.message);
-        assertCodeDeclared(f);
-      }
-    }),
+    fc.property(
+      fc.array(spec, { maxLength: 3 }),
+      fc.oneof(
+        fc.string(),
+        fc.array(fc.string({ minLength: 20 }), { maxLength: 30 }).map((a) => a.join(",")),
+      ),
+      fc.boolean(),
+      (specs, annotation, configured) => {
+        const names = specs.map((_, i) => `p${i}`);
+        const inputs: TestInputs = {
+          catalog: configured ? catalogOf(specs.map((s, i) => stored(`p${i}`, s as never))) : { configured: false, get: () => undefined },
+        };
+        const findings = findingsOf(deploymentWith({ "kuma.io/container-patches": [...names, annotation].join(",") }), inputs);
+        for (const f of findings) {
+          assert.ok(f.message.length > 0 && f.message.length <= 230, f.message);
+          assertCodeDeclared(f);
+        }
+      },
+    ),
     { numRuns: 200 },
   );
 });

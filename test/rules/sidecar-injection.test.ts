@@ -9,15 +9,36 @@ import { sidecarInjection as rule } from "../../src/rules/sidecar-injection.js";
 sharedWorkloadRuleTests(rule, ["invalid-value"]);
 
 // Kuma: metadata/annotations.go::GetBooleanWithDefault, injector/precheck.go, charts cp-webhooks-and-secrets.yaml
-const ns = (labels: Record<string, string>, annotations: Record<string, string> = {}) => subjectOf({ kind: "Namespace", metadata: { name: "shop", labels, annotations } });
+const ns = (labels: Record<string, string>, annotations: Record<string, string> = {}) =>
+  subjectOf({ kind: "Namespace", metadata: { name: "shop", labels, annotations } });
 const cases = [
   { name: "template label enabled", subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "enabled" } }), codes: [] },
   { name: "template label true", subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "true" } }), codes: [] },
-  { name: "template label capitalised", subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "Enabled" } }), codes: ["invalid-value"] },
-  { name: "template label on", subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "on" } }), codes: ["invalid-value"] },
-  { name: "template label yes (deprecated)", subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "yes" } }), codes: ["deprecated"] },
-  { name: "template label no (deprecated)", subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "no" } }), codes: ["deprecated"] },
-  { name: "set as a template annotation (ignored)", subject: () => deploymentWith({ "kuma.io/sidecar-injection": "enabled" }), codes: ["pod-annotation"] },
+  {
+    name: "template label capitalised",
+    subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "Enabled" } }),
+    codes: ["invalid-value"],
+  },
+  {
+    name: "template label on",
+    subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "on" } }),
+    codes: ["invalid-value"],
+  },
+  {
+    name: "template label yes (deprecated)",
+    subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "yes" } }),
+    codes: ["deprecated"],
+  },
+  {
+    name: "template label no (deprecated)",
+    subject: () => deploymentWith({}, { labels: { "kuma.io/sidecar-injection": "no" } }),
+    codes: ["deprecated"],
+  },
+  {
+    name: "set as a template annotation (ignored)",
+    subject: () => deploymentWith({ "kuma.io/sidecar-injection": "enabled" }),
+    codes: ["pod-annotation"],
+  },
   { name: "namespace enabled", subject: () => ns({ "kuma.io/sidecar-injection": "enabled" }), codes: [] },
   { name: "namespace yes: webhook selector skips it", subject: () => ns({ "kuma.io/sidecar-injection": "yes" }), codes: ["namespace-yes"] },
   { name: "namespace invalid word", subject: () => ns({ "kuma.io/sidecar-injection": "TRUE" }), codes: ["invalid-value"] },
@@ -34,7 +55,12 @@ test("the annotation advisory shows the label to use", () => {
 // Kuma: charts cp-webhooks-and-secrets.yaml (namespace-kuma-injector, pods-kuma-injector).
 const inNamespace: { name: string; pod: string; namespace: Record<string, string> | undefined; codes: string[]; message?: RegExp }[] = [
   { name: "template true in a namespace labelled enabled", pod: "true", namespace: { "kuma.io/sidecar-injection": "enabled" }, codes: [] },
-  { name: "template enabled in a namespace labelled disabled", pod: "enabled", namespace: { "kuma.io/sidecar-injection": "disabled" }, codes: [] },
+  {
+    name: "template enabled in a namespace labelled disabled",
+    pod: "enabled",
+    namespace: { "kuma.io/sidecar-injection": "disabled" },
+    codes: [],
+  },
   {
     name: "template true in a namespace labelled disabled",
     pod: "true",
@@ -42,7 +68,13 @@ const inNamespace: { name: string; pod: string; namespace: Record<string, string
     codes: ["namespace-not-selecting"],
     message: /namespace shop is labelled "disabled", where Kuma's injector webhook is called only for pods labelled exactly "enabled"/,
   },
-  { name: "template enabled in a namespace without the label", pod: "enabled", namespace: {}, codes: ["namespace-unlabelled"], message: /namespace shop has no kuma.io\/sidecar-injection label/ },
+  {
+    name: "template enabled in a namespace without the label",
+    pod: "enabled",
+    namespace: {},
+    codes: ["namespace-unlabelled"],
+    message: /namespace shop has no kuma.io\/sidecar-injection label/,
+  },
   { name: "template true in an unknown namespace", pod: "true", namespace: undefined, codes: [] },
 ];
 for (const c of inNamespace) {

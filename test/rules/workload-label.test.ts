@@ -13,5 +13,5 @@ test("user-set kuma.io/workload label", () => {
   const [finding] = checkRule(rule, deploymentWith({}, { labels: { "kuma.io/workload": "web" } }));
   assert.equal(finding?.code, "manual-label");
   assert.match(finding?.message ?? "", /^cannot manually set kuma.io\/workload label on Pod; it is automatically managed by Kuma/);
-  assert.equal(finding?.path, "spec.template.metadata.labels[\"kuma.io/workload\"]");
+  assert.equal(finding?.path, 'spec.template.metadata.labels["kuma.io/workload"]');
 });

@@ -30,20 +30,24 @@ const quoted = (names: string[]) => `[${names.map((n) => JSON.stringify(n)).join
 
 test("goQuotedWithin shows the longest prefix that fits, as the quadratic search did", () => {
   fc.assert(
-    fc.property(fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 300 }), (names, room) => {
-      const shown = goQuotedWithin(names, room);
-      let expected = `[${names.length} names]`;
-      if (quoted(names).length <= room) expected = quoted(names);
-      else {
-        for (let count = names.length - 1; count >= 1; count--) {
-          const candidate = `${quoted(names.slice(0, count)).slice(0, -1)} ...] (+${names.length - count} more)`;
-          if (candidate.length <= room) {
-            expected = candidate;
-            break;
+    fc.property(
+      fc.array(fc.string({ maxLength: 12 }), { minLength: 1, maxLength: 40 }),
+      fc.integer({ min: 0, max: 300 }),
+      (names, room) => {
+        const shown = goQuotedWithin(names, room);
+        let expected = `[${names.length} names]`;
+        if (quoted(names).length <= room) expected = quoted(names);
+        else {
+          for (let count = names.length - 1; count >= 1; count--) {
+            const candidate = `${quoted(names.slice(0, count)).slice(0, -1)} ...] (+${names.length - count} more)`;
+            if (candidate.length <= room) {
+              expected = candidate;
+              break;
+            }
           }
         }
-      }
-      assert.equal(shown, expected);
-    }),
+        assert.equal(shown, expected);
+      },
+    ),
   );
 });

@@ -17,7 +17,16 @@ export interface TestApp {
   logs: Record<string, unknown>[];
 }
 
-export function createTestApp(overrides: { policy?: Policy; catalog?: CatalogSource; ready?: () => boolean; maxBody?: number; bodyBudget?: number; endpoints?: Endpoints } = {}): TestApp {
+export function createTestApp(
+  overrides: {
+    policy?: Policy;
+    catalog?: CatalogSource;
+    ready?: () => boolean;
+    maxBody?: number;
+    bodyBudget?: number;
+    endpoints?: Endpoints;
+  } = {},
+): TestApp {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -44,7 +53,9 @@ export function admissionReview(
   object: { apiVersion?: string; kind: string; metadata?: { name?: string; namespace?: string } },
   options: { apiVersion?: string; operation?: string; oldObject?: unknown; dryRun?: boolean; uid?: string; namespace?: string } = {},
 ) {
-  const [group, version] = (object.apiVersion ?? "v1").includes("/") ? (object.apiVersion ?? "").split("/") : ["", object.apiVersion ?? "v1"];
+  const [group, version] = (object.apiVersion ?? "v1").includes("/")
+    ? (object.apiVersion ?? "").split("/")
+    : ["", object.apiVersion ?? "v1"];
   const operation = options.operation ?? "CREATE";
   return {
     apiVersion: options.apiVersion ?? "admission.k8s.io/v1",

@@ -23,14 +23,22 @@ function podSpec(): Record<string, unknown> {
 }
 
 /** A Deployment whose pod template names `patches` in kuma.io/container-patches. */
-export function deployment(ns: string, name: string, patches: string | undefined, labels: Record<string, string> = { app: name }): KubeObject {
+export function deployment(
+  ns: string,
+  name: string,
+  patches: string | undefined,
+  labels: Record<string, string> = { app: name },
+): KubeObject {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name, namespace: ns, labels },
     spec: {
       selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name }, annotations: patches === undefined ? {} : { "kuma.io/container-patches": patches } }, spec: podSpec() },
+      template: {
+        metadata: { labels: { app: name }, annotations: patches === undefined ? {} : { "kuma.io/container-patches": patches } },
+        spec: podSpec(),
+      },
     },
   };
 }
@@ -62,7 +70,14 @@ export function pod(ns: string, name: string, patches: string | undefined, owner
 }
 
 function ownerRef(owner: KubeObject): Record<string, unknown> {
-  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name, uid: owner.metadata.uid, controller: true, blockOwnerDeletion: true };
+  return {
+    apiVersion: owner.apiVersion,
+    kind: owner.kind,
+    name: owner.metadata.name,
+    uid: owner.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
 }
 
 const RESOURCES: Record<string, [string, string]> = {

@@ -7,7 +7,18 @@ import { KUMA_TEMPLATES } from "../../src/kuma/templates.js";
 import type { KumaModel } from "../../src/kuma/versions/index.js";
 import { toSubject } from "../../src/admission/subjects.js";
 import { createReviewInputs } from "../../src/snapshot.js";
-import type { CatalogView, ContainerTemplates, KumaSettings, PatchReferences, Rule, RuleContext, RuleFinding, StoredContainerPatch, Subject, WorkloadSubject } from "../../src/rules/types.js";
+import type {
+  CatalogView,
+  ContainerTemplates,
+  KumaSettings,
+  PatchReferences,
+  Rule,
+  RuleContext,
+  RuleFinding,
+  StoredContainerPatch,
+  Subject,
+  WorkloadSubject,
+} from "../../src/rules/types.js";
 
 /** The repository root, from the compiled file in .test-build/test/support/. */
 export const REPO_ROOT = new URL("../../../", import.meta.url);
@@ -45,7 +56,11 @@ export function contextFor(subject: Subject, inputs: TestInputs = {}): RuleConte
   const settings = inputs.settings ?? { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: [] };
   const namespaces = inputs.namespaces ?? {};
   const namespaceLabels = (name: string) => (Object.hasOwn(namespaces, name) ? namespaces[name] : undefined);
-  return new ReviewAnalysis(subject, createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([]), namespaceLabels, inputs.kuma), inputs.references);
+  return new ReviewAnalysis(
+    subject,
+    createReviewInputs(settings, inputs.templates ?? KUMA_TEMPLATES, inputs.catalog ?? catalogOf([]), namespaceLabels, inputs.kuma),
+    inputs.references,
+  );
 }
 
 /** `rule`'s findings on `subject`, as one review would give them. */

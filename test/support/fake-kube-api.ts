@@ -14,7 +14,12 @@ export interface RecordedRequest {
   query: Record<string, string>;
 }
 
-type KubeObject = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; resourceVersion: string }; spec: unknown };
+type KubeObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; resourceVersion: string };
+  spec: unknown;
+};
 
 const PATH = /^\/apis\/kuma\.io\/v1alpha1\/namespaces\/([^/]+)\/containerpatches(?:\/([^/]+))?$/;
 
@@ -71,7 +76,9 @@ export class FakeKubeApi {
   }
 
   count(kind: RecordedRequest["kind"], namespace?: string, name?: string): number {
-    return this.requests.filter((r) => r.kind === kind && (namespace === undefined || r.namespace === namespace) && (name === undefined || r.name === name)).length;
+    return this.requests.filter(
+      (r) => r.kind === kind && (namespace === undefined || r.namespace === namespace) && (name === undefined || r.name === name),
+    ).length;
   }
 
   lastWatch(namespace: string): RecordedRequest | undefined {
@@ -108,7 +115,10 @@ export class FakeKubeApi {
 
   bookmark(namespace: string): string {
     const rv = String(++this.resourceVersion);
-    this.emit(namespace, { type: "BOOKMARK", object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { resourceVersion: rv } } });
+    this.emit(namespace, {
+      type: "BOOKMARK",
+      object: { apiVersion: "kuma.io/v1alpha1", kind: "ContainerPatch", metadata: { resourceVersion: rv } },
+    });
     return rv;
   }
 
@@ -116,14 +126,33 @@ export class FakeKubeApi {
   expire(namespace: string): void {
     this.emit(namespace, {
       type: "ERROR",
-      object: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "too old resource version: 1 (2)", reason: "Expired", code: 410 },
+      object: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "too old resource version: 1 (2)",
+        reason: "Expired",
+        code: 410,
+      },
     });
     this.drop(namespace);
   }
 
   /** Any other ERROR event (the API server closes the stream after it). */
   fail(namespace: string, code: number): void {
-    this.emit(namespace, { type: "ERROR", object: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message: "internal error", reason: "InternalError", code } });
+    this.emit(namespace, {
+      type: "ERROR",
+      object: {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: "internal error",
+        reason: "InternalError",
+        code,
+      },
+    });
     this.drop(namespace);
   }
 

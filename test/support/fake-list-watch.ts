@@ -10,7 +10,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { KubeConfig } from "@kubernetes/client-node";
 
-export type KubeObject = { apiVersion?: string; kind?: string; metadata: { name: string; namespace?: string; resourceVersion?: string; uid?: string; labels?: Record<string, string>; [key: string]: unknown }; [key: string]: unknown };
+export type KubeObject = {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    resourceVersion?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+};
 
 export interface RecordedRequest {
   method: string;
@@ -187,12 +199,14 @@ export class FakeListWatch {
     const name = match[4] === undefined ? undefined : decodeURIComponent(match[4]);
     const metadataOnly = accept.includes("as=PartialObjectMetadata");
 
-    if (name === undefined && req.method === "GET" && query["watch"] === "true") return this.watch(collection, namespace, query, metadataOnly, res);
+    if (name === undefined && req.method === "GET" && query["watch"] === "true")
+      return this.watch(collection, namespace, query, metadataOnly, res);
     if (name === undefined && req.method === "GET") return this.list(collection, namespace, query, metadataOnly, res);
     if (name === undefined && req.method === "POST") {
       const object = parse(chunks);
       if (!object) return status(res, 400, "BadRequest", "body is not a JSON object");
-      if (collection.objects.has(`${namespace ?? ""}/${object.metadata.name}`)) return status(res, 409, "AlreadyExists", `${collection.plural} "${object.metadata.name}" already exists`);
+      if (collection.objects.has(`${namespace ?? ""}/${object.metadata.name}`))
+        return status(res, 409, "AlreadyExists", `${collection.plural} "${object.metadata.name}" already exists`);
       if (namespace !== undefined) object.metadata.namespace = namespace;
       return json(res, 201, this.put(collection.apiPath, collection.plural, object));
     }
@@ -201,13 +215,20 @@ export class FakeListWatch {
     const current = collection.objects.get(key);
     switch (req.method) {
       case "GET":
-        return current ? json(res, 200, metadataOnly ? toPartial(current) : current) : status(res, 404, "NotFound", `${collection.plural} "${name}" not found`);
+        return current
+          ? json(res, 200, metadataOnly ? toPartial(current) : current)
+          : status(res, 404, "NotFound", `${collection.plural} "${name}" not found`);
       case "PUT": {
         const object = parse(chunks);
         if (!object) return status(res, 400, "BadRequest", "body is not a JSON object");
         if (!current) return status(res, 404, "NotFound", `${collection.plural} "${name}" not found`);
         if (object.metadata.resourceVersion !== current.metadata.resourceVersion) {
-          return status(res, 409, "Conflict", `Operation cannot be fulfilled on ${collection.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+          return status(
+            res,
+            409,
+            "Conflict",
+            `Operation cannot be fulfilled on ${collection.plural} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+          );
         }
         if (namespace !== undefined) object.metadata.namespace = namespace;
         return json(res, 200, this.put(collection.apiPath, collection.plural, object));
@@ -221,13 +242,24 @@ export class FakeListWatch {
     }
   }
 
-  private list(collection: Collection, namespace: string | undefined, query: Record<string, string>, metadataOnly: boolean, res: ServerResponse): void {
+  private list(
+    collection: Collection,
+    namespace: string | undefined,
+    query: Record<string, string>,
+    metadataOnly: boolean,
+    res: ServerResponse,
+  ): void {
     let after = "";
     let listRv = this.rv;
     if (query["continue"]) {
       if (this.expireContinueTokens > 0) {
         this.expireContinueTokens--;
-        return status(res, 410, "Expired", "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.");
+        return status(
+          res,
+          410,
+          "Expired",
+          "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
+        );
       }
       try {
         const token = JSON.parse(Buffer.from(query["continue"], "base64").toString("utf8")) as { after: string; rv: number };
@@ -256,12 +288,25 @@ export class FakeListWatch {
     const metadata: Record<string, unknown> = { resourceVersion: String(listRv) };
     if (more && last) metadata["continue"] = Buffer.from(JSON.stringify({ after: last[0], rv: listRv })).toString("base64");
     const items = page.map(([, object]) => (metadataOnly ? toPartial(object) : withoutKind(object)));
-    json(res, 200, metadataOnly ? { apiVersion: "meta.k8s.io/v1", kind: "PartialObjectMetadataList", metadata, items } : { apiVersion: "v1", kind: "List", metadata, items });
+    json(
+      res,
+      200,
+      metadataOnly
+        ? { apiVersion: "meta.k8s.io/v1", kind: "PartialObjectMetadataList", metadata, items }
+        : { apiVersion: "v1", kind: "List", metadata, items },
+    );
   }
 
-  private watch(collection: Collection, namespace: string | undefined, query: Record<string, string>, metadataOnly: boolean, res: ServerResponse): void {
+  private watch(
+    collection: Collection,
+    namespace: string | undefined,
+    query: Record<string, string>,
+    metadataOnly: boolean,
+    res: ServerResponse,
+  ): void {
     const from = Number(query["resourceVersion"] ?? "0");
-    if (from > 0 && from < this.compactedBelow) return status(res, 410, "Expired", `too old resource version: ${from} (${this.compactedBelow})`);
+    if (from > 0 && from < this.compactedBelow)
+      return status(res, 410, "Expired", `too old resource version: ${from} (${this.compactedBelow})`);
     res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     const stream: Stream = { collection, namespace, metadataOnly, res };
     for (const event of collection.events) {
@@ -326,7 +371,9 @@ function matchesSelector(object: KubeObject, selector: string): boolean {
 function parse(chunks: Buffer[]): KubeObject | undefined {
   try {
     const value = JSON.parse(Buffer.concat(chunks).toString("utf8")) as unknown;
-    return typeof value === "object" && value !== null && typeof (value as KubeObject).metadata === "object" ? (value as KubeObject) : undefined;
+    return typeof value === "object" && value !== null && typeof (value as KubeObject).metadata === "object"
+      ? (value as KubeObject)
+      : undefined;
   } catch {
     return undefined;
   }

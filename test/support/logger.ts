@@ -5,7 +5,10 @@ export interface LogEntry {
   msg: string | undefined;
 }
 
-export function createMemoryLogger(): { entries: LogEntry[]; messages(level?: LogEntry["level"]): string[] } & Record<LogEntry["level"], (obj: object, msg?: string) => void> {
+export function createMemoryLogger(): { entries: LogEntry[]; messages(level?: LogEntry["level"]): string[] } & Record<
+  LogEntry["level"],
+  (obj: object, msg?: string) => void
+> {
   const entries: LogEntry[] = [];
   const at = (level: LogEntry["level"]) => (obj: object, msg?: string) => void entries.push({ level, obj, msg });
   return {

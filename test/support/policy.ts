@@ -54,7 +54,12 @@ export const fakeThrowingRule: Rule<Subject> = {
 /** The label a test object carries to ask for findings: `deny`, `warn`, `audit`, `throw`, joined by `_`. */
 export const ASK = "test.kuma-guard.io/findings";
 /** The fake rules of askingPolicy() and their actions. */
-export const ASKING_ACTIONS: Readonly<Record<string, Action>> = { "fake-deny": "deny", "fake-warn": "warn", "fake-audit": "audit", "fake-throw": "deny" };
+export const ASKING_ACTIONS: Readonly<Record<string, Action>> = {
+  "fake-deny": "deny",
+  "fake-warn": "warn",
+  "fake-audit": "audit",
+  "fake-throw": "deny",
+};
 
 /**
  * The bundled policy with only fake rules, which find what an object's ASK label asks for,
@@ -77,7 +82,12 @@ export function askingPolicy(message: (trigger: string, subject: Subject) => str
     ...createDefaultPolicy(),
     name: "fake",
     onError: "allow",
-    rules: [askingRule("fake-deny", "deny", "error"), askingRule("fake-warn", "warn", "advisory"), askingRule("fake-audit", "audit", "error"), askingRule("fake-throw", "throw", "error")],
+    rules: [
+      askingRule("fake-deny", "deny", "error"),
+      askingRule("fake-warn", "warn", "advisory"),
+      askingRule("fake-audit", "audit", "error"),
+      askingRule("fake-throw", "throw", "error"),
+    ],
     actionFor: (ruleId) => ASKING_ACTIONS[ruleId] ?? "off",
     isExempt: () => false,
   };

@@ -16,21 +16,29 @@ export function sharedWorkloadRuleTests(
   rule: { id: string; codes: RuleCodes; check(subject: WorkloadSubject, ctx: RuleContext): RuleFinding[] },
   badCodes: string[],
 ): void {
-    test("Kuma's own injected pod has no findings", () => assert.deepEqual(checkRule(rule, fixture("kuma-injected-pod.yaml")), []));
+  test("Kuma's own injected pod has no findings", () => assert.deepEqual(checkRule(rule, fixture("kuma-injected-pod.yaml")), []));
   test("documented usage (workload-good.yaml) has no findings", () => assert.deepEqual(checkRule(rule, fixture("workload-good.yaml")), []));
   test("workload-bad.yaml", () => assert.deepEqual(codes(checkRule(rule, fixture("workload-bad.yaml"))), badCodes));
 
   // Totality: any mix of Kuma keys and short values never throws; every finding has a path,
   // a declared code with only its declared params and, with the rule id, fits a Kubernetes
   // warning (256 characters).
-  const anyKey = fc.constantFrom(...KNOWN_ANNOTATIONS, "kuma.io/container-patch", "kuma.io/builtindns", "traffic.kuma.io/exclud-inbound-ports");
+  const anyKey = fc.constantFrom(
+    ...KNOWN_ANNOTATIONS,
+    "kuma.io/container-patch",
+    "kuma.io/builtindns",
+    "traffic.kuma.io/exclud-inbound-ports",
+  );
   const anyValue = fc.oneof(fc.string({ maxLength: 24 }), fc.stringMatching(/^[a-z0-9:;,=.* -]{0,24}$/));
   test("total over random annotations, labels and containers", () => {
     fc.assert(
       fc.property(
         fc.dictionary(anyKey, anyValue),
         fc.dictionary(fc.constantFrom("kuma.io/sidecar-injection", "kuma.io/workload", "kuma.io/mesh"), anyValue),
-        fc.array(fc.record({ name: fc.string({ maxLength: 12 }), securityContext: fc.record({ runAsUser: fc.constantFrom(0, 1000, 5678) }) }), { maxLength: 3 }),
+        fc.array(
+          fc.record({ name: fc.string({ maxLength: 12 }), securityContext: fc.record({ runAsUser: fc.constantFrom(0, 1000, 5678) }) }),
+          { maxLength: 3 },
+        ),
         (annotations, labels, containers) => {
           const subject = deploymentWith({ ...annotations }, { labels: { ...labels }, containers, securityContext: { runAsUser: 5678 } });
           (subject.meta as { annotations: Record<string, string> }).annotations = { ...annotations };
@@ -50,5 +58,6 @@ export function assertDeclared(declared: RuleCodes, finding: RuleFinding): void 
   const doc = declared[finding.code];
   assert.ok(doc, `code ${finding.code} is not declared`);
   const allowed = Object.keys(doc.params ?? {});
-  for (const name of Object.keys(finding.params ?? {})) assert.ok(allowed.includes(name), `param ${name} of ${finding.code} is not declared`);
+  for (const name of Object.keys(finding.params ?? {}))
+    assert.ok(allowed.includes(name), `param ${name} of ${finding.code} is not declared`);
 }

@@ -14,15 +14,27 @@ const COMMON_KEYS: readonly string[] = [...K.KNOWN_ANNOTATIONS].filter((key) => 
 const COMMON_DEPRECATIONS: ReadonlyArray<[string, AnnotationKeyInfo]> = [
   [
     "kuma.io/builtindns",
-    { status: "removed", replacement: K.BUILTIN_DNS, message: `'kuma.io/builtindns' is no longer supported and it will be ignored, use '${K.BUILTIN_DNS}' instead` },
+    {
+      status: "removed",
+      replacement: K.BUILTIN_DNS,
+      message: `'kuma.io/builtindns' is no longer supported and it will be ignored, use '${K.BUILTIN_DNS}' instead`,
+    },
   ],
   [
     "kuma.io/builtindnsport",
-    { status: "removed", replacement: K.BUILTIN_DNS_PORT, message: `'kuma.io/builtindnsport' is no longer supported and it will be ignored, use '${K.BUILTIN_DNS_PORT}' instead` },
+    {
+      status: "removed",
+      replacement: K.BUILTIN_DNS_PORT,
+      message: `'kuma.io/builtindnsport' is no longer supported and it will be ignored, use '${K.BUILTIN_DNS_PORT}' instead`,
+    },
   ],
   [
     K.VIRTUAL_PROBES,
-    { status: "deprecated", replacement: K.APPLICATION_PROBE_PROXY_PORT, message: `'${K.VIRTUAL_PROBES}' will be removed in a future release` },
+    {
+      status: "deprecated",
+      replacement: K.APPLICATION_PROBE_PROXY_PORT,
+      message: `'${K.VIRTUAL_PROBES}' will be removed in a future release`,
+    },
   ],
   [
     K.VIRTUAL_PROBES_PORT,

@@ -22,7 +22,10 @@ export const BASE_DEFAULTS: InjectorSettings = {
     ipFamilyMode: "dualstack",
     waitForDataplaneReady: false,
   },
-  initContainer: { image: "kuma/kuma-init:latest", resources: { requests: { cpu: "20m", memory: "20M" }, limits: { cpu: "100m", memory: "50M" } } },
+  initContainer: {
+    image: "kuma/kuma-init:latest",
+    resources: { requests: { cpu: "20m", memory: "20M" }, limits: { cpu: "100m", memory: "50M" } },
+  },
   validationContainer: { resources: { requests: { cpu: "20m", memory: "20M" }, limits: { cpu: "100m", memory: "50M" } } },
   containerPatches: [],
   cniEnabled: false,

@@ -43,9 +43,11 @@ export function versionFromImage(image: string): { value: string } | { error: st
   const withoutDigest = image.split("@")[0] ?? "";
   const slash = withoutDigest.lastIndexOf("/");
   const colon = withoutDigest.lastIndexOf(":");
-  if (colon <= slash) return { error: `image ${JSON.stringify(image)} has no tag to read the Kuma version from; set the version explicitly` };
+  if (colon <= slash)
+    return { error: `image ${JSON.stringify(image)} has no tag to read the Kuma version from; set the version explicitly` };
   const tag = withoutDigest.slice(colon + 1);
   const version = /^v?(\d+\.\d+\.\d+)/.exec(tag);
-  if (!version) return { error: `image tag ${JSON.stringify(tag)} is not a Kuma version (expected e.g. "2.14.3"); set the version explicitly` };
+  if (!version)
+    return { error: `image tag ${JSON.stringify(tag)} is not a Kuma version (expected e.g. "2.14.3"); set the version explicitly` };
   return { value: version[1]! };
 }

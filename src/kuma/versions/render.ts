@@ -32,7 +32,10 @@ function probePort(f: RenderFeatures, s: InjectorSettings): number {
 function sidecar(f: RenderFeatures, s: InjectorSettings): JsonObject {
   const c = s.sidecarContainer;
   const port = probePort(f, s);
-  const probe = (p: { initialDelaySeconds: number; timeoutSeconds: number; periodSeconds: number; failureThreshold: number }, success: number) => ({
+  const probe = (
+    p: { initialDelaySeconds: number; timeoutSeconds: number; periodSeconds: number; failureThreshold: number },
+    success: number,
+  ) => ({
     httpGet: { path: "/ready", port },
     initialDelaySeconds: p.initialDelaySeconds,
     periodSeconds: p.periodSeconds,
@@ -66,7 +69,9 @@ function sidecar(f: RenderFeatures, s: InjectorSettings): JsonObject {
     },
     volumeMounts: [
       { name: "kuma-sidecar-tmp", mountPath: "/tmp" },
-      ...(f.spireAndUnifiedNaming && s.spire.enabled ? [{ name: "kuma-spire-agent-socket", mountPath: s.spire.mountPath, readOnly: true }] : []),
+      ...(f.spireAndUnifiedNaming && s.spire.enabled
+        ? [{ name: "kuma-spire-agent-socket", mountPath: s.spire.mountPath, readOnly: true }]
+        : []),
       { name: TOKEN_VOLUME, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
     ],
   };
@@ -198,7 +203,11 @@ function validation(f: RenderFeatures, s: InjectorSettings): JsonObject {
     image: s.initContainer.image,
     imagePullPolicy: "IfNotPresent",
     command: ["/usr/bin/kumactl", "install", "transparent-proxy-validator"],
-    args: ["--config-file=/tmp/.kumactl", `--ip-family-mode=${c.ipFamilyMode || "dualstack"}`, `--validation-server-port=${c.redirectPortInbound}`],
+    args: [
+      "--config-file=/tmp/.kumactl",
+      `--ip-family-mode=${c.ipFamilyMode || "dualstack"}`,
+      `--validation-server-port=${c.redirectPortInbound}`,
+    ],
     resources: initResources(f, s.validationContainer.resources),
     securityContext: {
       runAsUser: c.uid,

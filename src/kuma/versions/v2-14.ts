@@ -44,8 +44,22 @@ export const KUMA_2_14: KumaModel = {
     [K.SPIRE_SUPPORT],
     [
       // New in 2.14's PodAnnotationDeprecations.
-      [K.PROMETHEUS_PORT, { status: "deprecated", replacement: "MeshMetric policy", message: `'${K.PROMETHEUS_PORT}' is deprecated, use MeshMetric policy instead` }],
-      [K.PROMETHEUS_PATH, { status: "deprecated", replacement: "MeshMetric policy", message: `'${K.PROMETHEUS_PATH}' is deprecated, use MeshMetric policy instead` }],
+      [
+        K.PROMETHEUS_PORT,
+        {
+          status: "deprecated",
+          replacement: "MeshMetric policy",
+          message: `'${K.PROMETHEUS_PORT}' is deprecated, use MeshMetric policy instead`,
+        },
+      ],
+      [
+        K.PROMETHEUS_PATH,
+        {
+          status: "deprecated",
+          replacement: "MeshMetric policy",
+          message: `'${K.PROMETHEUS_PATH}' is deprecated, use MeshMetric policy instead`,
+        },
+      ],
     ],
   ),
   prometheusAggregatePattern: PROMETHEUS_AGGREGATE_PATTERN,
