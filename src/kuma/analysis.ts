@@ -4,10 +4,11 @@
 // first. What comes from the catalog and the policy (catalog patches read, their chains
 // simulated) comes from `ReviewInputs`, which the snapshot (src/snapshot.ts) implements.
 
-import { validateContainer, unknownFields } from "./container-validation.js";
+import { judgeContainer, unknownFields } from "./container-validation.js";
 import type { ContainerProblem, UnknownField } from "./container-validation.js";
-import { isSpecSound, readPatchSpec } from "./container-patch.js";
-import type { PatchList, PatchSpecReading } from "./container-patch.js";
+import { blocksOf, isSpecSound, readPatchSpec } from "./container-patch.js";
+import type { PatchBlock, PatchList, PatchSpecReading } from "./container-patch.js";
+import { toLibraryTokens } from "./json-pointer.js";
 import { injectionOf } from "./injection.js";
 import type { Injection } from "./injection.js";
 import type { KumaModel } from "./versions/index.js";
@@ -28,6 +29,8 @@ import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulatio
 export interface JudgedOutcome extends ContainerOutcome {
   /** Why the container would fail Kuma's unmarshal or the API server. */
   problems: readonly ContainerProblem[];
+  /** The part of `problems` the Container schema found. */
+  schemaProblems: readonly ContainerProblem[];
   /** Fields a Kubernetes Container does not have (Kuma silently drops them). */
   unknownFields: readonly UnknownField[];
 }
@@ -80,8 +83,56 @@ export function judge(simulation: Simulation): JudgedSimulation {
   return { sidecar: judgeOutcome(simulation.sidecar), init: judgeOutcome(simulation.init) };
 }
 
-function judgeOutcome(outcome: ContainerOutcome): JudgedOutcome {
-  return { ...outcome, problems: validateContainer(outcome.container), unknownFields: unknownFields(outcome.container) };
+/** The unknown fields of a container: all of them, or (for a patch over a judged base) only what it can have changed. */
+type UnknownFieldsOf = (container: unknown) => readonly UnknownField[];
+
+/** `outcome` judged; its unknown fields are probed only when a rule asks (the probe is the costly part). */
+function judgeOutcome(outcome: ContainerOutcome, change?: { base: JudgedOutcome; blocks: readonly PatchBlock[] }): JudgedOutcome {
+  const changed = change ? changedFields(change.blocks) : undefined;
+  const unknownFieldsOf = change && changed ? unknownFieldsAfter(change.base, changed) : unknownFields;
+  const judgement = judgeContainer(
+    outcome.container,
+    change && changed ? { schemaProblems: change.base.schemaProblems, changed } : undefined,
+  );
+  let unknown: readonly UnknownField[] | undefined;
+  return {
+    ...outcome,
+    problems: judgement.problems,
+    schemaProblems: judgement.schemaProblems,
+    get unknownFields() {
+      return (unknown ??= unknownFieldsOf(outcome.container));
+    },
+  };
+}
+
+/** The top-level fields of a container `blocks` write (or move from); undefined when one replaces the whole container. */
+function changedFields(blocks: readonly PatchBlock[]): ReadonlySet<string> | undefined {
+  const changed = new Set<string>();
+  for (const block of blocks) {
+    for (const pointer of [block.path, block.from]) {
+      if (typeof pointer !== "string") continue;
+      const top = toLibraryTokens(pointer)[0];
+      if (top === undefined || top === "") return undefined;
+      changed.add(top);
+    }
+  }
+  return changed;
+}
+
+/**
+ * The unknown fields after a patch over `base`: the base's, except under the top-level fields
+ * the patch writes, which are probed again. A ContainerPatch touches a few fields of a
+ * container that the schema probe would otherwise walk whole, on every review.
+ */
+function unknownFieldsAfter(base: JudgedOutcome, changed: ReadonlySet<string>): UnknownFieldsOf {
+  return (container) => {
+    if (container === null || typeof container !== "object" || Array.isArray(container)) return unknownFields(container);
+    const record = container as Record<string, unknown>;
+    const part: Record<string, unknown> = {};
+    for (const key of changed) if (Object.hasOwn(record, key)) part[key] = record[key];
+    const kept = base.unknownFields.filter((field) => !changed.has(toLibraryTokens(field.pointer)[0] ?? ""));
+    return [...kept, ...unknownFields(part)];
+  };
 }
 
 /** The chain of `names` over `inputs`' templates, uncached: what the snapshot keeps per name list. */
@@ -189,7 +240,12 @@ export class ReviewAnalysis {
     const subject = this.#patchedSubject();
     if (subject.target === "workload") return (this.#simulation = this.chain.simulation);
     const own: ChainEntry = { name: subject.meta.name, reading: this.reading };
-    return (this.#simulation = judge(continueChain(this.chain.simulation, [own])));
+    const base = this.chain.simulation;
+    const after = continueChain(base, [own]);
+    return (this.#simulation = {
+      sidecar: judgeOutcome(after.sidecar, { base: base.sidecar, blocks: blocksOf(this.reading, "sidecarPatch") }),
+      init: judgeOutcome(after.init, { base: base.init, blocks: blocksOf(this.reading, "initPatch") }),
+    });
   }
 
   /**

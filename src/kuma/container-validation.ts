@@ -67,11 +67,40 @@ function schemaErrors(data: unknown): SchemaError[] {
 
 /** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation. */
 export function validateContainer(container: unknown): ContainerProblem[] {
+  return judgeContainer(container).problems;
+}
+
+/** A container's problems, and those of them the schema found (kept apart: see judgeContainer's `base`). */
+export interface ContainerJudgement {
+  problems: ContainerProblem[];
+  schemaProblems: readonly ContainerProblem[];
+}
+
+/**
+ * validateContainer, and with `base` for a container that differs from one already judged
+ * only under the top-level fields `changed`: the schema (the costly part) checks only those,
+ * and `base`'s schema problems elsewhere stand; the API server's checks, which relate fields,
+ * run on the whole container.
+ */
+export function judgeContainer(
+  container: unknown,
+  base?: { schemaProblems: readonly ContainerProblem[]; changed: ReadonlySet<string> },
+): ContainerJudgement {
   if (container === null || typeof container !== "object" || Array.isArray(container)) {
-    return [{ pointer: "", message: "the patched container is not an object (a block replaced the whole container)" }];
+    const problems = [{ pointer: "", message: "the patched container is not an object (a block replaced the whole container)" }];
+    return { problems, schemaProblems: problems };
   }
   const c = container as Record<string, unknown>;
-  return [...schemaProblems(c), ...apiServerProblems(c)];
+  let schema: ContainerProblem[];
+  if (base) {
+    const topOf = (pointer: string) => pointer.split("/")[1] ?? "";
+    // name stays in the part: the schema requires it.
+    const part: Record<string, unknown> = {};
+    for (const key of [...base.changed, "name"]) if (Object.hasOwn(c, key)) part[key] = c[key];
+    const kept = base.schemaProblems.filter((problem) => !base.changed.has(topOf(problem.pointer)) && topOf(problem.pointer) !== "name");
+    schema = [...kept, ...schemaProblems(part)];
+  } else schema = schemaProblems(c);
+  return { problems: [...schema, ...apiServerProblems(c)], schemaProblems: schema };
 }
 
 const RESOURCE_PATH = /^\/resources\/(limits|requests)\/[^/]+$/;
