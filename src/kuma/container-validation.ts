@@ -1,6 +1,5 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { Container } from "kubernetes-models/v1/Container";
 import { escapeToken, formatPointer } from "./json-pointer.js";
 import { compareQuantities, parseQuantity } from "./quantity.js";
 
@@ -32,18 +31,20 @@ type ValidateFunction = ((data: unknown) => boolean) & { errors?: SchemaError[] 
  * kubernetes-models' generated validator for io.k8s.api.core.v1.Container, called directly:
  * `new Container(x).validate()` also renders an English message for every error (ajv-i18n),
  * which dominates the cost when probing. Falls back to the model class if the layout changes.
+ * Loaded on first use: `check` on a file without ContainerPatches never needs it (~90 ms).
  */
-const validateContainerSchema: ValidateFunction = loadValidator();
+let containerValidator: ValidateFunction | undefined;
 
 function loadValidator(): ValidateFunction {
+  const require = createRequire(import.meta.url);
   try {
-    const require = createRequire(import.meta.url);
     const root = dirname(require.resolve("kubernetes-models/package.json"));
     const schemaModule = require(join(root, "_schemas", "IoK8sApiCoreV1Container.js")) as { validate?: ValidateFunction };
     if (typeof schemaModule.validate === "function") return schemaModule.validate;
   } catch {
     // fall through to the public API
   }
+  const { Container } = require("kubernetes-models/v1/Container") as typeof import("kubernetes-models/v1/Container");
   const viaModel: ValidateFunction = (data) => {
     try {
       new Container(data as ConstructorParameters<typeof Container>[0]).validate();
@@ -62,7 +63,8 @@ function loadValidator(): ValidateFunction {
 
 /** Raw schema errors of the Container validator (empty when valid). */
 function schemaErrors(data: unknown): SchemaError[] {
-  return validateContainerSchema(data) ? [] : [...(validateContainerSchema.errors ?? [])];
+  const validate = (containerValidator ??= loadValidator());
+  return validate(data) ? [] : [...(validate.errors ?? [])];
 }
 
 /** Every problem that makes `container` fail Kuma's unmarshal or the API server's validation. */
