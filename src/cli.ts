@@ -293,6 +293,12 @@ program
   .addOption(new Option("--namespace <namespace>", "only objects in this namespace (default: all namespaces)"))
   .addOption(new Option("--selector <selector>", "only objects with these labels (a label selector: app=web,tier!=db)"))
   .addOption(flag("--page-size <objects>", "objects per list page").argParser(integer(1, 10_000)).default(500))
+  .addOption(
+    flag("--kuma-version <version>", "the Kuma minor judged against (2.11, 2.13, 2.14; default 2.14); the policy's spec.kuma.version wins"),
+  )
+  .addOption(
+    flag("--kuma-config <file>", "the control plane's config.yaml (kuma-control-plane-config): injector settings and default patches"),
+  )
   .addOption(flag("--log-level <level>", "log level (logs go to stderr)").choices(LOG_LEVELS).default("warn"))
   .showHelpAfterError("Run 'kuma-guard audit --help' for usage")
   .action(async (options) => {

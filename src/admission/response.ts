@@ -1,6 +1,7 @@
 import type { AdmissionApiVersion, AdmissionReviewResponse } from "./types.js";
 import type { RuleFailure, Verdict } from "./review.js";
 import type { Finding } from "../rules/types.js";
+import { shorten } from "../kuma/message.js";
 
 // Builds every AdmissionReview kuma-guard answers, in the shape of controller-runtime's
 // Allowed / Denied helpers (Kuma answers the same way: pkg/webhook/admission/response.go).
@@ -19,10 +20,6 @@ function formatNaming(finding: Finding, checked: string | undefined, limit = Inf
 export function formatFailure(failure: RuleFailure): string {
   const text = failure.error instanceof Error ? failure.error.message : String(failure.error);
   return `internal-error: ${failure.ruleId} failed: ${text}`;
-}
-
-function truncate(text: string): string {
-  return text.length <= MAX_WARNING_LENGTH ? text : `${text.slice(0, MAX_WARNING_LENGTH - 1)}…`;
 }
 
 /**
@@ -46,7 +43,7 @@ export function toAdmissionReview(apiVersion: AdmissionApiVersion, uid: string, 
   const warnings = [
     ...verdict.warnings.map((finding) => formatNaming(finding, verdict.checked, MAX_WARNING_LENGTH)),
     ...verdict.failures.map(formatFailure),
-  ].map(truncate);
+  ].map((warning) => shorten(warning, MAX_WARNING_LENGTH));
   const response: AdmissionReviewResponse["response"] = { uid, allowed: verdict.allowed };
   if (!verdict.allowed) {
     const reasons =

@@ -2,6 +2,7 @@
 import { EXIT_DENIED, EXIT_OK, EXIT_USAGE } from "../report/model.js";
 import type { Logger } from "../logger.js";
 import type { Policy } from "../policy/types.js";
+import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { formatReport } from "../report/index.js";
 import type { Format } from "../report/index.js";
 import { summarize } from "../report/model.js";
@@ -19,6 +20,8 @@ export interface AuditCommandOptions {
 
 export interface AuditCommandDeps {
   policy: Policy;
+  /** The Kuma judged against (--kuma-version, --kuma-config). */
+  controlPlane?: ControlPlaneFacts;
   http: KubeHttp;
   logger: Logger;
   version: string;
@@ -53,6 +56,7 @@ export async function runAuditCommand(options: AuditCommandOptions, deps: AuditC
       ...(options.selector ? { selector: options.selector } : {}),
       ...(options.pageSize ? { pageSize: options.pageSize } : {}),
       ...(onTerminal ? { onProgress } : {}),
+      ...(deps.controlPlane ? { controlPlane: deps.controlPlane } : {}),
     });
   } catch (error) {
     if (onTerminal) deps.stderr.write("\r\u001b[K");
@@ -92,16 +96,27 @@ export function auditSummary(result: AuditResult, seconds: number): string {
 
 /** The CLI's entry: loads the policy and the kubeconfig, then runs the audit on the process's streams. */
 export async function runAuditFromCli(
-  options: { policy?: string; format: Format; namespace?: string; selector?: string; pageSize?: number },
+  options: {
+    policy?: string;
+    format: Format;
+    namespace?: string;
+    selector?: string;
+    pageSize?: number;
+    kumaVersion?: string;
+    kumaConfig?: string;
+  },
   logger: Logger,
 ): Promise<number> {
   const { loadCheckPolicy } = await import("../check.js");
   const { createKubeHttp, loadKubeConfig } = await import("./kube-http.js");
   const { VERSION } = await import("../version.js");
+  const { controlPlaneFactsOf } = await import("../model.js");
   let policy: Policy;
   let http: KubeHttp;
+  let controlPlane: ControlPlaneFacts;
   try {
     policy = await loadCheckPolicy(options.policy);
+    controlPlane = await controlPlaneFactsOf(options);
     http = createKubeHttp(await loadKubeConfig());
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
@@ -110,6 +125,7 @@ export async function runAuditFromCli(
   }
   return runAuditCommand(options, {
     policy,
+    controlPlane,
     http,
     logger,
     version: VERSION,

@@ -192,10 +192,5 @@ export function metadataPath(templatePath: string, map: "annotations" | "labels"
   return `${templatePath ? templatePath + "." : ""}metadata.${map}`;
 }
 
-/** Longest user value echoed in a message: findings become Kubernetes warnings, cut at 256. */
-const SHOWN_MAX = 48;
-
-/** A user's value in double quotes for a message, shortened with "…" past SHOWN_MAX characters. */
-export function quote(value: string): string {
-  return JSON.stringify(value.length > SHOWN_MAX ? value.slice(0, SHOWN_MAX - 1) + "…" : value);
-}
+/** A user's value as a message shows it (kuma/message.ts): annotation rules import it from here. */
+export { quote } from "./message.js";
