@@ -81,7 +81,8 @@ before(async () => {
   if (crd.status !== 0) apply(parse(readFileSync(new URL("test/e2e/fixtures/containerpatch-crd.yaml", ROOT), "utf8")));
   await waitFor(() => kubectl(["get", "containerpatches", "-A"]).status === 0, "the ContainerPatch CRD to be served", 30_000);
   apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: "kuma-system" } });
-  apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS } });
+  // Labelled as a Kuma namespace is: its workloads are injected, so they are judged.
+  apply({ apiVersion: "v1", kind: "Namespace", metadata: { name: NS, labels: { "kuma.io/sidecar-injection": "enabled" } } });
   // Created before the webhook is registered: the audit has something to find.
   apply(deployment("cart", `e2e-gone-${id}`));
 
