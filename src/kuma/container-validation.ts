@@ -107,9 +107,32 @@ export function judgeContainer(
 
 const RESOURCE_PATH = /^\/resources\/(limits|requests)\/[^/]+$/;
 
+/**
+ * Items of one array the schema checks: the generated Container validator is quadratic in an
+ * array's length (16,000 env entries took 5 s). Real containers have tens of items; past this
+ * many, only the first are checked (the API server still checks them all when the pod is created).
+ */
+const MAX_CHECKED_ITEMS = 256;
+
+/** `value` with every array cut to MAX_CHECKED_ITEMS items (a copy only where one is cut). */
+function withCheckedItems(value: unknown): unknown {
+  if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) {
+    const items = value.length > MAX_CHECKED_ITEMS ? value.slice(0, MAX_CHECKED_ITEMS) : value;
+    const mapped = items.map(withCheckedItems);
+    return mapped.every((item, i) => item === items[i]) && items === value ? value : mapped;
+  }
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const checked = withCheckedItems(child);
+    if (checked !== child) (copy ??= { ...(value as Record<string, unknown>) })[key] = checked;
+  }
+  return copy ?? value;
+}
+
 function schemaProblems(container: Record<string, unknown>): ContainerProblem[] {
   const byPath = new Map<string, SchemaError[]>();
-  for (const error of schemaErrors(container)) {
+  for (const error of schemaErrors(withCheckedItems(container))) {
     if (RESOURCE_PATH.test(error.instancePath)) continue; // quantities are checked below, with the API server's wording
     const list = byPath.get(error.instancePath) ?? [];
     list.push(error);
@@ -301,7 +324,8 @@ export function unknownFields(container: unknown): UnknownField[] {
   if (container === null || typeof container !== "object" || Array.isArray(container)) return [];
   // A pointer is known when an error sits at it or below it: collect every error path's prefixes.
   const known = new Set<string>();
-  for (const error of schemaErrors(probeCopy(container))) {
+  const checked = withCheckedItems(container) as object;
+  for (const error of schemaErrors(probeCopy(checked))) {
     let path = error.instancePath;
     while (path !== "" && !known.has(path)) {
       known.add(path);
@@ -322,14 +346,14 @@ export function unknownFields(container: unknown): UnknownField[] {
     for (const [key, child] of Object.entries(value)) {
       const childPointer = `${pointer}/${escapeToken(key)}`;
       if (!known.has(childPointer) && hasLeaf(child)) {
-        const suggestion = found.length < MAX_SUGGESTIONS ? suggest(container, tokens, key) : undefined;
+        const suggestion = found.length < MAX_SUGGESTIONS ? suggest(checked, tokens, key) : undefined;
         found.push({ pointer: childPointer, key, ...(suggestion ? { suggestion } : {}) });
       } else if (child !== null && typeof child === "object") {
         walk(child, [...tokens, key], childPointer);
       }
     }
   };
-  walk(container, [], "");
+  walk(checked, [], "");
   return found;
 }
 
