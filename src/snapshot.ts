@@ -28,6 +28,9 @@ export interface Snapshot extends ReviewInputs {
  */
 const CHAIN_CACHE_SIZE = 256;
 
+/** Longest name list (joined) whose chain is kept: real workloads name a handful of patches, and 256 keys of 1 KiB stay small. */
+const MAX_CACHED_CHAIN_KEY = 1024;
+
 /** Labels of the namespaces known (from the cluster, or from `check`'s input); undefined for an unknown one. */
 export type NamespaceLabels = (namespace: string) => Labels | undefined;
 
@@ -109,6 +112,8 @@ export function createReviewInputs(
 
   const chain = (names: readonly string[]): SimulatedChain => {
     const key = names.join("\u0000");
+    // A request-chosen list this long is no cluster's shared list: simulated, not kept.
+    if (key.length > MAX_CACHED_CHAIN_KEY) return simulateCatalogChain({ templates, patch }, names);
     const known = chains.get(key);
     if (known) {
       chains.delete(key); // most recently used goes last

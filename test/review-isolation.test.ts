@@ -116,3 +116,18 @@ test("any sequence of requests: each answer equals the answer a fresh server giv
     { numRuns: 100 },
   );
 });
+
+test("a request naming thousands of patches is judged like a short one, and its list is not kept", () => {
+  const policy = createDefaultPolicy();
+  const index = indexPatches(catalogPatches);
+  const view = viewOf(index, policy.settings.controlPlaneNamespaces);
+  const snapshot = createSnapshot(policy, view);
+  const names = Array.from({ length: 5000 }, (_, i) => `missing-${i}`);
+  const long = snapshot.chain([...names, "cpu"]);
+  assert.deepEqual(
+    long.entries.map((entry) => entry.name),
+    ["cpu"],
+  );
+  assert.notEqual(snapshot.chain([...names, "cpu"]), long, "simulated again, not kept");
+  assert.equal(snapshot.chain(["cpu"]), snapshot.chain(["cpu"]), "a short list is kept");
+});
