@@ -157,6 +157,7 @@ program
       logger,
       policy: policies.current,
       version: VERSION,
+      controlPlane,
     });
     running = await serve(
       {

@@ -10,6 +10,7 @@ import type { Logger } from "../logger.js";
 import { createAuditMetrics } from "../metrics.js";
 import type { AuditMetrics } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
+import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { summarize } from "../report/model.js";
 import type { ReportObject, Summary } from "../report/model.js";
 import type { KubeHttp } from "./kube-http.js";
@@ -24,6 +25,8 @@ export interface AuditServicesOptions {
   http: KubeHttp;
   logger: Logger;
   policy: () => Policy;
+  /** The Kuma judged against (--kuma-version, --kuma-config), as for admission. */
+  controlPlane?: ControlPlaneFacts;
   version: string;
   registry: Registry;
   /** --audit-interval in ms; undefined: no background audit (the references index still runs). */
@@ -104,6 +107,7 @@ export function startAuditServices(options: AuditServicesOptions): AuditServices
         signal,
         maxReportedObjects: options.maxReportedObjects ?? 2000,
         pageSize: BACKGROUND_PAGE_SIZE,
+        ...(options.controlPlane ? { controlPlane: options.controlPlane } : {}),
       });
       const finished = Date.now();
       run = {

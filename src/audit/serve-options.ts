@@ -2,6 +2,7 @@
 import type { Registry } from "prom-client";
 import type { Logger } from "../logger.js";
 import type { Policy } from "../policy/types.js";
+import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { startAuditServices } from "./background.js";
 import type { AuditServices } from "./background.js";
 import { createKubeHttp, loadKubeConfig } from "./kube-http.js";
@@ -21,7 +22,7 @@ export interface AuditFlags {
  */
 export async function auditServices(
   flags: AuditFlags,
-  context: { inCluster: boolean; logger: Logger; policy: () => Policy; version: string },
+  context: { inCluster: boolean; logger: Logger; policy: () => Policy; version: string; controlPlane?: ControlPlaneFacts },
 ): Promise<((registry: Registry) => AuditServices) | undefined> {
   const { logger } = context;
   const kube = flags.patches === undefined && (flags.kube ?? context.inCluster);
@@ -40,6 +41,7 @@ export async function auditServices(
       http,
       logger,
       policy: context.policy,
+      ...(context.controlPlane ? { controlPlane: context.controlPlane } : {}),
       version: context.version,
       registry,
       ...(flags.auditInterval !== undefined ? { intervalMs: flags.auditInterval } : {}),
