@@ -29,10 +29,10 @@ import {
   INTERNAL_ERROR_RULE,
   sortFindings,
   STDIN_FILE,
+  reportFindingsOf,
   summarize,
-  toReportFinding,
 } from "./report/model.js";
-import type { InputProblem, Report, ReportFinding, ReportObject, RuleInfo } from "./report/model.js";
+import type { InputProblem, Report, ReportObject, RuleInfo } from "./report/model.js";
 import { shouldColor } from "./report/text.js";
 
 export interface CheckOptions {
@@ -160,20 +160,7 @@ export function checkDocuments(documents: readonly ManifestDocument[], env: Chec
       continue;
     }
     const verdict = review(request, { snapshot });
-    const findings: ReportFinding[] = [
-      ...verdict.denials.map((f) => toReportFinding(f, "deny")),
-      ...verdict.warnings.map((f) => toReportFinding(f, "warn")),
-      ...verdict.audits.map((f) => toReportFinding(f, "audit")),
-      // As the server does: a rule that threw answers per onError, and always shows.
-      ...verdict.failures.map(
-        (failure): ReportFinding => ({
-          ruleId: INTERNAL_ERROR_RULE,
-          action: policy.onError === "deny" ? "deny" : "warn",
-          severity: "error",
-          message: `${failure.ruleId} failed: ${errorMessage(failure.error)}`,
-        }),
-      ),
-    ];
+    const findings = reportFindingsOf(verdict, policy.onError);
     const object: ReportObject = {
       kind: request.kind.kind,
       namespace: request.namespace,

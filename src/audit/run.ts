@@ -10,7 +10,7 @@ import { BUILT_IN_RULE_IDS } from "../rules/index.js";
 import type { CatalogView, Labels, StoredContainerPatch } from "../rules/types.js";
 import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { createSnapshot } from "../snapshot.js";
-import { INTERNAL_ERROR_RULE, sortFindings, toReportFinding } from "../report/model.js";
+import { INTERNAL_ERROR_RULE, reportFindingsOf, sortFindings } from "../report/model.js";
 import type { Report, ReportAction, ReportFinding, ReportObject, RuleInfo } from "../report/model.js";
 import { isRecord } from "./kube-http.js";
 import type { KubeHttp } from "./kube-http.js";
@@ -111,19 +111,7 @@ export async function runAudit(http: KubeHttp, policy: Policy, version: string, 
     if (resource === NAMESPACES) namespaceLabels.set(request.name, labelsOf(object));
     const verdict = review(request, { snapshot });
     judged[resource.kind] = (judged[resource.kind] ?? 0) + 1;
-    let findings: ReportFinding[] = [
-      ...verdict.denials.map((f) => toReportFinding(f, "deny")),
-      ...verdict.warnings.map((f) => toReportFinding(f, "warn")),
-      ...verdict.audits.map((f) => toReportFinding(f, "audit")),
-      ...verdict.failures.map(
-        (failure): ReportFinding => ({
-          ruleId: INTERNAL_ERROR_RULE,
-          action: policy.onError === "deny" ? "deny" : "warn",
-          severity: "error",
-          message: `${failure.ruleId} failed: ${errorMessage(failure.error)}`,
-        }),
-      ),
-    ];
+    let findings = reportFindingsOf(verdict, policy.onError);
     const described = `${resource.kind} ${request.namespace ? `${request.namespace}/` : ""}${request.name}`;
     for (const failure of verdict.failures) failures.push({ object: described, ruleId: failure.ruleId, error: failure.error });
     if (findings.length === 0) return;
@@ -284,10 +272,6 @@ function matchesSelector(item: Record<string, unknown>, selector: string | undef
 }
 
 const signalOf = (options: AuditOptions): { signal?: AbortSignal } => (options.signal ? { signal: options.signal } : {});
-
-function errorMessage(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
 
 /** An object's labels, string values only (the API server allows no others). */
 function labelsOf(object: Record<string, unknown>): Labels {

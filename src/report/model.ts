@@ -176,3 +176,28 @@ export function toReportFinding(finding: Finding, action: ReportAction): ReportF
   if (finding.params !== undefined) out.params = finding.params;
   return out;
 }
+
+/** A verdict's findings as a report lists them; a rule that threw answers per onError, and always shows. */
+export function reportFindingsOf(
+  verdict: {
+    denials: readonly Finding[];
+    warnings: readonly Finding[];
+    audits: readonly Finding[];
+    failures: readonly { ruleId: string; error: unknown }[];
+  },
+  onError: "allow" | "deny",
+): ReportFinding[] {
+  return [
+    ...verdict.denials.map((f) => toReportFinding(f, "deny")),
+    ...verdict.warnings.map((f) => toReportFinding(f, "warn")),
+    ...verdict.audits.map((f) => toReportFinding(f, "audit")),
+    ...verdict.failures.map(
+      (failure): ReportFinding => ({
+        ruleId: INTERNAL_ERROR_RULE,
+        action: onError === "deny" ? "deny" : "warn",
+        severity: "error",
+        message: `${failure.ruleId} failed: ${failure.error instanceof Error ? failure.error.message : String(failure.error)}`,
+      }),
+    ),
+  ];
+}
