@@ -148,8 +148,11 @@ program
       },
     });
     namespaces = policies.current().settings.controlPlaneNamespaces;
-    const { controlPlaneFactsOf } = await import("./model.js");
-    const controlPlane = await controlPlaneFactsOf(options);
+    const { clusterControlPlaneFacts, controlPlaneFactsOf } = await import("./model.js");
+    const flagFacts = await controlPlaneFactsOf(options);
+    const kube = options.patches === undefined && (options.kube ?? process.env.KUBERNETES_SERVICE_HOST !== undefined);
+    // With --kube the control plane itself says which Kuma runs; the flags still win.
+    const controlPlane = kube && namespaces[0] !== undefined ? await clusterControlPlaneFacts(namespaces[0], flagFacts, logger) : flagFacts;
     const catalog = await createCatalog(options, namespaces, logger);
     const { auditServices } = await import("./audit/serve-options.js");
     const startAudit = await auditServices(options, {

@@ -23,6 +23,26 @@ export async function controlPlaneFactsOf(options: { kumaVersion?: string; kumaC
   return facts;
 }
 
+/**
+ * With --kube: the control plane's own facts (its image's version, KUMA_* variables and
+ * config.yaml), under what the flags say (--kuma-version, --kuma-config win). What cannot be
+ * read is logged; a version or config that does not resolve is an error naming the fix.
+ */
+export async function clusterControlPlaneFacts(
+  namespace: string,
+  flags: ControlPlaneFacts,
+  logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void },
+): Promise<ControlPlaneFacts> {
+  const [{ createKubeHttp, loadKubeConfig }, { readControlPlane }] = await Promise.all([import("./audit/kube-http.js"), import("./catalog/control-plane.js")]);
+  const { facts, problems } = await readControlPlane(createKubeHttp(await loadKubeConfig()), namespace);
+  for (const problem of problems) logger.warn({ namespace }, `control plane: ${problem}; judging against ${flags.version?.value ?? "the default Kuma"} where it is silent`);
+  const merged: ControlPlaneFacts = { ...facts, ...flags };
+  const resolved = resolveKumaEnvironment(merged);
+  if ("error" in resolved) throw new Error(`${resolved.error} (set --kuma-version to judge against a supported minor)`);
+  logger.info({ version: resolved.value.model.version, from: resolved.value.versionSource, settings: resolved.value.settingsSources }, "judging against the control plane's Kuma");
+  return merged;
+}
+
 /** What `model` prints: the Kuma judged against under `policy`. */
 export function describeModel(policy: Policy, facts: ControlPlaneFacts) {
   const { environment, settings, templates } = kumaFor(policy, facts);

@@ -602,7 +602,11 @@ describe("RBAC is least privilege", () => {
         "one Role per control-plane namespace",
       );
       for (const role of roles) {
-        assert.deepEqual(role.rules, [{ apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["get", "list", "watch"] }]);
+        assert.deepEqual(role.rules, [
+          { apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["get", "list", "watch"] },
+          // The control plane's config.yaml, by name only: the injector settings the simulation mirrors.
+          { apiGroups: [""], resources: ["configmaps"], resourceNames: ["kuma-control-plane-config"], verbs: ["get"] },
+        ]);
         const bindings = find(objects, "RoleBinding").filter((b) => b.metadata.namespace === role.metadata.namespace);
         assert.equal(bindings.length, 1, `one RoleBinding in ${role.metadata.namespace}`);
         const binding = bindings[0]!;
