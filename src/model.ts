@@ -33,13 +33,23 @@ export async function clusterControlPlaneFacts(
   flags: ControlPlaneFacts,
   logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void },
 ): Promise<ControlPlaneFacts> {
-  const [{ createKubeHttp, loadKubeConfig }, { readControlPlane }] = await Promise.all([import("./audit/kube-http.js"), import("./catalog/control-plane.js")]);
+  const [{ createKubeHttp, loadKubeConfig }, { readControlPlane }] = await Promise.all([
+    import("./audit/kube-http.js"),
+    import("./catalog/control-plane.js"),
+  ]);
   const { facts, problems } = await readControlPlane(createKubeHttp(await loadKubeConfig()), namespace);
-  for (const problem of problems) logger.warn({ namespace }, `control plane: ${problem}; judging against ${flags.version?.value ?? "the default Kuma"} where it is silent`);
+  for (const problem of problems)
+    logger.warn(
+      { namespace },
+      `control plane: ${problem}; judging against ${flags.version?.value ?? "the default Kuma"} where it is silent`,
+    );
   const merged: ControlPlaneFacts = { ...facts, ...flags };
   const resolved = resolveKumaEnvironment(merged);
   if ("error" in resolved) throw new Error(`${resolved.error} (set --kuma-version to judge against a supported minor)`);
-  logger.info({ version: resolved.value.model.version, from: resolved.value.versionSource, settings: resolved.value.settingsSources }, "judging against the control plane's Kuma");
+  logger.info(
+    { version: resolved.value.model.version, from: resolved.value.versionSource, settings: resolved.value.settingsSources },
+    "judging against the control plane's Kuma",
+  );
   return merged;
 }
 

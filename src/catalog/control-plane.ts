@@ -36,9 +36,13 @@ export async function readControlPlane(http: KubeHttp, namespace: string): Promi
       if (Object.keys(container.env).length > 0) facts.env = container.env;
     }
     const configMap = await http.call("GET", `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${CONTROL_PLANE_CONFIG_MAP}`);
-    const text = configMap.status === 200 && isRecord(configMap.body) && isRecord(configMap.body.data) ? configMap.body.data["config.yaml"] : undefined;
+    const text =
+      configMap.status === 200 && isRecord(configMap.body) && isRecord(configMap.body.data)
+        ? configMap.body.data["config.yaml"]
+        : undefined;
     if (typeof text === "string") facts.config = { text, source: `ConfigMap ${namespace}/${CONTROL_PLANE_CONFIG_MAP}` };
-    else if (configMap.status !== 404) problems.push(`reading ConfigMap ${namespace}/${CONTROL_PLANE_CONFIG_MAP} answered ${configMap.status}`);
+    else if (configMap.status !== 404)
+      problems.push(`reading ConfigMap ${namespace}/${CONTROL_PLANE_CONFIG_MAP} answered ${configMap.status}`);
   } catch (error) {
     problems.push(`the Kubernetes API could not be reached: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -56,7 +60,12 @@ function controlPlaneContainer(list: unknown): { image: string; env: Record<stri
       const env: Record<string, string> = {};
       for (const variable of Array.isArray(container.env) ? container.env : []) {
         // Variables from Secrets or fields (valueFrom) cannot be read here; Kuma's injector settings are literals.
-        if (isRecord(variable) && typeof variable.name === "string" && variable.name.startsWith("KUMA_") && typeof variable.value === "string") {
+        if (
+          isRecord(variable) &&
+          typeof variable.name === "string" &&
+          variable.name.startsWith("KUMA_") &&
+          typeof variable.value === "string"
+        ) {
           env[variable.name] = variable.value;
         }
       }
