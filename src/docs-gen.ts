@@ -4,6 +4,7 @@
 // rule-id enum. test/rules-sync.test.ts fails when a committed copy differs.
 import { readFileSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { SUPPORTED_KUMA_VERSIONS } from "./kuma/versions/index.js";
 import { BUILT_IN_RULES } from "./rules/index.js";
 import type { AnyRule, Target } from "./rules/types.js";
 
@@ -66,7 +67,8 @@ function codesTable(rule: AnyRule): string {
     const params = Object.entries(doc.params ?? {}).map(([name, meaning]) => `\`${name}\`: ${meaning}`);
     return `| \`${rule.id}/${key}\` | ${cell(doc.when)} | ${params.length > 0 ? cell(params.join("; ")) : "—"} |`;
   });
-  return ["| code | when | params |", "|---|---|---|", ...rows].join("\n");
+  const minors = `Applies to every supported Kuma minor (${SUPPORTED_KUMA_VERSIONS.join(", ")}), judged against the one in use; what differs between them: [Kuma versions](../kuma-versions.md).`;
+  return [minors, "", "| code | when | params |", "|---|---|---|", ...rows].join("\n");
 }
 
 /** The page with its Codes section regenerated, or appended when the page has none yet. */
