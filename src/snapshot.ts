@@ -134,18 +134,35 @@ export function createReviewInputs(
  * policy object (a reload) or a new catalog generation (a patch added, changed, deleted).
  * Requests that arrive meanwhile keep the snapshot they started with.
  */
-export function createSnapshotSource(facts: () => ControlPlaneFacts = () => ({})): (policy: Policy, catalog: CatalogSource) => Snapshot {
-  let current: { snapshot: Snapshot; policy: Policy; catalog: CatalogSource; generation: number; facts: ControlPlaneFacts } | undefined;
+export function createSnapshotSource(
+  facts: () => ControlPlaneFacts = () => ({}),
+): (policy: Policy, catalog: CatalogSource, namespaceLabels?: NamespaceLabels) => Snapshot {
+  let current:
+    | {
+        snapshot: Snapshot;
+        policy: Policy;
+        catalog: CatalogSource;
+        generation: number;
+        facts: ControlPlaneFacts;
+        namespaceLabels: NamespaceLabels;
+      }
+    | undefined;
   let kuma: { policy: Policy; facts: ControlPlaneFacts; judged: JudgedKuma } | undefined;
-  return (policy, catalog) => {
+  return (policy, catalog, namespaceLabels = noNamespaces) => {
     const generation = catalog.generation();
     const known = facts();
-    if (current && current.policy === policy && current.catalog === catalog && current.generation === generation && current.facts === known)
-      return current.snapshot;
+    const same =
+      current?.policy === policy &&
+      current.catalog === catalog &&
+      current.generation === generation &&
+      current.facts === known &&
+      current.namespaceLabels === namespaceLabels;
+    if (current && same) return current.snapshot;
     // The Kuma part changes only with the policy or the control plane: a catalog change reuses it.
     if (!kuma || kuma.policy !== policy || kuma.facts !== known) kuma = { policy, facts: known, judged: kumaFor(policy, known) };
-    const snapshot = snapshotOf(policy, catalog.view(policy.settings.controlPlaneNamespaces), noNamespaces, kuma.judged);
-    current = { snapshot, policy, catalog, generation, facts: known };
+    // Namespace labels are read live (the watch keeps them current); only the function is part of the state.
+    const snapshot = snapshotOf(policy, catalog.view(policy.settings.controlPlaneNamespaces), namespaceLabels, kuma.judged);
+    current = { snapshot, policy, catalog, generation, facts: known, namespaceLabels };
     return snapshot;
   };
 }

@@ -5,7 +5,7 @@ import { createReferencesIndex } from "../src/audit/references.js";
 import type { ReferencesIndex } from "../src/audit/references.js";
 import type { Logger } from "../src/logger.js";
 import { FakeListWatch } from "./support/fake-list-watch.js";
-import { deployment, pod, replicaSet, store } from "./support/cluster-objects.js";
+import { deployment, namespace, pod, replicaSet, store } from "./support/cluster-objects.js";
 import { createMemoryLogger } from "./support/logger.js";
 import { waitFor } from "./support/wait.js";
 
@@ -136,4 +136,27 @@ test("not synced until every kind is listed", async () => {
     await index.close();
     await api.stop();
   }
+});
+
+test("namespaces' injection labels come from a metadata-only list and follow the watch", async () => {
+  const injection = (value?: string): Record<string, string> => (value === undefined ? {} : { "kuma.io/sidecar-injection": value });
+  await withIndex(
+    (api) => {
+      store(api, namespace("shop", injection("enabled")));
+      store(api, namespace("legacy", injection("disabled")));
+      store(api, namespace("plain"));
+    },
+    async (api, index) => {
+      await waitFor(() => index.namespaceLabels("plain") !== undefined);
+      assert.deepEqual(index.namespaceLabels("shop"), injection("enabled"));
+      assert.deepEqual(index.namespaceLabels("legacy"), injection("disabled"));
+      assert.deepEqual(index.namespaceLabels("plain"), {});
+      assert.equal(index.namespaceLabels("nowhere"), undefined, "an unknown namespace is unknown, not unlabelled");
+      const lists = api.requests.filter((r) => r.path === "/api/v1/namespaces" && r.query["watch"] === undefined);
+      assert.ok(lists.length > 0 && lists.every((r) => r.accept.startsWith("application/json;as=PartialObjectMetadataList")));
+      store(api, namespace("plain", injection("enabled")));
+      await waitFor(() => index.namespaceLabels("plain")?.["kuma.io/sidecar-injection"] === "enabled");
+      assert.equal(index.size(), 0, "namespaces are not counted as workloads");
+    },
+  );
 });

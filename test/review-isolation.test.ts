@@ -131,3 +131,24 @@ test("a request naming thousands of patches is judged like a short one, and its 
   assert.notEqual(snapshot.chain([...names, "cpu"]), long, "simulated again, not kept");
   assert.equal(snapshot.chain(["cpu"]), snapshot.chain(["cpu"]), "a short list is kept");
 });
+
+test("with the namespaces' labels (serve --kube), a template labelled true in a namespace labelled disabled is denied", async () => {
+  const labels: Record<string, Record<string, string>> = { legacy: { "kuma.io/sidecar-injection": "disabled" } };
+  const { app } = createTestApp({ namespaceLabels: (namespace) => labels[namespace] });
+  const web = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: "web", namespace: "legacy" },
+    spec: {
+      template: {
+        metadata: { labels: { "kuma.io/sidecar-injection": "true" } },
+        spec: { containers: [{ name: "web", image: "nginx:1.27" }] },
+      },
+    },
+  };
+  const message = await denialOf(app, web);
+  assert.match(
+    message,
+    /^sidecar-injection: Deployment legacy\/web \(pod template\): kuma\.io\/sidecar-injection "true" injects nothing: namespace legacy is labelled "disabled"/,
+  );
+});

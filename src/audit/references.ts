@@ -20,12 +20,23 @@ import type { Logger } from "../logger.js";
 import type { PatchUsers } from "../rules/types.js";
 import { isRecord, KubeStatusError, METADATA_ONLY_LIST } from "./kube-http.js";
 import type { KubeHttp } from "./kube-http.js";
-import { collectionPath, listPages, WORKLOAD_RESOURCES } from "./lister.js";
+import { collectionPath, listPages, NAMESPACES, WORKLOAD_RESOURCES } from "./lister.js";
+import { SIDECAR_INJECTION } from "../kuma/annotations.js";
+import type { Labels } from "../kuma/model.js";
+
+/** A namespace without the injection label. */
+const NO_LABEL: readonly string[] = Object.freeze([]);
 import type { Resource } from "./lister.js";
 
 export interface ReferencesIndex {
   /** True once every kind has been listed. */
   synced(): boolean;
+  /**
+   * A namespace's kuma.io/sidecar-injection label, as labels (the only one the injector's
+   * selectors read), from a metadata-only list/watch; undefined while unlisted or for a namespace
+   * that does not exist.
+   */
+  namespaceLabels(namespace: string): Labels | undefined;
   users(name: string, first?: number): PatchUsers;
   /** Workloads held (those naming at least one patch). */
   size(): number;
@@ -74,6 +85,11 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
     const metadata = isRecord(item["metadata"]) ? item["metadata"] : {};
     const name = typeof metadata["name"] === "string" ? metadata["name"] : undefined;
     if (name === undefined) return undefined;
+    if (resource === NAMESPACES) {
+      // Every namespace is kept, with its injection label's value (none: an empty list).
+      const label = isRecord(metadata["labels"]) ? metadata["labels"][SIDECAR_INJECTION] : undefined;
+      return { key: name, names: typeof label === "string" ? intern([label]) : NO_LABEL };
+    }
     const namespace = typeof metadata["namespace"] === "string" ? metadata["namespace"] : "";
     const key = `${namespace}/${name}`;
     const owned =
@@ -92,7 +108,8 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
     else entries.set(read.key, read.names);
   };
 
-  const acceptFor = (resource: Resource): string | undefined => (resource.kind === "Pod" ? METADATA_ONLY_LIST : undefined);
+  const acceptFor = (resource: Resource): string | undefined =>
+    resource.kind === "Pod" || resource === NAMESPACES ? METADATA_ONLY_LIST : undefined;
 
   const backoffMs = (failures: number): number => {
     const capped = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30));
@@ -196,10 +213,15 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
     return { gone, events };
   };
 
-  const loops = WORKLOAD_RESOURCES.map((resource) => run(resource));
+  const loops = [...WORKLOAD_RESOURCES, NAMESPACES].map((resource) => run(resource));
 
   return {
     synced: () => WORKLOAD_RESOURCES.every((resource) => listed.has(resource.kind)),
+    namespaceLabels(namespace): Labels | undefined {
+      const label = byKind.get(NAMESPACES.kind)?.get(namespace);
+      if (label === undefined) return undefined;
+      return label[0] === undefined ? {} : { [SIDECAR_INJECTION]: label[0] };
+    },
     users(name, first = 5) {
       let total = 0;
       const shown: string[] = [];
@@ -217,7 +239,7 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
       }
       return { total, first: shown.sort(), chains: [...chains.values()] };
     },
-    size: () => [...byKind.values()].reduce((sum, entries) => sum + entries.size, 0),
+    size: () => WORKLOAD_RESOURCES.reduce((sum, resource) => sum + (byKind.get(resource.kind)?.size ?? 0), 0),
     async close() {
       closing.abort();
       await Promise.allSettled(loops);

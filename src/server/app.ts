@@ -12,6 +12,7 @@ import type { Logger } from "../logger.js";
 import type { Decision, Metrics, RejectReason } from "../metrics.js";
 import type { Policy } from "../policy/types.js";
 import { createSnapshotSource } from "../snapshot.js";
+import type { NamespaceLabels } from "../snapshot.js";
 import type { ControlPlaneFacts } from "../kuma/environment.js";
 import { createBodyBudget, readBody } from "./body.js";
 
@@ -21,6 +22,8 @@ export interface AppState {
   catalog: CatalogSource;
   /** --kube: which workloads reference which ContainerPatches (patch-in-use). */
   references?: ReviewEnv["references"];
+  /** --kube: namespaces' injection labels, so workloads are judged as Kuma's injector treats them. */
+  namespaceLabels?: NamespaceLabels;
 }
 
 export interface AppDeps {
@@ -101,7 +104,11 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
       if (missing.length > 0) await state.catalog.resolve(namespaces, missing);
     }
     // Taken after the lookups: the patches they found are in the catalog's new generation.
-    return review(request, { snapshot: snapshotOf(state.policy, state.catalog), onRuleTimed, references: state.references }, subject);
+    return review(
+      request,
+      { snapshot: snapshotOf(state.policy, state.catalog, state.namespaceLabels), onRuleTimed, references: state.references },
+      subject,
+    );
   };
 
   /** Answers one AdmissionReview body, decoded as UTF-8 ("" when the request had none). */

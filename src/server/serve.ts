@@ -86,7 +86,11 @@ export interface ServeDeps {
   /** The Kuma judged against (--kuma-version, --kuma-config); 2.14 with Helm's defaults without. */
   controlPlane?: ControlPlaneFacts;
   /** --kube: starts the references index and the background audit (src/audit/background.ts) with the metrics registry. */
-  startAudit?: (registry: Metrics["registry"]) => { references: AppState["references"]; status(): unknown; close(): Promise<void> };
+  startAudit?: (registry: Metrics["registry"]) => {
+    references: NonNullable<AppState["references"]> & { namespaceLabels: NonNullable<AppState["namespaceLabels"]> };
+    status(): unknown;
+    close(): Promise<void>;
+  };
 }
 
 export interface RunningServer {
@@ -116,7 +120,13 @@ export async function serve(options: ServeOptions, deps: ServeDeps): Promise<Run
     certificateExpiry: () => (tls ? tls.current().notAfter.getTime() / 1000 : undefined),
   });
   const audit = deps.startAudit?.(metrics.registry);
-  const state = (): AppState => ({ policy: deps.policy(), catalog, references: audit?.references });
+  const namespaceLabels = audit ? (namespace: string) => audit.references.namespaceLabels(namespace) : undefined;
+  const state = (): AppState => ({
+    policy: deps.policy(),
+    catalog,
+    references: audit?.references,
+    ...(namespaceLabels ? { namespaceLabels } : {}),
+  });
   const appDeps = {
     logger,
     metrics,

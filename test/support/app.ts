@@ -9,6 +9,7 @@ import { createDefaultPolicy } from "../../src/policy/compile.js";
 import { createNoCatalog } from "../../src/catalog/types.js";
 import type { CatalogSource } from "../../src/catalog/types.js";
 import type { Policy } from "../../src/policy/types.js";
+import type { NamespaceLabels } from "../../src/snapshot.js";
 
 export interface TestApp {
   app: ReturnType<typeof createApp>;
@@ -25,6 +26,7 @@ export function createTestApp(
     maxBody?: number;
     bodyBudget?: number;
     endpoints?: Endpoints;
+    namespaceLabels?: NamespaceLabels;
   } = {},
 ): TestApp {
   const logs: Record<string, unknown>[] = [];
@@ -40,7 +42,7 @@ export function createTestApp(
   const deps: AppDeps = {
     logger: pino({ level: "debug" }, sink),
     metrics,
-    state: () => ({ policy, catalog }),
+    state: () => ({ policy, catalog, ...(overrides.namespaceLabels ? { namespaceLabels: overrides.namespaceLabels } : {}) }),
     maxBody: overrides.maxBody ?? DEFAULT_MAX_BODY,
     isReady: overrides.ready ?? (() => true),
     ...(overrides.bodyBudget !== undefined ? { bodyBudget: overrides.bodyBudget } : {}),
