@@ -573,7 +573,7 @@ describe("RBAC is least privilege", () => {
             "kuma-guard-workload-reader",
             [
               { apiGroups: [""], resources: ["pods"], verbs: ["list", "watch"] },
-              { apiGroups: [""], resources: ["namespaces"], verbs: ["list"] },
+              { apiGroups: [""], resources: ["namespaces"], verbs: ["list", "watch"] },
               { apiGroups: ["apps"], resources: ["deployments", "statefulsets", "daemonsets", "replicasets"], verbs: ["list", "watch"] },
               { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["list", "watch"] },
               { apiGroups: ["kuma.io"], resources: ["containerpatches"], verbs: ["list"] },
