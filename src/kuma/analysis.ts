@@ -79,7 +79,7 @@ export interface PatchEffect {
 }
 
 /** `simulation` with each container judged. */
-export function judge(simulation: Simulation): JudgedSimulation {
+function judge(simulation: Simulation): JudgedSimulation {
   return { sidecar: judgeOutcome(simulation.sidecar), init: judgeOutcome(simulation.init) };
 }
 
