@@ -6,11 +6,10 @@
 // same machine (same run, so the ratio holds on a noisy shared host).
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
 import { scenarios } from "./scenarios.js";
 import { quantile, round } from "./stats.js";
+import { freePort } from "../test/support/net.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const here = (file: string): string => new URL(file, import.meta.url).pathname;
@@ -52,14 +51,6 @@ function jsonLines(child: ChildProcess): { next(): Promise<Record<string, number
 function measure(mode: "audit" | "index", port: number): Promise<Record<string, number>> {
   const child = spawn(process.execPath, ["--expose-gc", here("audit-child.js"), mode, String(port)], { stdio: ["ignore", "pipe", "pipe"] });
   return firstLine(child);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** p99 of admission latency at a fixed rate for `seconds`, against kuma-guard serve on `port`. */

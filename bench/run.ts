@@ -10,7 +10,6 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -22,6 +21,7 @@ import { measureStartup, startupLine } from "./startup.js";
 import type { Startup } from "./startup.js";
 import { FakeKubeApi } from "../test/support/fake-kube-api.js";
 import { runAdversarial } from "./adversarial.js";
+import { freePort } from "../test/support/net.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const { values: args } = parseArgs({
@@ -78,17 +78,6 @@ interface Measurement {
   peakRssMb: number;
   /** Server CPU time (all threads, user + system) per request at saturation: steadier than req/s on a shared machine. */
   cpuUs: number;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function rssMb(pid: number): number {

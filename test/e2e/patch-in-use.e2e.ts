@@ -12,13 +12,12 @@ import { spawn, spawnSync } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { parse, stringify } from "yaml";
 import { createTestCa, issueCertificate } from "../support/tls.js";
 import type { TestCa } from "../support/tls.js";
 import { waitFor } from "../support/wait.js";
+import { freePort } from "../support/net.js";
 
 const ROOT = new URL("../../../", import.meta.url);
 const CLI = new URL("dist/cli.js", ROOT).pathname;
@@ -47,14 +46,6 @@ function kubectl(args: string[], input?: string): Run {
 function apply(object: unknown): void {
   const result = kubectl(["apply", "-f", "-"], stringify(object));
   assert.equal(result.status, 0, `kubectl apply: ${result.stderr}`);
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 const deployment = (name: string, patches: string) => ({

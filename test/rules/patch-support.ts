@@ -1,33 +1,14 @@
 // Runs the ContainerPatch rules on a subject, as the review engine would (rule id and full code added).
-import { patchNamespace } from "../../src/rules/patch-namespace.js";
-import { patchOp } from "../../src/rules/patch-op.js";
-import { patchPath } from "../../src/rules/patch-path.js";
-import { patchValue } from "../../src/rules/patch-value.js";
-import { patchFrom } from "../../src/rules/patch-from.js";
-import { patchApply } from "../../src/rules/patch-apply.js";
-import { patchContainer } from "../../src/rules/patch-container.js";
-import { patchUnknownField } from "../../src/rules/patch-unknown-field.js";
-import { patchPrivilege } from "../../src/rules/patch-privilege.js";
-import { patchEmpty } from "../../src/rules/patch-empty.js";
-import { workloadMissingPatch } from "../../src/rules/workload-missing-patch.js";
 import { findingCode } from "../../src/rules/types.js";
 import type { AnyRule, Finding, RuleContext, StoredContainerPatch, Subject } from "../../src/rules/types.js";
 import { contextFor, loadFixture, subjectOf } from "../support/context.js";
 import type { TestInputs } from "../support/context.js";
+import { BUILT_IN_RULES } from "../../src/rules/index.js";
 
-export const PATCH_RULES: readonly AnyRule[] = [
-  patchNamespace,
-  patchOp,
-  patchPath,
-  patchValue,
-  patchFrom,
-  patchApply,
-  patchContainer,
-  patchUnknownField,
-  patchPrivilege,
-  patchEmpty,
-  workloadMissingPatch,
-];
+/** The ContainerPatch rules and workload-missing-patch, in evaluation order (patch-in-use is inactive without a references index). */
+export const PATCH_RULES: readonly AnyRule[] = BUILT_IN_RULES.filter(
+  (rule) => rule.id.startsWith("patch-") || rule.id === "workload-missing-patch",
+);
 
 /** Every finding of the patch rules that apply to the subject's target. */
 export function findingsOf(subject: Subject, inputs: TestInputs = {}): Finding[] {
