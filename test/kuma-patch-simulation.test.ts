@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { applyKumaOperation } from "../src/kuma/patch-simulation.js";
+import fc from "fast-check";
+import { applyKumaOperation, simulateChain } from "../src/kuma/patch-simulation.js";
 import type { KumaOperation } from "../src/kuma/patch-simulation.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
 import { isSpecSound, readPatchSpec } from "../src/kuma/container-patch.js";
@@ -189,3 +190,59 @@ test("a spec is read as written: soundness follows its own blocks", () => {
   assert.equal(isSpecSound(readPatchSpec(spec("bogus"))), false);
   assert.equal(readPatchSpec(spec("bogus")).blocks[0]?.op, "bogus");
 });
+
+// Blocks copy only the containers on their path and share the rest with the start: any chain
+// must give what applying each block to a fresh deep copy gives, and never change the start.
+test("a chain shares unchanged parts with the frozen start and yields what copying before every block yields", () => {
+  const pointer = fc.constantFrom(
+    "/env",
+    "/env/0",
+    "/env/1",
+    "/env/-",
+    "/env/-1",
+    "/env/0/name",
+    "/resources/limits/cpu",
+    "/resources",
+    "/args/0",
+    "/x/y",
+    "",
+  );
+  const value = fc.constantFrom('"v"', "1", '{"name":"A","value":"1"}', "[1,2]", "{}", "null", "not json");
+  const block = fc.record({ op: fc.constantFrom("add", "remove", "replace", "move", "copy"), path: pointer, from: pointer, value });
+  const start = deepFreeze({
+    name: "kuma-sidecar",
+    args: ["run"],
+    env: [
+      { name: "A", value: "1" },
+      { name: "B", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+    ],
+    resources: { limits: { cpu: "1" }, requests: { cpu: "100m" } },
+  });
+  fc.assert(
+    fc.property(fc.array(block, { maxLength: 8 }), (blocks) => {
+      const reading = readPatchSpec({ sidecarPatch: blocks });
+      const { sidecar } = simulateChain({ sidecar: start, init: start }, [{ name: "p", reading }]);
+      let expected: unknown = structuredClone(start);
+      let failure: string | undefined;
+      for (const b of blocks) {
+        const result = applyKumaOperation(structuredClone(expected), b);
+        if (!result.ok) {
+          failure = result.message;
+          break;
+        }
+        expected = result.doc;
+      }
+      assert.deepEqual(sidecar.container, expected);
+      assert.equal(sidecar.failure?.message, failure);
+    }),
+    { numRuns: 500 },
+  );
+});
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === "object") {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

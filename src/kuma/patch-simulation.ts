@@ -126,14 +126,11 @@ export function continueChain(start: Simulation, entries: readonly ChainEntry[])
 
 function applyChain(start: JsonObject, entries: readonly ChainEntry[], list: PatchList): ContainerOutcome {
   let doc: unknown = start;
-  let owned = false; // the start is shared and read-only: copy it once, then patch the copy in place
+  // The start is shared and read-only: each block copies only the containers on its path.
+  const owned = newOwnership();
   for (const entry of entries) {
     for (const block of blocksOf(entry.reading, list)) {
-      if (!owned) {
-        doc = copyOf(doc);
-        owned = true;
-      }
-      const result = applyInPlace(doc, toKumaOperation(block));
+      const result = applyOwned(doc, toKumaOperation(block), owned);
       if (!result.ok) {
         const path = typeof block.path === "string" ? block.path : "";
         return {
@@ -183,34 +180,63 @@ const MISSING = "missing value";
 const INVALID_INDEX = "invalid index referenced";
 const INVALID_STATE = "invalid state detected";
 
-/** Applies `operation` to a copy of `doc` (never mutated); on failure, the library's message. */
+/** Applies `operation` to `doc`, which is never changed: what the operation writes is copied. */
 export function applyKumaOperation(doc: unknown, operation: KumaOperation): OperationResult {
-  return apply(doc, operation, copyOf);
+  return applyOwned(doc, operation, newOwnership());
 }
 
 /**
- * Applies `operation` to `doc`, which the caller owns: changed in place when the operation
- * succeeds, left as it was when it fails (an add that must create parents, or a move, works
- * on a copy first).
+ * The containers of a document the simulation made itself and may change in place. The
+ * rendered templates and the snapshot's chains are shared by every review: an operation
+ * first copies the objects and arrays on its path (structural sharing), so a 10-block patch
+ * copies a few small containers instead of the whole container ten times over.
  */
-function applyInPlace(doc: unknown, operation: KumaOperation): OperationResult {
-  return apply(doc, operation, (d) => d);
+interface Ownership {
+  copies: Set<object>;
+  /** After a whole-document copy (move), every container is the simulation's own. */
+  all: boolean;
 }
 
-function apply(doc: unknown, operation: KumaOperation, own: (doc: unknown) => unknown): OperationResult {
+const newOwnership = (): Ownership => ({ copies: new Set(), all: false });
+
+/** `container`, or a shallow copy of it that `owned` records. */
+function ownCopy(container: Container, owned: Ownership): Container {
+  if (owned.all || owned.copies.has(container)) return container;
+  const copy = Array.isArray(container) ? container.slice() : { ...container };
+  owned.copies.add(copy);
+  return copy;
+}
+
+/**
+ * `doc` with the root and every existing container on the way to the parent of `tokens`'
+ * last token owned (the walk of findObject and ensurePathExists): changing them in place
+ * changes nothing shared. Returns the (possibly new) root.
+ */
+function ownPath(doc: unknown, tokens: readonly string[], owned: Ownership): unknown {
+  if (!isContainer(doc)) return doc;
+  const root = ownCopy(doc, owned);
+  let container = root;
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const next = child(container, tokens[i]!);
+    if (next.error !== undefined || !isContainer(next.value)) break;
+    if (next.token === undefined) continue; // "" is the container itself
+    const copy = ownCopy(next.value, owned);
+    (container as Record<string, unknown>)[next.token] = copy;
+    container = copy;
+  }
+  return root;
+}
+
+function applyOwned(doc: unknown, operation: KumaOperation, owned: Ownership): OperationResult {
   try {
-    return applyOperation(doc, operation, own);
+    return applyOperation(doc, operation, owned);
   } catch (cause) {
     // Only fast-json-patch refusing what the emulation allowed lands here.
     return { ok: false, message: cause instanceof Error ? cause.message : String(cause) };
   }
 }
 
-/**
- * A deep copy of a JSON document: what fast-json-patch's deepClone (a JSON round trip)
- * yields for JSON data, at a fraction of its cost; the simulation copies the rendered
- * container once per list and again before each add that creates parents.
- */
+/** A deep copy of a JSON document: what fast-json-patch's deepClone (a JSON round trip) yields for JSON data, at a fraction of its cost. */
 function copyOf(doc: unknown): unknown {
   if (doc === null || typeof doc !== "object") return doc;
   if (Array.isArray(doc)) return doc.map(copyOf);
@@ -224,7 +250,7 @@ function copyOf(doc: unknown): unknown {
   return copy;
 }
 
-function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unknown) => unknown): OperationResult {
+function applyOperation(doc: unknown, operation: KumaOperation, owned: Ownership): OperationResult {
   const { op, path } = operation;
   switch (op) {
     case "add": {
@@ -232,7 +258,7 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
       if (!value.ok) return value;
       if (path === "") return { ok: true, doc: value.doc }; // patch.go add: "" replaces the document
       const tokens = toLibraryTokens(path);
-      const work = own(doc);
+      const work = ownPath(doc, tokens, owned);
       // Creating parents mutates before the add can still fail: a failure undoes them, so the
       // document is left as it was without copying it first (a copy per add was quadratic).
       const created = ensurePathExists(work, tokens);
@@ -253,8 +279,9 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
     }
     case "remove": {
       if (path === "") return fail(`remove operation does not apply: doc is missing path: "": ${MISSING}`);
-      const work = own(doc);
-      const target = findObject(work, toLibraryTokens(path));
+      const tokens = toLibraryTokens(path);
+      const work = ownPath(doc, tokens, owned);
+      const target = findObject(work, tokens);
       if (!target) return fail(`remove operation does not apply: doc is missing path: "${path}": ${MISSING}`);
       const key = existingKey(target.container, target.key, "remove");
       if (typeof key !== "string") return fail(`error in remove for path: '${path}': ${key.error}`);
@@ -267,8 +294,9 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
         if (!isContainer(value.doc)) return fail("replace operation value must be object or array");
         return { ok: true, doc: value.doc };
       }
-      const work = own(doc);
-      const target = findObject(work, toLibraryTokens(path));
+      const tokens = toLibraryTokens(path);
+      const work = ownPath(doc, tokens, owned);
+      const target = findObject(work, tokens);
       if (!target) return fail(`replace operation does not apply: doc is missing path: ${path}: ${MISSING}`);
       const key = existingKey(target.container, target.key, "get");
       if (typeof key !== "string") return fail(`replace operation does not apply: doc is missing key: ${path}: ${MISSING}`);
@@ -278,7 +306,8 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
     case "copy": {
       const from = operation.from ?? "";
       if (op === "move" && from === "") return fail(`unable to move entire document to another path: ${INVALID_STATE}`);
-      const work = op === "move" ? copyOf(doc) : own(doc); // move removes before it can fail
+      // A move removes before it can fail: it works on a whole copy, so a failure leaves `doc` as it was.
+      const work = op === "move" ? copyOf(doc) : ownPath(doc, toLibraryTokens(path), owned);
       const source = findObject(work, toLibraryTokens(from));
       if (!source) {
         return fail(
@@ -308,6 +337,7 @@ function applyOperation(doc: unknown, operation: KumaOperation, own: (doc: unkno
         );
       }
       if (path === "") return { ok: true, doc: copyOf(value) };
+      if (op === "move") owned.all = true; // `current` is the whole copy
       return run(current, { op: "add", path: formatPointer([...target.prefix, key]), value: copyOf(value) });
     }
     default:
