@@ -1,5 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { CONTAINER_TYPE, CONTAINER_TYPES } from "../src/kuma/container-fields.js";
 import { unknownFields, validateContainer } from "../src/kuma/container-validation.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
 import type { JsonObject } from "../src/rules/types.js";
@@ -100,4 +103,71 @@ test("unknown fields are found with a did-you-mean; known ones are not", () => {
     { pointer: "/securityContxt", key: "securityContxt", suggestion: "securityContext" },
   ]);
   assert.deepEqual(unknownFields(KUMA_TEMPLATES.init), []);
+});
+
+const unknownRows: { name: string; container: Record<string, unknown>; found: { pointer: string; key: string; suggestion?: string }[] }[] =
+  [
+    {
+      name: "a field that differs in case",
+      container: { name: "c", ImagePullPolicy: "Always" },
+      found: [{ pointer: "/ImagePullPolicy", key: "ImagePullPolicy", suggestion: "imagePullPolicy" }],
+    },
+    {
+      name: "two characters swapped",
+      container: { name: "c", imgae: "x" },
+      found: [{ pointer: "/imgae", key: "imgae", suggestion: "image" }],
+    },
+    { name: "two edits away: no suggestion", container: { name: "c", imaaage: "x" }, found: [{ pointer: "/imaaage", key: "imaaage" }] },
+    {
+      name: "a key inside a list item",
+      container: { name: "c", env: [{ name: "A" }, { nmae: "B" }] },
+      found: [{ pointer: "/env/1/nmae", key: "nmae", suggestion: "name" }],
+    },
+    { name: "a key with a slash is escaped in the pointer", container: { name: "c", "a/b": 1 }, found: [{ pointer: "/a~1b", key: "a/b" }] },
+    { name: "an unknown key holding null", container: { name: "c", extra: null }, found: [{ pointer: "/extra", key: "extra" }] },
+    { name: "an unknown key holding only empty objects drops nothing", container: { name: "c", extra: { a: {} } }, found: [] },
+    { name: "any resource name is a field", container: { name: "c", resources: { limits: { "example.com/gpu": "1" } } }, found: [] },
+    {
+      name: "an object where a string belongs: its keys are unknown",
+      container: { name: "c", image: { repository: "x" } },
+      found: [{ pointer: "/image/repository", key: "repository" }],
+    },
+    {
+      name: "a list where an object belongs: its items' keys are unknown",
+      container: { name: "c", securityContext: [{ privileged: true }] },
+      found: [{ pointer: "/securityContext/0/privileged", key: "privileged" }],
+    },
+  ];
+for (const row of unknownRows) test(`unknown fields: ${row.name}`, () => assert.deepEqual(unknownFields(row.container), row.found));
+
+// The field table (src/kuma/container-fields.ts) is generated from kubernetes-models'
+// declarations; its validator must know every field the table lists, at every depth.
+test("the Container validator knows every field of the field table", () => {
+  const require = createRequire(import.meta.url);
+  const root = dirname(require.resolve("kubernetes-models/package.json"));
+  const { validate } = require(join(root, "_schemas", "IoK8sApiCoreV1Container.js")) as {
+    validate: ((data: unknown) => boolean) & { errors?: { instancePath: string }[] | null };
+  };
+  const probe = (): void => undefined; // no schema type accepts a function: every known field reports it
+  const pointers: string[] = [];
+  const fill = (shape: string, pointer: string, seen: ReadonlySet<string>): unknown => {
+    if (shape.startsWith("[")) return [fill(shape.slice(1, -1), `${pointer}/0`, seen)];
+    if (shape.startsWith("{")) return { k: fill(shape.slice(1, -1), `${pointer}/k`, seen) };
+    const fields = CONTAINER_TYPES[shape];
+    if (!fields || seen.has(shape)) {
+      pointers.push(pointer);
+      return probe;
+    }
+    return Object.fromEntries(
+      Object.entries(fields).map(([key, child]) => [key, fill(child, `${pointer}/${key}`, new Set([...seen, shape]))]),
+    );
+  };
+  const container = fill(CONTAINER_TYPE, "", new Set());
+  validate(container);
+  const reported = new Set((validate.errors ?? []).map((error) => error.instancePath));
+  assert.ok(pointers.length > 100, `${pointers.length} leaves`);
+  assert.deepEqual(
+    pointers.filter((pointer) => !reported.has(pointer)),
+    [],
+  );
 });

@@ -83,13 +83,9 @@ function judge(simulation: Simulation): JudgedSimulation {
   return { sidecar: judgeOutcome(simulation.sidecar), init: judgeOutcome(simulation.init) };
 }
 
-/** The unknown fields of a container: all of them, or (for a patch over a judged base) only what it can have changed. */
-type UnknownFieldsOf = (container: unknown) => readonly UnknownField[];
-
-/** `outcome` judged; its unknown fields are probed only when a rule asks (the probe is the costly part). */
+/** `outcome` judged; its unknown fields are found only when a rule asks. */
 function judgeOutcome(outcome: ContainerOutcome, change?: { base: JudgedOutcome; blocks: readonly PatchBlock[] }): JudgedOutcome {
   const changed = change ? changedFields(change.blocks) : undefined;
-  const unknownFieldsOf = change && changed ? unknownFieldsAfter(change.base, changed) : unknownFields;
   const judgement = judgeContainer(
     outcome.container,
     change && changed ? { schemaProblems: change.base.schemaProblems, changed } : undefined,
@@ -100,7 +96,7 @@ function judgeOutcome(outcome: ContainerOutcome, change?: { base: JudgedOutcome;
     problems: judgement.problems,
     schemaProblems: judgement.schemaProblems,
     get unknownFields() {
-      return (unknown ??= unknownFieldsOf(outcome.container));
+      return (unknown ??= unknownFields(outcome.container));
     },
   };
 }
@@ -117,22 +113,6 @@ function changedFields(blocks: readonly PatchBlock[]): ReadonlySet<string> | und
     }
   }
   return changed;
-}
-
-/**
- * The unknown fields after a patch over `base`: the base's, except under the top-level fields
- * the patch writes, which are probed again. A ContainerPatch touches a few fields of a
- * container that the schema probe would otherwise walk whole, on every review.
- */
-function unknownFieldsAfter(base: JudgedOutcome, changed: ReadonlySet<string>): UnknownFieldsOf {
-  return (container) => {
-    if (container === null || typeof container !== "object" || Array.isArray(container)) return unknownFields(container);
-    const record = container as Record<string, unknown>;
-    const part: Record<string, unknown> = {};
-    for (const key of changed) if (Object.hasOwn(record, key)) part[key] = record[key];
-    const kept = base.unknownFields.filter((field) => !changed.has(toLibraryTokens(field.pointer)[0] ?? ""));
-    return [...kept, ...unknownFields(part)];
-  };
 }
 
 /** The chain of `names` over `inputs`' templates, uncached: what the snapshot keeps per name list. */

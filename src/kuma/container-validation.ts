@@ -1,7 +1,9 @@
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { CONTAINER_TYPE, CONTAINER_TYPES } from "./container-fields.js";
 import { escapeToken, formatPointer } from "./json-pointer.js";
-import { compareQuantities, parseQuantity } from "./quantity.js";
+import { compareQuantity, readQuantity } from "./quantity.js";
+import type { Quantity } from "./quantity.js";
 
 // Is a patched container still a valid Kubernetes Container? Two layers:
 // 1. the real OpenAPI schema, via kubernetes-models' precompiled validator (types, enums,
@@ -116,18 +118,23 @@ const MAX_CHECKED_ITEMS = 256;
 
 /** `value` with every array cut to MAX_CHECKED_ITEMS items (a copy only where one is cut). */
 function withCheckedItems(value: unknown): unknown {
+  if (!hasLongList(value)) return value; // the usual case: looked at, never copied
   if (value === null || typeof value !== "object") return value;
+  if (Array.isArray(value)) return (value.length > MAX_CHECKED_ITEMS ? value.slice(0, MAX_CHECKED_ITEMS) : value).map(withCheckedItems);
+  const copy: Record<string, unknown> = { ...(value as Record<string, unknown>) };
+  for (const key of Object.keys(copy)) copy[key] = withCheckedItems(copy[key]);
+  return copy;
+}
+
+function hasLongList(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
   if (Array.isArray(value)) {
-    const items = value.length > MAX_CHECKED_ITEMS ? value.slice(0, MAX_CHECKED_ITEMS) : value;
-    const mapped = items.map(withCheckedItems);
-    return mapped.every((item, i) => item === items[i]) && items === value ? value : mapped;
+    if (value.length > MAX_CHECKED_ITEMS) return true;
+    for (const item of value) if (hasLongList(item)) return true;
+    return false;
   }
-  let copy: Record<string, unknown> | undefined;
-  for (const [key, child] of Object.entries(value)) {
-    const checked = withCheckedItems(child);
-    if (checked !== child) (copy ??= { ...(value as Record<string, unknown>) })[key] = checked;
-  }
-  return copy ?? value;
+  for (const key in value) if (hasLongList((value as Record<string, unknown>)[key])) return true;
+  return false;
 }
 
 function schemaProblems(container: Record<string, unknown>): ContainerProblem[] {
@@ -182,9 +189,9 @@ function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
   }
 
   const resources = record(c.resources);
-  const parsedByList: Record<string, Map<string, string>> = {};
+  const parsedByList: Record<string, Map<string, { text: string; quantity: Quantity }>> = {};
   for (const list of ["requests", "limits"] as const) {
-    const values = new Map<string, string>();
+    const values = new Map<string, { text: string; quantity: Quantity }>();
     parsedByList[list] = values;
     for (const [name, raw] of Object.entries(record(resources[list]))) {
       const pointer = formatPointer(["resources", list, name]);
@@ -194,21 +201,20 @@ function apiServerProblems(c: Record<string, unknown>): ContainerProblem[] {
         problems.push({ pointer, message: `${pointer} must be a quantity string such as "500m" or "1Gi", not ${kindOf(raw)}` });
         continue;
       }
-      const quantity = parseQuantity(text);
+      const quantity = readQuantity(text);
       if ("error" in quantity)
         problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} is not a quantity: ${quantity.error}` });
-      else if (quantity.value < 0)
+      else if (quantity.value.value < 0)
         problems.push({ pointer, message: `${pointer} ${JSON.stringify(raw)} must be greater than or equal to 0` });
-      else values.set(name, text);
+      else values.set(name, { text, quantity: quantity.value });
     }
   }
   for (const [name, request] of parsedByList.requests!) {
     const limit = parsedByList.limits!.get(name);
     if (limit === undefined) continue;
-    const order = compareQuantities(request, limit);
-    if ("value" in order && order.value > 0) {
+    if (compareQuantity(request.quantity, limit.quantity) > 0) {
       const pointer = formatPointer(["resources", "requests", name]);
-      problems.push({ pointer, message: `${pointer} ${request} must be less than or equal to the ${name} limit of ${limit}` });
+      problems.push({ pointer, message: `${pointer} ${request.text} must be less than or equal to the ${name} limit of ${limit.text}` });
     }
   }
 
@@ -295,10 +301,7 @@ function valueAt(root: unknown, pointer: string): unknown {
   return current;
 }
 
-// ---- fields the Container schema does not have ----
-
-/** A value no schema type accepts: every known field holding it reports an error, unknown ones stay silent. */
-const PROBE = (): void => undefined;
+// ---- fields a Container does not have ----
 
 /** A key Kuma's unmarshal into corev1.Container would silently drop. */
 export interface UnknownField {
@@ -310,51 +313,45 @@ export interface UnknownField {
 }
 
 /**
- * Unknown keys that get a did-you-mean: each costs one schema validation of ~100 candidate
- * spellings per character, and a typo is rarely alone more than a few times in one patch.
- */
-const MAX_SUGGESTIONS = 8;
-
-/**
- * Keys the Container schema does not define (Kuma's unmarshal silently drops them).
- * Found by probing the real schema: every leaf is replaced by a value no type accepts, so
- * each known field reports an error and an unknown key's subtree stays silent.
+ * Keys a Kubernetes Container does not have (Kuma's unmarshal silently drops them), found by
+ * walking the container along the field table of kubernetes-models' types: linear in the
+ * container's size. Below a field whose value has the wrong type (an object where a string
+ * belongs) nothing is known, so every key there is reported: the schema problems say why.
  */
 export function unknownFields(container: unknown): UnknownField[] {
-  if (container === null || typeof container !== "object" || Array.isArray(container)) return [];
-  // A pointer is known when an error sits at it or below it: collect every error path's prefixes.
-  const known = new Set<string>();
-  const checked = withCheckedItems(container) as object;
-  for (const error of schemaErrors(probeCopy(checked))) {
-    let path = error.instancePath;
-    while (path !== "" && !known.has(path)) {
-      known.add(path);
-      path = path.slice(0, path.lastIndexOf("/"));
+  const found: UnknownField[] = [];
+  if (container !== null && typeof container === "object" && !Array.isArray(container)) walkFields(container, CONTAINER_TYPE, "", found);
+  return found;
+}
+
+function walkFields(value: object, shape: string | undefined, pointer: string, found: UnknownField[]): void {
+  if (shape === "any") return;
+  if (Array.isArray(value)) {
+    const items = shape?.startsWith("[") ? shape.slice(1, -1) : undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item !== null && typeof item === "object") walkFields(item, items, `${pointer}/${i}`, found);
+    }
+    return;
+  }
+  const fields = shape === undefined ? undefined : CONTAINER_TYPES[shape];
+  const mapOf = shape?.startsWith("{") ? shape.slice(1, -1) : undefined;
+  for (const key of Object.keys(value)) {
+    const child: unknown = (value as Record<string, unknown>)[key];
+    const childShape = mapOf ?? (fields && Object.hasOwn(fields, key) ? fields[key] : undefined);
+    if (childShape === undefined) {
+      if (!hasLeaf(child)) continue; // an empty object or list: nothing would be dropped
+      const suggestion = fields ? suggest(key, Object.keys(fields)) : undefined;
+      found.push({ pointer: `${pointer}/${escapeToken(key)}`, key, ...(suggestion ? { suggestion } : {}) });
+    } else if (child !== null && typeof child === "object") {
+      const childPointer = `${pointer}/${escapeToken(key)}`;
+      // A list or object where the type has a scalar (or the other way round): nothing below is known.
+      const fits =
+        childShape === "any" ||
+        (Array.isArray(child) ? childShape!.startsWith("[") : childShape !== "scalar" && !childShape!.startsWith("["));
+      walkFields(child, fits ? childShape : undefined, childPointer, found);
     }
   }
-  const found: UnknownField[] = [];
-  // Pointers are built as the walk descends (not re-formatted from all tokens at each node),
-  // and the leaf search runs only for keys the schema does not know.
-  const walk = (value: object, tokens: string[], pointer: string) => {
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const child: unknown = value[i];
-        if (child !== null && typeof child === "object") walk(child, [...tokens, String(i)], `${pointer}/${i}`);
-      }
-      return;
-    }
-    for (const [key, child] of Object.entries(value)) {
-      const childPointer = `${pointer}/${escapeToken(key)}`;
-      if (!known.has(childPointer) && hasLeaf(child)) {
-        const suggestion = found.length < MAX_SUGGESTIONS ? suggest(checked, tokens, key) : undefined;
-        found.push({ pointer: childPointer, key, ...(suggestion ? { suggestion } : {}) });
-      } else if (child !== null && typeof child === "object") {
-        walk(child, [...tokens, key], childPointer);
-      }
-    }
-  };
-  walk(checked, [], "");
-  return found;
 }
 
 function hasLeaf(value: unknown): boolean {
@@ -362,50 +359,27 @@ function hasLeaf(value: unknown): boolean {
   return Object.values(value).some(hasLeaf);
 }
 
-function probeCopy(value: unknown): unknown {
-  if (value === null || typeof value !== "object") return PROBE;
-  if (Array.isArray(value)) return value.map(probeCopy);
-  return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, probeCopy(child)]));
+/**
+ * The known field one edit from `key` (insertion, deletion, substitution or transposition of
+ * adjacent characters), preferring one that differs only in case, then the first in order.
+ */
+function suggest(key: string, known: readonly string[]): string | undefined {
+  const close = known.filter((field) => oneEditApart(key, field));
+  return close.find((field) => field.toLowerCase() === key.toLowerCase()) ?? close.sort()[0];
 }
 
-const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/** A known sibling one edit from `key`: all candidates are probed against the schema in one call. */
-function suggest(container: object, parentTokens: readonly string[], key: string): string | undefined {
-  if (key.length > 64) return undefined; // probing costs 100 candidates per character
-  const candidates = new Set<string>();
-  for (let i = 0; i <= key.length; i++) {
-    for (const letter of LETTERS) {
-      candidates.add(key.slice(0, i) + letter + key.slice(i)); // insertion
-      if (i < key.length) candidates.add(key.slice(0, i) + letter + key.slice(i + 1)); // substitution
-    }
-    if (i < key.length) candidates.add(key.slice(0, i) + key.slice(i + 1)); // deletion
-    if (i < key.length - 1) candidates.add(key.slice(0, i) + key[i + 1] + key[i] + key.slice(i + 2)); // transposition
+function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let endA = a.length;
+  let endB = b.length;
+  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
+    endA--;
+    endB--;
   }
-  candidates.delete(key);
-  const probe = probeCopy(container) as Record<string, unknown>;
-  const parent: Record<string, unknown> = Object.fromEntries([...candidates].map((candidate) => [candidate, PROBE]));
-  // Place the candidates where the unknown key sits.
-  let holder: Record<string, unknown> | unknown[] = probe;
-  if (parentTokens.length === 0) {
-    const known = knownAmong(parent, "");
-    return pick(key, known);
-  }
-  for (const token of parentTokens.slice(0, -1)) holder = (holder as Record<string, unknown>)[token] as Record<string, unknown>;
-  (holder as Record<string, unknown>)[parentTokens[parentTokens.length - 1]!] = parent;
-  const prefix = formatPointer(parentTokens);
-  const paths = new Set(schemaErrors(probe).map((error) => error.instancePath));
-  return pick(
-    key,
-    [...candidates].filter((candidate) => paths.has(`${prefix}/${candidate}`)),
-  );
-}
-
-function knownAmong(candidates: Record<string, unknown>, prefix: string): string[] {
-  const paths = new Set(schemaErrors(candidates).map((error) => error.instancePath));
-  return Object.keys(candidates).filter((candidate) => paths.has(`${prefix}/${candidate}`));
-}
-
-function pick(key: string, known: readonly string[]): string | undefined {
-  return known.find((candidate) => candidate.toLowerCase() === key.toLowerCase()) ?? [...known].sort()[0];
+  const restA = endA - start;
+  const restB = endB - start;
+  if (restA <= 1 && restB <= 1) return true; // one inserted, deleted or substituted character
+  return restA === 2 && restB === 2 && a[start] === b[start + 1] && a[start + 1] === b[start]; // a transposition
 }

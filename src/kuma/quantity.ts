@@ -25,12 +25,31 @@ interface ExactQuantity {
   nanos: bigint;
 }
 
+/** A quantity read once: its value in base units, and an exact form for comparing (compareQuantity). */
+export interface Quantity {
+  /** Base units (cores, bytes): "100m" → 0.1, "1Ki" → 1024. */
+  value: number;
+  /** Signed nanos of a base unit, capped far above int64: compares exactly. */
+  nanos: bigint;
+}
+
 /** `text` as a Kubernetes quantity, in base units (cores, bytes): "100m" → 0.1, "1Ki" → 1024. */
 export function parseQuantity(text: string): Parsed<number> {
+  const quantity = readQuantity(text);
+  return "error" in quantity ? quantity : parsed(quantity.value.value);
+}
+
+/** `text` as a Kubernetes quantity, kept exact for comparisons. */
+export function readQuantity(text: string): Parsed<Quantity> {
   const exact = parseExact(text);
   if ("error" in exact) return exact;
   const magnitude = exact.value.nanos >= HUGE ? Infinity : Number(exact.value.nanos) / 1e9;
-  return parsed(exact.value.negative && magnitude !== 0 ? -magnitude : magnitude);
+  return parsed({ value: exact.value.negative && magnitude !== 0 ? -magnitude : magnitude, nanos: signed(exact.value) });
+}
+
+/** Compares two quantities read by readQuantity (-1, 0, 1), exactly. */
+export function compareQuantity(a: Quantity, b: Quantity): -1 | 0 | 1 {
+  return a.nanos < b.nanos ? -1 : a.nanos > b.nanos ? 1 : 0;
 }
 
 /** Compares two quantities by value (-1, 0, 1), exactly (no floating point); an error names the bad one. */
