@@ -139,6 +139,7 @@ export class ReviewAnalysis {
   #reading?: PatchSpecReading;
   #referencedNames?: readonly string[];
   #chain?: SimulatedChain;
+  #chainSound?: boolean;
   #simulation?: JudgedSimulation;
   #effects?: readonly PatchEffect[];
   #injection?: Injection;
@@ -211,7 +212,7 @@ export class ReviewAnalysis {
 
   /** True when every patch simulated passed patch-op/path/value/from, so patch-apply and patch-container may speak. */
   get chainSound(): boolean {
-    return this.#patchedSubject().target === "workload" ? this.chain.sound : isSpecSound(this.reading);
+    return (this.#chainSound ??= this.#patchedSubject().target === "workload" ? this.chain.sound : isSpecSound(this.reading));
   }
 
   /** Both containers after everything Kuma applies for this subject. */

@@ -1,5 +1,5 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
-import { blockLabel, containerOf, isSpecSound } from "../kuma/container-patch.js";
+import { blockLabel, containerOf } from "../kuma/container-patch.js";
 import { fitMessage } from "../kuma/message.js";
 import type { PatchBlock } from "../kuma/container-patch.js";
 import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
@@ -74,7 +74,7 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
         ),
       );
     }
-    if (isSpecSound(ctx.reading)) findings.push(...ctx.reading.blocks.flatMap(podDependentIndex));
+    findings.push(...ctx.reading.blocks.flatMap(podDependentIndex)); // sound: checked above
     return findings;
   },
 };
