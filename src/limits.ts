@@ -131,3 +131,12 @@ export function textDeeperThan(text: string, max: number = MAX_NESTING_DEPTH): n
   }
   return undefined;
 }
+
+/**
+ * Blocks read from each list of a ContainerPatch, and blocks simulated per container along one
+ * chain of patches. Kuma's docs and tests use a handful; 1,000 leaves room for generated patches
+ * while a review stays around 10 ms. A 3 MiB ContainerPatch holds ~40,000 blocks, and a pod
+ * annotation can name one patch 100,000 times: past the limit the answer is "not verified"
+ * (a warning), never a guess.
+ */
+export const MAX_PATCH_BLOCKS = 1000;

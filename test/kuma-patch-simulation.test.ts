@@ -5,6 +5,7 @@ import { applyKumaOperation, simulateChain } from "../src/kuma/patch-simulation.
 import type { KumaOperation } from "../src/kuma/patch-simulation.js";
 import { KUMA_TEMPLATES } from "../src/kuma/templates.js";
 import { isSpecSound, readPatchSpec } from "../src/kuma/container-patch.js";
+import { MAX_PATCH_BLOCKS } from "../src/limits.js";
 import type { ContainerPatchSubject } from "../src/rules/types.js";
 import { catalogOf, contextFor, deploymentWith, subjectOf } from "./support/context.js";
 
@@ -246,3 +247,22 @@ function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+// The work limit: one review applies at most MAX_PATCH_BLOCKS blocks per container, however the
+// blocks are spread over patches and however long a single list is.
+test("no chain applies more than MAX_PATCH_BLOCKS blocks per container, and one that would stops unverified", () => {
+  const append = { op: "add", path: "/env/-", value: '{"name":"A","value":"1"}' };
+  const templateEnv = (KUMA_TEMPLATES.sidecar.env as unknown[]).length;
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 2 * MAX_PATCH_BLOCKS }), { minLength: 1, maxLength: 6 }), (sizes) => {
+      const entries = sizes.map((size, i) => ({ name: `p${i}`, reading: readPatchSpec({ sidecarPatch: Array(size).fill(append) }) }));
+      const { sidecar } = simulateChain(KUMA_TEMPLATES, entries);
+      const total = sizes.reduce((sum, size) => sum + size, 0);
+      const applied = (sidecar.container.env as unknown[]).length - templateEnv;
+      assert.equal(applied, Math.min(total, MAX_PATCH_BLOCKS));
+      assert.equal(sidecar.unverified !== undefined, total > MAX_PATCH_BLOCKS);
+      for (const { reading } of entries) assert.ok(reading.blocks.length <= MAX_PATCH_BLOCKS);
+    }),
+    { numRuns: 40 },
+  );
+});

@@ -240,7 +240,8 @@ export class ReviewAnalysis {
   /**
    * What the patches under review change in each of Kuma's containers, for the rules that
    * compare before and after. None when a block is unsound (other rules speak), a
-   * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain).
+   * ContainerPatch is empty, or a pod was already injected (Kuma applied its chain); none for
+   * a container whose chain was too long to simulate (patch-apply's not-simulated).
    */
   get effects(): readonly PatchEffect[] {
     if (this.#effects) return this.#effects;
@@ -248,10 +249,12 @@ export class ReviewAnalysis {
     const nothingToJudge = subject.target === "workload" ? isInjected(subject) : this.reading.blocks.length === 0;
     if (nothingToJudge || !this.chainSound) return (this.#effects = []);
     const { simulation, baseline } = this;
-    return (this.#effects = [
+    const effects: PatchEffect[] = [
       { list: "sidecarPatch", after: simulation.sidecar, before: baseline.sidecar },
       { list: "initPatch", after: simulation.init, before: baseline.init },
-    ]);
+    ];
+    // A chain cut short by the work limit ends in an intermediate container: nothing to compare.
+    return (this.#effects = effects.filter(({ after, before }) => !after.unverified && !before.unverified));
   }
 
   #containerPatch(): ContainerPatchSubject {

@@ -3,6 +3,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv } from "ajv";
 import addFormats from "ajv-formats";
+import { MAX_PATCH_BLOCKS } from "../limits.js";
 import { parsePointer } from "./json-pointer.js";
 import { clip } from "./message.js";
 import type { Problem, ProblemParams } from "./model.js";
@@ -42,8 +43,10 @@ export interface ShapeProblem {
 export interface PatchSpecReading {
   blocks: readonly PatchBlock[];
   shapeProblems: readonly ShapeProblem[];
-  /** The spec passed the structural schema (schemas/containerpatch.schema.json). */
+  /** The spec passed the structural schema (schemas/containerpatch.schema.json); the blocks read, when a list is cut. */
   schemaValid: boolean;
+  /** Blocks of each list past MAX_PATCH_BLOCKS, not read: a bound on the work one ContainerPatch may cost. */
+  unread: Readonly<Record<PatchList, number>>;
 }
 
 /**
@@ -55,22 +58,27 @@ export function readPatchSpec(spec: unknown): PatchSpecReading {
 }
 
 function read(spec: unknown): PatchSpecReading {
-  const schemaValid = structureValidator()({ spec: spec === undefined ? {} : spec });
   const blocks: PatchBlock[] = [];
   const shapeProblems: ShapeProblem[] = [];
-  if (spec === undefined || spec === null) return { blocks, shapeProblems, schemaValid };
+  const unread: Record<PatchList, number> = { sidecarPatch: 0, initPatch: 0 };
+  const done = (checked: unknown) => ({ blocks, shapeProblems, schemaValid: structureValidator()({ spec: checked }), unread });
+  if (spec === undefined || spec === null) return done(spec === undefined ? {} : spec);
   if (typeof spec !== "object" || Array.isArray(spec)) {
     shapeProblems.push({ path: "spec", message: `spec must be an object with sidecarPatch and/or initPatch lists, not ${describe(spec)}` });
-    return { blocks, shapeProblems, schemaValid };
+    return done(spec);
   }
+  const checked: Record<string, unknown> = { ...spec };
   for (const list of PATCH_LISTS) {
-    const items = (spec as Record<string, unknown>)[list];
+    const items = checked[list];
     if (items === undefined || items === null) continue;
     if (!Array.isArray(items)) {
       shapeProblems.push({ path: `spec.${list}`, message: `spec.${list} must be a list of patch blocks, not ${describe(items)}` });
       continue;
     }
-    items.forEach((item, index) => {
+    const read = items.length > MAX_PATCH_BLOCKS ? items.slice(0, MAX_PATCH_BLOCKS) : items;
+    unread[list] = items.length - read.length;
+    checked[list] = read;
+    read.forEach((item, index) => {
       const isObject = item !== null && typeof item === "object" && !Array.isArray(item);
       const fields = isObject ? (item as Record<string, unknown>) : {};
       blocks.push({
@@ -85,7 +93,7 @@ function read(spec: unknown): PatchSpecReading {
       });
     });
   }
-  return { blocks, shapeProblems, schemaValid };
+  return done(checked);
 }
 
 /** The blocks of one list of a read spec, in order. */

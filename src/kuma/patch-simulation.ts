@@ -1,4 +1,5 @@
 import jsonpatch from "fast-json-patch";
+import { MAX_PATCH_BLOCKS } from "../limits.js";
 import type { Operation } from "fast-json-patch";
 import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
 import { blocksOf, PATCH_LISTS } from "./container-patch.js";
@@ -26,11 +27,23 @@ export interface PatchFailure {
   message: string;
 }
 
+/** Where a simulation stopped without an answer: the first block it did not apply. */
+export interface StopPoint {
+  patch: string;
+  list: PatchList;
+  blockIndex: number;
+}
+
 /** One of Kuma's containers after the chain. */
 export interface ContainerOutcome {
   /** The container after the last block that applied (the rendered template if none did). Read-only. */
   container: JsonObject;
   failure?: PatchFailure;
+  /**
+   * Set when the chain has more blocks than one review may apply (MAX_PATCH_BLOCKS, or blocks
+   * its reading left unread): `container` is then an intermediate state, neither right nor wrong.
+   */
+  unverified?: StopPoint;
 }
 
 /** Both containers after the chain: kuma-sidecar (sidecarPatch) and kuma-init (initPatch). */
@@ -115,12 +128,16 @@ export function simulateChain(templates: ContainerTemplates, entries: readonly C
   return continueChain({ sidecar: { container: templates.sidecar }, init: { container: templates.init } }, entries);
 }
 
-/** Applies more of the chain to a simulation's containers (never changed); a failed container stays failed. */
+/**
+ * Applies more of the chain to a simulation's containers (never changed); a failed or
+ * unverified container stays so. At most MAX_PATCH_BLOCKS blocks per container and call.
+ */
 export function continueChain(start: Simulation, entries: readonly ChainEntry[]): Simulation {
   const [sidecarList, initList] = PATCH_LISTS as [PatchList, PatchList];
+  const settled = (outcome: ContainerOutcome) => outcome.failure !== undefined || outcome.unverified !== undefined;
   return {
-    sidecar: start.sidecar.failure ? start.sidecar : applyChain(start.sidecar.container, entries, sidecarList),
-    init: start.init.failure ? start.init : applyChain(start.init.container, entries, initList),
+    sidecar: settled(start.sidecar) ? start.sidecar : applyChain(start.sidecar.container, entries, sidecarList),
+    init: settled(start.init) ? start.init : applyChain(start.init.container, entries, initList),
   };
 }
 
@@ -128,8 +145,12 @@ function applyChain(start: JsonObject, entries: readonly ChainEntry[], list: Pat
   let doc: unknown = start;
   // The start is shared and read-only: each block copies only the containers on its path.
   const owned = newOwnership();
+  let applied = 0;
   for (const entry of entries) {
-    for (const block of blocksOf(entry.reading, list)) {
+    const blocks = blocksOf(entry.reading, list);
+    for (const block of blocks) {
+      if (applied++ === MAX_PATCH_BLOCKS)
+        return { container: doc as JsonObject, unverified: { patch: entry.name, list, blockIndex: block.index } };
       const result = applyOwned(doc, toKumaOperation(block), owned);
       if (!result.ok) {
         const path = typeof block.path === "string" ? block.path : "";
@@ -140,6 +161,8 @@ function applyChain(start: JsonObject, entries: readonly ChainEntry[], list: Pat
       }
       doc = result.doc;
     }
+    if (entry.reading.unread[list] > 0)
+      return { container: doc as JsonObject, unverified: { patch: entry.name, list, blockIndex: blocks.length } };
   }
   return { container: doc as JsonObject };
 }

@@ -96,8 +96,8 @@ function toRule(spec: CustomRuleSpec, validate: ValidateFunction): Rule<Subject>
         targets: ["containerpatch", "workload"],
         check: (subject, ctx) => {
           const outcome = subject.target === "namespace" ? undefined : ctx.simulation[which];
-          // A chain that fails to apply is patch-apply's finding: one root cause, one finding.
-          if (!outcome || outcome.failure) return [];
+          // A chain that fails to apply, or is too long to simulate, is patch-apply's finding: one root cause, one finding.
+          if (!outcome || outcome.failure || outcome.unverified) return [];
           return check(outcome.container, () => undefined);
         },
       };

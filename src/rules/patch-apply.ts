@@ -4,7 +4,8 @@ import { fitMessage } from "../kuma/message.js";
 import type { PatchBlock } from "../kuma/container-patch.js";
 import { toArrayIndex, toLibraryTokens } from "../kuma/json-pointer.js";
 import { isInjected } from "../kuma/patch-simulation.js";
-import type { PatchFailure } from "../kuma/patch-simulation.js";
+import type { ContainerOutcome, PatchFailure, StopPoint } from "../kuma/patch-simulation.js";
+import { MAX_PATCH_BLOCKS } from "../limits.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, ContainerPatchSubject, WorkloadSubject } from "./types.js";
 
@@ -26,6 +27,10 @@ const CODES = {
     when: "on a ContainerPatch: one of its blocks does not apply to the container Kuma renders (e.g. replace or remove of a field Kuma does not render), so injection fails",
     params: { block: "the block (sidecarPatch[2])", reason: "the patch library's error" },
   },
+  "not-simulated": {
+    when: `the chain holds more blocks than one review may apply (${MAX_PATCH_BLOCKS} per container, and per list of a ContainerPatch), so kuma-guard cannot verify the rest`,
+    params: { patch: "the ContainerPatch where simulation stopped", block: "the first block not simulated (sidecarPatch[1000])" },
+  },
   "pod-dependent-index": {
     when: "a block indexes env, volumeMounts or args, whose items Kuma renders from the pod's annotations and its settings, so the index may hit another item",
     params: { block: "the block (sidecarPatch[2])", pointer: "the path or from" },
@@ -45,18 +50,23 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
     if (subject.target === "workload") {
       const simulation = ctx.simulation;
       const where = annotationPath(subject.templatePath, CONTAINER_PATCHES);
-      return [simulation.sidecar.failure, simulation.init.failure]
-        .filter((failure): failure is PatchFailure => failure !== undefined)
-        .map((failure) =>
-          error(
-            "pod-injection-fails",
-            fitMessage(
-              `ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`,
+      const outcomes = [simulation.sidecar, simulation.init];
+      return [
+        ...outcomes
+          .map((outcome) => outcome.failure)
+          .filter((failure): failure is PatchFailure => failure !== undefined)
+          .map((failure) =>
+            error(
+              "pod-injection-fails",
+              fitMessage(
+                `ContainerPatch ${JSON.stringify(failure.patch)} ${failure.list}[${failure.blockIndex}] fails this pod's injection: ${failure.message}${hint(failure, containerOf(failure.list))}`,
+              ),
+              where,
+              { patch: failure.patch, block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message },
             ),
-            where,
-            { patch: failure.patch, block: `${failure.list}[${failure.blockIndex}]`, reason: failure.message },
           ),
-        );
+        ...outcomes.flatMap((outcome) => notSimulated(outcome, () => where)),
+      ];
     }
     const findings: RuleFinding<Code>[] = [];
     const simulation = ctx.simulation;
@@ -74,10 +84,31 @@ export const patchApply: Rule<ContainerPatchSubject | WorkloadSubject, Code> = {
         ),
       );
     }
+    const ownBlock = (stop: StopPoint) => (stop.patch === subject.meta.name ? `spec.${stop.list}[${stop.blockIndex}]` : undefined);
+    findings.push(...[simulation.sidecar, simulation.init].flatMap((outcome) => notSimulated(outcome, ownBlock)));
     findings.push(...ctx.reading.blocks.flatMap(podDependentIndex)); // sound: checked above
     return findings;
   },
 };
+
+/**
+ * E: the chain was cut short by the work limit. Denied rather than warned: what kuma-guard did
+ * not simulate it cannot judge (patch-container, patch-privilege), and 1,000 harmless blocks in
+ * front must not carry a privileged one through. No real chain comes near the limit.
+ */
+function notSimulated(outcome: ContainerOutcome, pathOf: (stop: StopPoint) => string | undefined): RuleFinding<Code>[] {
+  const stop = outcome.unverified;
+  if (!stop || outcome.failure) return [];
+  const block = `${stop.list}[${stop.blockIndex}]`;
+  return [
+    error(
+      "not-simulated",
+      `kuma-guard simulates at most ${MAX_PATCH_BLOCKS} blocks per container and reads at most ${MAX_PATCH_BLOCKS} per list of a ContainerPatch (a bound on the work of one review); it stopped before ContainerPatch ${JSON.stringify(stop.patch)} ${block}, so it cannot verify the rest. A real chain needs a few blocks: shorten it`,
+      pathOf(stop),
+      { patch: stop.patch, block },
+    ),
+  ];
+}
 
 /** The fix for the common failures: add for absent fields. */
 function hint(failure: PatchFailure, container: string): string {

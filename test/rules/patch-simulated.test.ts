@@ -5,8 +5,11 @@ import assert from "node:assert/strict";
 import { catalogOf, deploymentWith, subjectOf } from "../support/context.js";
 import type { TestInputs } from "../support/context.js";
 import { findingsOf, codesOf, patchSubject, stored } from "./patch-support.js";
+import { MAX_PATCH_BLOCKS } from "../../src/limits.js";
 
 const add = (path: string, value: string) => ({ op: "add", path, value });
+/** `count` harmless blocks: appends to env. */
+const appends = (count: number) => Array.from({ length: count }, (_, i) => add("/env/-", JSON.stringify({ name: `E${i}`, value: "v" })));
 
 const patchRows: { name: string; spec: unknown; codes: string[]; message?: RegExp; path?: string }[] = [
   { name: "add of an absent field", spec: { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] }, codes: [] },
@@ -91,6 +94,34 @@ const patchRows: { name: string; spec: unknown; codes: string[]; message?: RegEx
     spec: { sidecarPatch: [add("/a", "100m"), { op: "replace", path: "/x", value: "1" }] },
     codes: ["patch-value/unquoted-string"],
   },
+  // The bound on one review's work (MAX_PATCH_BLOCKS).
+  { name: "as many blocks as one review simulates", spec: { sidecarPatch: appends(MAX_PATCH_BLOCKS) }, codes: [] },
+  {
+    name: "more blocks than one review simulates",
+    spec: { sidecarPatch: appends(MAX_PATCH_BLOCKS + 1) },
+    codes: ["patch-apply/not-simulated"],
+    message: /stopped before ContainerPatch "[^"]+" sidecarPatch\[1000\], so it cannot verify the rest/,
+    path: "spec.sidecarPatch[1000]",
+  },
+  {
+    name: "a privileged block in front of the limit is not let through",
+    spec: { sidecarPatch: [add("/securityContext/privileged", "true"), ...appends(MAX_PATCH_BLOCKS)] },
+    codes: ["patch-apply/not-simulated"],
+  },
+  {
+    name: "a failing block within the limit is found as always",
+    spec: {
+      sidecarPatch: [...appends(5), { op: "replace", path: "/securityContext/runAsNonRoot", value: "true" }, ...appends(MAX_PATCH_BLOCKS)],
+    },
+    codes: ["patch-apply/block-fails"],
+    path: "spec.sidecarPatch[5].path",
+  },
+  {
+    name: "blocks past the limit are not read: a bad op there goes unreported, the patch is denied as not simulated",
+    spec: { initPatch: [...appends(MAX_PATCH_BLOCKS), { op: "test", path: "/name", value: '"x"' }] },
+    codes: ["patch-apply/not-simulated"],
+    path: "spec.initPatch[1000]",
+  },
 ];
 for (const row of patchRows) {
   test(`ContainerPatch: ${row.name}`, () => {
@@ -153,6 +184,15 @@ const workloadRows: { name: string; annotation: string; codes: string[]; message
     message: /it appears some expected container patches are missing: \["nope" "gone"\].*kuma-system/,
   },
   { name: "a referenced patch with an invalid block is left to its own admission", annotation: "broken", codes: [] },
+  { name: "as many blocks as one review simulates", annotation: Array(MAX_PATCH_BLOCKS).fill("good").join(","), codes: [] },
+  {
+    name: "a chain longer than one review simulates",
+    annotation: Array(MAX_PATCH_BLOCKS + 1)
+      .fill("good")
+      .join(","),
+    codes: ["patch-apply/not-simulated"],
+    message: /stopped before ContainerPatch "good" sidecarPatch\[0\]/,
+  },
 ];
 for (const row of workloadRows) {
   test(`workload: ${row.name}`, () => {
