@@ -223,9 +223,14 @@ export class ReviewAnalysis {
     const own: ChainEntry = { name: subject.meta.name, reading: this.reading };
     const base = this.chain.simulation;
     const after = continueChain(base, [own]);
+    // Most patches change one container only: the other is the base's, judged already.
+    const judged = (list: PatchList, outcome: ContainerOutcome, before: JudgedOutcome): JudgedOutcome => {
+      const blocks = blocksOf(this.reading, list);
+      return blocks.length === 0 && outcome.container === before.container ? before : judgeOutcome(outcome, { base: before, blocks });
+    };
     return (this.#simulation = {
-      sidecar: judgeOutcome(after.sidecar, { base: base.sidecar, blocks: blocksOf(this.reading, "sidecarPatch") }),
-      init: judgeOutcome(after.init, { base: base.init, blocks: blocksOf(this.reading, "initPatch") }),
+      sidecar: judged("sidecarPatch", after.sidecar, base.sidecar),
+      init: judged("initPatch", after.init, base.init),
     });
   }
 
