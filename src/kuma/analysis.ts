@@ -5,7 +5,7 @@
 // simulated) comes from `ReviewInputs`, which the snapshot (src/snapshot.ts) implements.
 
 import { judgeContainer, unknownFields } from "./container-validation.js";
-import type { ContainerProblem, UnknownField } from "./container-validation.js";
+import type { ContainerJudgement, ContainerProblem, UnknownField } from "./container-validation.js";
 import { blocksOf, isSpecSound, readPatchSpec } from "./container-patch.js";
 import type { PatchBlock, PatchList, PatchSpecReading } from "./container-patch.js";
 import { toLibraryTokens } from "./json-pointer.js";
@@ -83,18 +83,28 @@ function judge(simulation: Simulation): JudgedSimulation {
   return { sidecar: judgeOutcome(simulation.sidecar), init: judgeOutcome(simulation.init) };
 }
 
-/** `outcome` judged; its unknown fields are found only when a rule asks. */
+/**
+ * `outcome` judged when a rule first asks: a workload whose patches change nothing is never
+ * judged, so `check` on plain manifests never loads the Container validator.
+ */
 function judgeOutcome(outcome: ContainerOutcome, change?: { base: JudgedOutcome; blocks: readonly PatchBlock[] }): JudgedOutcome {
-  const changed = change ? changedFields(change.blocks) : undefined;
-  const judgement = judgeContainer(
-    outcome.container,
-    change && changed ? { schemaProblems: change.base.schemaProblems, changed } : undefined,
-  );
+  let judgement: ContainerJudgement | undefined;
+  const judged = (): ContainerJudgement => {
+    const changed = change ? changedFields(change.blocks) : undefined;
+    return (judgement ??= judgeContainer(
+      outcome.container,
+      change && changed ? { schemaProblems: change.base.schemaProblems, changed } : undefined,
+    ));
+  };
   let unknown: readonly UnknownField[] | undefined;
   return {
     ...outcome,
-    problems: judgement.problems,
-    schemaProblems: judgement.schemaProblems,
+    get problems() {
+      return judged().problems;
+    },
+    get schemaProblems() {
+      return judged().schemaProblems;
+    },
     get unknownFields() {
       return (unknown ??= unknownFields(outcome.container));
     },

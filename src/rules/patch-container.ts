@@ -57,6 +57,7 @@ export const patchContainer: Rule<ContainerPatchSubject | WorkloadSubject, Code>
 
 /** The problems `after` has and `before` lacks: findings name only what the patches under review break. */
 function addedProblems(after: JudgedOutcome, before: JudgedOutcome): readonly ContainerProblem[] {
+  if (after === before) return []; // nothing under review touched this container
   const known = new Set(before.problems.map((problem) => problem.message));
   return after.problems.filter((problem) => !known.has(problem.message));
 }
