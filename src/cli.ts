@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError, Option } from "commander";
 import type { CommanderError } from "commander";
 import { DEFAULT_MAX_BODY } from "./limits.js";
+import { LOG_LEVELS } from "./logger.js";
 import { EXIT_USAGE, FORMATS } from "./report/model.js";
 import { VERSION } from "./version.js";
 import type { CatalogSource } from "./catalog/types.js";
@@ -15,9 +16,6 @@ import type { RunningServer } from "./server/serve.js";
 // Node >= 22.1 keeps compiled code between runs (a pre-commit hook starts kuma-guard on every
 // commit); Node 20 has no such API and runs as before.
 ((await import("node:module")) as { enableCompileCache?: () => unknown }).enableCompileCache?.();
-
-/** pino's levels; repeated here so that parsing the command line does not load pino. */
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -254,12 +252,12 @@ Examples:
 Exit codes: 0 nothing denied, 1 something would be denied, 2 unreadable input or usage error.`,
   )
   .action(async (paths: string[], options) => {
-    const [{ createLogger }, { loadCheckPolicy, readStream, runCheck }, { controlPlaneFactsOf }] = await Promise.all([
+    const [{ createLazyLogger, createLogger }, { loadCheckPolicy, readStream, runCheck }, { controlPlaneFactsOf }] = await Promise.all([
       import("./logger.js"),
       import("./check.js"),
       import("./model.js"),
     ]);
-    const logger = createLogger(options.logLevel, 2);
+    const logger = createLazyLogger(options.logLevel, () => createLogger(options.logLevel, 2));
     let policy;
     let controlPlane;
     try {

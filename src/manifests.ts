@@ -10,7 +10,7 @@
 // does all of it (with the options below) except the last, which Kuma's own docs rely on
 // (a multi-line '…' value closed at the key's indentation): a document that `yaml` rejects is
 // read again by js-yaml, lenient there, with the same scalar resolution.
-import jsYaml from "js-yaml";
+import { createRequire } from "node:module";
 import { LineCounter, parseAllDocuments, isMap, isSeq, isScalar, Schema } from "yaml";
 import type { Document, Node as YamlNode, ParseOptions, DocumentOptions, SchemaOptions, Tags } from "yaml";
 import { MAX_MANIFEST_FILE_BYTES, MAX_NESTING_DEPTH, pathDeeperThan, textDeeperThan } from "./limits.js";
@@ -221,22 +221,29 @@ function resolvePlainScalar(text: string): { value: unknown } | undefined {
   return undefined;
 }
 
-const PLAIN_SCALAR = new jsYaml.Type("tag:yaml.org,2002:kuma-guard-yaml-1.1-plain", {
-  kind: "scalar",
-  resolve: (data: unknown) => typeof data === "string" && resolvePlainScalar(data) !== undefined,
-  construct: (data: string) => {
-    const value = resolvePlainScalar(data)?.value;
-    return typeof value === "bigint" ? Number(value) : value;
-  },
-});
-
-/** `<<` merge keys, as js-yaml's own merge type (which its typings do not export). */
-const MERGE_KEY = new jsYaml.Type("tag:yaml.org,2002:merge", {
-  kind: "scalar",
-  resolve: (data: unknown) => data === "<<" || data === null,
-});
-
-const LENIENT_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: [PLAIN_SCALAR, MERGE_KEY] });
+/**
+ * js-yaml with go-yaml's plain scalars and `<<` merge keys. Loaded only for a document `yaml`
+ * rejects: most runs of `check` never need it.
+ */
+function lenientYaml(): { load: (source: string) => unknown } {
+  const jsYaml = createRequire(import.meta.url)("js-yaml") as typeof import("js-yaml");
+  const plainScalar = new jsYaml.Type("tag:yaml.org,2002:kuma-guard-yaml-1.1-plain", {
+    kind: "scalar",
+    resolve: (data: unknown) => typeof data === "string" && resolvePlainScalar(data) !== undefined,
+    construct: (data: string) => {
+      const value = resolvePlainScalar(data)?.value;
+      return typeof value === "bigint" ? Number(value) : value;
+    },
+  });
+  // `<<` merge keys, as js-yaml's own merge type (which its typings do not export).
+  const mergeKey = new jsYaml.Type("tag:yaml.org,2002:merge", {
+    kind: "scalar",
+    resolve: (data: unknown) => data === "<<" || data === null,
+  });
+  const schema = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: [plainScalar, mergeKey] });
+  // json: a later duplicate key wins instead of failing, as in go-yaml v2.
+  return { load: (source) => jsYaml.load(source, { schema, json: true }) };
+}
 
 /**
  * One document read by js-yaml: its value and the 1-based line of its top-level `kind:` key
@@ -246,8 +253,7 @@ const LENIENT_SCHEMA = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: [PLAIN_SCALAR, 
 function readLenient(source: string): { value: unknown; kindLine: number | undefined } | null | undefined {
   let value: unknown;
   try {
-    // json: a later duplicate key wins instead of failing, as in go-yaml v2.
-    value = jsYaml.load(source, { schema: LENIENT_SCHEMA, json: true });
+    value = lenientYaml().load(source);
   } catch {
     return undefined;
   }

@@ -1,9 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { Ajv } from "ajv";
-import addFormats from "ajv-formats";
 import { MAX_PATCH_BLOCKS } from "../limits.js";
+import { validate as generatedValidator } from "./container-patch-schema-validator.js";
 import { parsePointer } from "./json-pointer.js";
 import { clip } from "./message.js";
 import type { Problem, ProblemParams } from "./model.js";
@@ -61,7 +57,7 @@ function read(spec: unknown): PatchSpecReading {
   const blocks: PatchBlock[] = [];
   const shapeProblems: ShapeProblem[] = [];
   const unread: Record<PatchList, number> = { sidecarPatch: 0, initPatch: 0 };
-  const done = (checked: unknown) => ({ blocks, shapeProblems, schemaValid: structureValidator()({ spec: checked }), unread });
+  const done = (checked: unknown) => ({ blocks, shapeProblems, schemaValid: validateStructure({ spec: checked }), unread });
   if (spec === undefined || spec === null) return done(spec === undefined ? {} : spec);
   if (typeof spec !== "object" || Array.isArray(spec)) {
     shapeProblems.push({ path: "spec", message: `spec must be an object with sidecarPatch and/or initPatch lists, not ${describe(spec)}` });
@@ -329,30 +325,8 @@ export function isBlockSound(block: PatchBlock): boolean {
 
 const BLOCK_CHECKS = [checkOp, checkPath, checkValue, checkFrom] as const;
 
-/** The ContainerPatch schema (schemas/containerpatch.schema.json), compiled on first use: `check` starts without it. */
-let validateStructure: ((data: unknown) => boolean) | undefined;
-
-function structureValidator(): (data: unknown) => boolean {
-  return (validateStructure ??= createStructureValidator());
-}
-
-function createStructureValidator(): (data: unknown) => boolean {
-  const ajv = new Ajv({ allErrors: false, strict: false, validateSchema: false }); // our own schema, checked by its test: skip the meta-schema (~90 ms)
-  addFormats.default(ajv);
-  const validate = ajv.compile(JSON.parse(readFileSync(findSchema(), "utf8")) as object);
-  return (data) => validate(data) === true;
-}
-
-/** schemas/ sits at the package root: two levels up from dist/kuma, three from .test-build/src/kuma. */
-function findSchema(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 5; depth++) {
-    const candidate = join(dir, "schemas", "containerpatch.schema.json");
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error("schemas/containerpatch.schema.json not found next to kuma-guard");
-}
+/** schemas/containerpatch.schema.json, compiled by `npm run docs` (ajv standalone code): no compiler at start-up. */
+const validateStructure = generatedValidator as (data: unknown) => boolean;
 
 /** `sidecarPatch[2] (replace /securityContext/privileged)`: how messages name a block. */
 export function blockLabel(block: PatchBlock): string {

@@ -1,6 +1,5 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
-import type { ValidateFunction } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
+import { createRequire } from "node:module";
+import type { Ajv2020, ValidateFunction } from "ajv/dist/2020.js";
 import type { ContainerPatchSubject, JsonObject, Rule, RuleFinding, Subject, WorkloadSubject } from "../rules/types.js";
 import { error } from "../rules/types.js";
 import { describeAjvError, toFieldPath } from "./errors.js";
@@ -8,7 +7,8 @@ import { QUANTITY_KEYWORDS } from "./quantity-keywords.js";
 
 // Custom rules: a JSON Schema the target must satisfy. Schemas are compiled once per policy
 // load (one ajv instance per load, so a reload never sees a previous policy's $ids); a
-// request only builds the target and runs the compiled validator.
+// request only builds the target and runs the compiled validator. ajv's compiler is loaded
+// only for a policy with custom rules: `check` with the bundled policy starts without it.
 
 export type CustomTarget = "containerpatch" | "workload" | "sidecar" | "init";
 
@@ -26,14 +26,18 @@ export const JSON_SCHEMA_2020_12 = "https://json-schema.org/draft/2020-12/schema
 
 /** A fresh ajv for one policy load: 2020-12, formats, quantity keywords, all errors, not strict (user schemas may carry annotations). */
 export function createCustomRuleAjv(): Ajv2020 {
+  const require = createRequire(import.meta.url);
+  const { Ajv2020 } = require("ajv/dist/2020.js") as typeof import("ajv/dist/2020.js");
+  const addFormats = (require("ajv-formats") as typeof import("ajv-formats")).default;
   const ajv = new Ajv2020({ strict: false, allErrors: true });
-  addFormats.default(ajv);
+  addFormats(ajv);
   for (const keyword of QUANTITY_KEYWORDS) ajv.addKeyword(keyword);
   return ajv;
 }
 
 /** The custom rules as rules, or the problems (`spec.customRules[1].schema: …`) that make the policy unusable. */
 export function compileCustomRules(specs: readonly CustomRuleSpec[]): { rules: Rule<Subject>[]; problems: string[] } {
+  if (specs.length === 0) return { rules: [], problems: [] };
   const ajv = createCustomRuleAjv();
   const rules: Rule<Subject>[] = [];
   const problems: string[] = [];

@@ -1,35 +1,21 @@
 import { readFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
-import { Ajv2020 } from "ajv/dist/2020.js";
 import type { ValidateFunction } from "ajv/dist/2020.js";
-import addFormats from "ajv-formats";
 import { parseAllDocuments } from "yaml";
 import { MAX_MANIFEST_FILE_BYTES, MAX_NESTING_DEPTH, pathDeeperThan, textDeeperThan } from "../limits.js";
 import { BUILT_IN_RULE_IDS } from "../rules/index.js";
 import { compilePolicy } from "./compile.js";
 import type { CompileOptions, PolicyDocument } from "./compile.js";
 import { describeAjvErrors, PolicyLoadError } from "./errors.js";
-import { BUNDLED_POLICY, findPackageFile, POLICY_SCHEMA } from "./package-files.js";
+import { BUNDLED_POLICY, findPackageFile } from "./package-files.js";
+import { validate as generatedValidator } from "./policy-schema-validator.js";
 import type { Policy } from "./types.js";
 
 // Policy file → text → YAML → schema check → compiled Policy. Every problem becomes a
 // PolicyLoadError line that names the file and the field (or line, for YAML syntax).
 
-let schemaValidator: Promise<ValidateFunction> | undefined;
-
-/** schemas/policy.schema.json compiled once per process. */
-export function policySchemaValidator(): Promise<ValidateFunction> {
-  schemaValidator ??= (async () => {
-    const schema = JSON.parse(await readFile(await findPackageFile(POLICY_SCHEMA), "utf8")) as object;
-    // validateSchema: false skips compiling the 2020-12 meta-schema (about half of check's
-    // start-up); the schema is ours, and a test validates it against the meta-schema.
-    const ajv = new Ajv2020({ allErrors: true, strict: false, validateSchema: false });
-    addFormats.default(ajv);
-    return ajv.compile(schema);
-  })();
-  schemaValidator.catch(() => (schemaValidator = undefined));
-  return schemaValidator;
-}
+/** schemas/policy.schema.json, compiled by `npm run docs` (ajv standalone code): no compiler at start-up. */
+const validatePolicySchema = generatedValidator as ValidateFunction;
 
 /** The path of the bundled policies/default.yaml. */
 export function bundledPolicyPath(): Promise<string> {
@@ -42,9 +28,8 @@ export function bundledPolicyPath(): Promise<string> {
  */
 export async function parsePolicy(text: string, source: string, options: CompileOptions = {}): Promise<Policy> {
   const document = parsePolicyYaml(text, source);
-  const validate = await policySchemaValidator();
-  if (!validate(document)) {
-    const lines = describeAjvErrors(validate.errors ?? [], { ruleIds: BUILT_IN_RULE_IDS });
+  if (!validatePolicySchema(document)) {
+    const lines = describeAjvErrors(validatePolicySchema.errors ?? [], { ruleIds: BUILT_IN_RULE_IDS });
     throw new PolicyLoadError(lines.map((line) => `${source}: ${line}`));
   }
   const fallbackName = basename(source, extname(source));

@@ -2,7 +2,7 @@ import { access } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-// Files shipped with the package (schemas/, policies/) sit at the package root: two levels
+// Files shipped with the package (policies/) sit at the package root: two levels
 // up from dist/policy/, three from .test-build/src/policy/.
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -26,4 +26,3 @@ export async function findPackageFile(relativePath: string): Promise<string> {
 
 /** The bundled default policy file. */
 export const BUNDLED_POLICY = "policies/default.yaml";
-export const POLICY_SCHEMA = "schemas/policy.schema.json";
