@@ -1,4 +1,4 @@
-import { createRequire, Module } from "node:module";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { CONTAINER_TYPE, CONTAINER_TYPES } from "./container-fields.js";
 import { escapeToken, formatPointer } from "./json-pointer.js";
@@ -33,7 +33,7 @@ type ValidateFunction = ((data: unknown) => boolean) & { errors?: SchemaError[] 
  * kubernetes-models' generated validator for io.k8s.api.core.v1.Container, called directly:
  * `new Container(x).validate()` also renders an English message for every error (ajv-i18n),
  * which dominates the cost when probing. Falls back to the model class if the layout changes.
- * Loaded on first use: the first review that simulates a container (`check` on a workload too).
+ * Loaded on first use: `check` on a file without ContainerPatches never needs it (~90 ms).
  */
 let containerValidator: ValidateFunction | undefined;
 
@@ -41,10 +41,7 @@ function loadValidator(): ValidateFunction {
   const require = createRequire(import.meta.url);
   try {
     const root = dirname(require.resolve("kubernetes-models/package.json"));
-    const validatePath = require.resolve("@kubernetes-models/validate", { paths: [root] });
-    const schemaModule = withFormatsOnly(require, validatePath, () => require(join(root, "_schemas", "IoK8sApiCoreV1Container.js"))) as {
-      validate?: ValidateFunction;
-    };
+    const schemaModule = require(join(root, "_schemas", "IoK8sApiCoreV1Container.js")) as { validate?: ValidateFunction };
     if (typeof schemaModule.validate === "function") return schemaModule.validate;
   } catch {
     // fall through to the public API
@@ -64,47 +61,6 @@ function loadValidator(): ValidateFunction {
     }
   };
   return viaModel;
-}
-
-/** Kubernetes quantities as @kubernetes-models/validate checks them (its formats.quantity; a test keeps the two equal). */
-export const QUANTITY_FORMAT =
-  /^[+-]?(?:\d+|\d+\.\d+|\d+\.|\.\d+)(?:[KMGTPE]i|(?:[YZEPTGMkhdcmunpfazy]|da)|[eE][+-]?(?:\d+|\d+\.\d+|\d+\.|\.\d+))?$/;
-
-/**
- * Runs `load` while `require("@kubernetes-models/validate")` yields only its `formats`: the
- * generated Container validators read int32, int64 and quantity from it, but its entry point
- * also loads what only the model classes use (24 ajv-i18n locales; draft-2019 formats with an
- * e-mail grammar and IANA scheme lists), half of the validator's loading. Any other format is
- * taken from the package's own formats module. require.cache accepts such entries (Node's
- * modules docs); the entry is removed afterwards, so later requires get the real package.
- */
-function withFormatsOnly(require: NodeJS.Require, validatePath: string, load: () => unknown): unknown {
-  if (require.cache[validatePath] !== undefined) return load(); // already loaded: nothing to save
-  const dir = dirname(validatePath);
-  const { fullFormats } = require(require.resolve("ajv-formats/dist/formats.js", { paths: [dir] })) as {
-    fullFormats: Record<string, unknown>;
-  };
-  const own: Record<string, unknown> = {
-    int32: fullFormats["int32"],
-    int64: fullFormats["int64"],
-    quantity: { type: "string", validate: QUANTITY_FORMAT },
-  };
-  const formats = new Proxy(own, {
-    get: (target, name) =>
-      typeof name === "symbol" || Object.hasOwn(target, name)
-        ? Reflect.get(target, name)
-        : (require(join(dir, "formats.js")) as { formats: Record<string, unknown> }).formats[name],
-  });
-  const entry = new Module(validatePath);
-  entry.filename = validatePath;
-  entry.exports = { formats };
-  entry.loaded = true;
-  require.cache[validatePath] = entry;
-  try {
-    return load();
-  } finally {
-    delete require.cache[validatePath];
-  }
 }
 
 /** Raw schema errors of the Container validator (empty when valid). */
