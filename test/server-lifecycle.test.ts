@@ -9,11 +9,11 @@ import { Agent, request } from "node:http";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { admissionReview } from "./support/app.js";
+import { CLI } from "./support/cli.js";
 import { waitFor } from "./support/wait.js";
 
 /** The repository root, from the compiled file in .test-build/test/. */
 const ROOT = new URL("../../", import.meta.url);
-const CLI = fileURLToPath(new URL("dist/cli.js", ROOT));
 
 interface Started {
   child: ChildProcess;
@@ -50,7 +50,7 @@ async function startCli(args: string[]): Promise<Started> {
   void exited.then(() => (exitedEarly = true));
   const portOf = (msg: string) => logs.find((l) => l.msg === msg)?.port as number | undefined;
   await waitFor(() => {
-    if (exitedEarly) throw new Error(`kuma-guard exited before listening (is dist/ built?): ${stderr}`);
+    if (exitedEarly) throw new Error(`kuma-guard exited before listening: ${stderr}`);
     return portOf("kuma-guard listening") !== undefined && portOf("kuma-guard metrics listening") !== undefined;
   }, "kuma-guard to listen");
   return { child, logs, port: portOf("kuma-guard listening")!, metricsPort: portOf("kuma-guard metrics listening")!, exited };
