@@ -3,8 +3,9 @@
 // of CPU, which for 74 files was about half of the test runner's CPU. This writes
 // .test-build/shards/<i>.test.js, each importing every n-th compiled test file, for
 // `node --test` to run side by side. A test file must therefore not depend on process-wide
-// state another file may leave (environment, working directory, modules already loaded);
-// a test about a fresh process starts one.
+// state another file may leave (environment, working directory, modules already loaded; a
+// test about a fresh process starts one), and must not register top-level beforeEach or
+// afterEach hooks, which would wrap the other files' tests too.
 //
 // Usage: node .test-build/test/support/shards.js <n>
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -30,4 +31,4 @@ mkdirSync(dir);
 for (const [index, shard] of shards.entries()) {
   writeFileSync(new URL(`${index}.test.js`, dir), shard.map((file) => `import "../test/${file}";\n`).join(""));
 }
-process.stdout.write(`${files.length} test files in ${shards.length} processes: ${fileURLToPath(dir)}\n`);
+process.stdout.write(`${fileURLToPath(dir)}: ${files.length} test files, ${shards.length} processes\n`);
