@@ -5,7 +5,7 @@ import { loadCheckPolicy, runCheck } from "../../src/check.js";
 import { controlPlaneFactsOf } from "../../src/model.js";
 import type { Format } from "../../src/report/index.js";
 import { VERSION } from "../../src/version.js";
-import type { CheckRun } from "./cli.js";
+import type { CliRun } from "./cli.js";
 import { createMemoryLogger } from "./logger.js";
 
 export interface CheckCall {
@@ -25,7 +25,7 @@ export interface CheckCall {
  * makes, with stdout, stderr and the logger captured. Relative paths are read from the working
  * directory (npm test runs in the repository root), so reports name them as the CLI would.
  */
-export async function checkInProcess(call: CheckCall): Promise<CheckRun> {
+export async function checkInProcess(call: CheckCall): Promise<CliRun> {
   let stdout = "";
   let stderr = "";
   const code = await runCheck(

@@ -10,14 +10,14 @@ export const CLI = fileURLToPath(new URL("../../src/cli.js", import.meta.url));
 /** The repository root, from the compiled file in .test-build/test/support/. */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
-export interface CheckRun {
+export interface CliRun {
   code: number | null;
   stdout: string;
   stderr: string;
 }
 
 /** `kuma-guard <args>` as a process in the repository root, without the caller's KUMA_GUARD_* settings. */
-export function runCli(args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): CheckRun {
+export function runCli(args: readonly string[], options: { input?: string; env?: Record<string, string> } = {}): CliRun {
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith("KUMA_GUARD_") && key !== "NO_COLOR"));
   const result = spawnSync(process.execPath, [CLI, ...args], {
     cwd: ROOT,
