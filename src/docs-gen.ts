@@ -123,7 +123,9 @@ export function containerFieldsSource(): string {
   const ts = createRequire(import.meta.url)("typescript") as typeof import("typescript");
   const root = dirname(createRequire(import.meta.url).resolve("kubernetes-models/package.json"));
   const declarations = join(root, "v1", "Container.d.ts");
-  const program = ts.createProgram([declarations], { noEmit: true, skipLibCheck: true, strict: true });
+  // Only what the declarations use: ES5's lib (Array, Date) and no @types/* packages, which the
+  // default options would also load (2 s instead of 0.3 s; the table is the same).
+  const program = ts.createProgram([declarations], { noEmit: true, skipLibCheck: true, strict: true, types: [], lib: ["lib.es5.d.ts"] });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(declarations)!;
   const container = source.statements.find(

@@ -1,5 +1,15 @@
 import { readFileSync } from "node:fs";
 
-/** The package version, read once from package.json next to dist/. */
-export const VERSION: string = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string })
-  .version;
+/**
+ * The package version, read once from the package root's package.json: one level up from
+ * dist/, two from .test-build/src/ (where the tests run the CLI from).
+ */
+export const VERSION: string = (JSON.parse(readPackageJson()) as { version: string }).version;
+
+function readPackageJson(): string {
+  try {
+    return readFileSync(new URL("../package.json", import.meta.url), "utf8");
+  } catch {
+    return readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  }
+}

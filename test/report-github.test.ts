@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { escapeData, escapeProperty, formatGithub } from "../src/report/github.js";
 import { inputErrorObject } from "../src/report/model.js";
-import { sampleReport } from "./report-sample.test.js";
+import { sampleReport } from "./support/report-sample.js";
 
 // --format github: one workflow command per finding, escaped as the runner (actions/toolkit) expects.
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { formatJunit } from "../src/report/junit.js";
 import { flatFindings } from "../src/report/model.js";
-import { sampleReport } from "./report-sample.test.js";
+import { sampleReport } from "./support/report-sample.js";
 
 // JUnit XML: testsuites/testsuite (per file)/testcase (per object)/failure (per denied finding),
 // read back with a strict little XML reader so escaping mistakes fail the test.

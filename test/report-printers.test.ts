@@ -5,7 +5,7 @@ import { toJsonReport, formatJson } from "../src/report/json.js";
 import { formatReport, FORMATS } from "../src/report/index.js";
 import { sortFindings, summarize } from "../src/report/model.js";
 import type { Report } from "../src/report/model.js";
-import { sampleReport } from "./report-sample.test.js";
+import { sampleReport } from "./support/report-sample.js";
 
 // The text and JSON printers over a hand-built report: grouping, marks, summary, exact JSON fields.
 

@@ -6,7 +6,7 @@ import AjvDraft04Module from "ajv-draft-04";
 import addFormatsModule from "ajv-formats";
 import { toArtifactUri, toSarif } from "../src/report/sarif.js";
 import { flatFindings, INPUT_ERROR_RULE_INFO, inputErrorObject, ruleDocsUrl } from "../src/report/model.js";
-import { sampleReport } from "./report-sample.test.js";
+import { sampleReport } from "./support/report-sample.js";
 import { REPO_ROOT } from "./support/context.js";
 import { checkDocuments } from "../src/check.js";
 import { readManifests } from "../src/manifests.js";

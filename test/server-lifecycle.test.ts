@@ -9,11 +9,11 @@ import { Agent, request } from "node:http";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { admissionReview } from "./support/app.js";
+import { CLI } from "./support/cli.js";
 import { waitFor } from "./support/wait.js";
 
 /** The repository root, from the compiled file in .test-build/test/. */
 const ROOT = new URL("../../", import.meta.url);
-const CLI = fileURLToPath(new URL("dist/cli.js", ROOT));
 
 interface Started {
   child: ChildProcess;
@@ -50,7 +50,7 @@ async function startCli(args: string[]): Promise<Started> {
   void exited.then(() => (exitedEarly = true));
   const portOf = (msg: string) => logs.find((l) => l.msg === msg)?.port as number | undefined;
   await waitFor(() => {
-    if (exitedEarly) throw new Error(`kuma-guard exited before listening (is dist/ built?): ${stderr}`);
+    if (exitedEarly) throw new Error(`kuma-guard exited before listening: ${stderr}`);
     return portOf("kuma-guard listening") !== undefined && portOf("kuma-guard metrics listening") !== undefined;
   }, "kuma-guard to listen");
   return { child, logs, port: portOf("kuma-guard listening")!, metricsPort: portOf("kuma-guard metrics listening")!, exited };
@@ -123,9 +123,10 @@ const isRefused = (error: unknown) => (error as NodeJS.ErrnoException).code === 
 // Connections still in the kernel's accept queue at the instant the listening socket closes are
 // reset by the kernel, whatever the server does: that is what --shutdown-delay is for. The
 // stream below therefore stops opening connections during the delay, as clients do once the
-// endpoint is gone; requests still in flight when the listener closes are the slow ones.
+// endpoint is gone; requests still in flight when the listener closes are the slow ones, opened
+// before SIGTERM so that the one-second delay only has to cover the stream's last requests.
 test("SIGTERM: readiness off at once, requests served through the delay, in-flight ones finished after the listener closes, exit 0", async () => {
-  const cli = await startCli(["--shutdown-delay", "5"]);
+  const cli = await startCli(["--shutdown-delay", "1"]);
   // Keep-alive clients, like the API server, plus ones that open a connection per request.
   const agent = new Agent({ keepAlive: true, maxSockets: 4, scheduling: "fifo" });
   const idleAgent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -153,6 +154,7 @@ test("SIGTERM: readiness off at once, requests served through the delay, in-flig
     assert.equal((await send(cli.metricsPort, "GET", "/readyz", undefined, false)).status, 200);
     // A keep-alive connection that goes idle before SIGTERM and is never used again must not hold the exit up.
     assert.equal((await send(cli.port, "GET", "/healthz", undefined, idleAgent)).status, 200);
+    const slow = [slowReview(cli.port), slowReview(cli.port), slowReview(cli.port)];
 
     cli.child.kill("SIGTERM");
     await waitFor(async () => (await send(cli.port, "GET", "/readyz", undefined, false)).status === 503, "/readyz to fail after SIGTERM");
@@ -161,7 +163,6 @@ test("SIGTERM: readiness off at once, requests served through the delay, in-flig
     await waitFor(() => answered >= atNotReady + 10, "/validate to keep answering while not ready");
     assert.equal((await send(cli.port, "GET", "/healthz", undefined, false)).status, 200);
 
-    const slow = [slowReview(cli.port), slowReview(cli.port), slowReview(cli.port)];
     endpointRemoved = true;
     await Promise.all(workers);
     await waitFor(() => cli.logs.some((l) => String(l.msg).startsWith("draining: no longer accepting")), "the listener to close");

@@ -1,7 +1,6 @@
-// A hand-built report shared by the printer tests (a .test file so it stays in the test build;
-// it has no tests of its own).
-import { STDIN_FILE } from "../src/report/model.js";
-import type { Report } from "../src/report/model.js";
+// A hand-built report shared by the printer tests.
+import { STDIN_FILE } from "../../src/report/model.js";
+import type { Report } from "../../src/report/model.js";
 
 export function sampleReport(): Report {
   return {
