@@ -24,7 +24,7 @@ import type {
 } from "@kubernetes/client-node";
 import { isPlainObject, toStoredPatch } from "../manifests.js";
 import type { StoredContainerPatch } from "../kuma/model.js";
-import { viewOf } from "./types.js";
+import { isObjectName, viewOf } from "./types.js";
 import type { CatalogSource, LookupResult } from "./types.js";
 import type { Logger } from "./watch-files.js";
 
@@ -374,12 +374,14 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       if (closing.signal.aborted) return;
       const view = viewOf(index, lookIn);
       const budget = { left: MAX_LOOKUPS_PER_REQUEST };
-      const missing = [...new Set(names)].filter((name) => name !== "" && view.get(name) === undefined);
+      // A name no object can have (a 262 KB annotation without commas is one name) is missing
+      // for certain: asking would only send the API server a URL it refuses.
+      const missing = [...new Set(names)].filter((name) => isObjectName(name) && view.get(name) === undefined);
       const chains: Promise<void>[] = [];
       for (const name of missing) {
         // Once the budget is spent, a name costs a few map reads, not a promise: 37,000 names
         // in one annotation must not turn into 37,000 pending lookups.
-        if (budget.left <= 0 && !lookIn.some((namespace) => inFlight.has(`${namespace}/${name}`))) {
+        if (budget.left <= 0 && (inFlight.size === 0 || !lookIn.some((namespace) => inFlight.has(`${namespace}/${name}`)))) {
           if (!lookIn.every((namespace) => rememberedResult(`${namespace}/${name}`) !== undefined)) lookups.skipped++;
           continue;
         }
