@@ -1,5 +1,6 @@
 import * as K from "../kuma/annotations.js";
 import { quote } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { asRecord } from "../kuma/model.js";
 import { BOOLEAN_WORDS, ENABLED_WORDS, parseBoolean, parseEnabled } from "../kuma/parsers/boolean.js";
 import { parseDuration } from "../kuma/parsers/duration.js";
@@ -157,7 +158,8 @@ export function checkAnnotationValues(subject: WorkloadSubject, kuma: KumaModel)
     const kind = TYPED.get(key);
     if (kind === undefined || !kuma.annotationKeys.has(key)) continue;
     const problem = checkValue(key, annotations[key]!, kind);
-    if (problem) findings.push(error(problem.code, problem.message, at(key), { key, value: annotations[key]! }));
+    // Parsers quote what they could not read, which may be most of a 256 KiB value: cut to what a warning shows.
+    if (problem) findings.push(error(problem.code, fitMessage(problem.message), at(key), { key, value: annotations[key]! }));
   }
   findings.push(...checkGateway(annotations, at));
   findings.push(...checkTokenVolume(subject, at));

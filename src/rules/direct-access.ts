@@ -1,4 +1,4 @@
-import { annotationPath, DIRECT_ACCESS_SERVICES, quote } from "../kuma/annotations.js";
+import { annotationPath, DIRECT_ACCESS_SERVICES, messageWithFix, quote } from "../kuma/annotations.js";
 import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
@@ -42,20 +42,27 @@ export const directAccess: Rule<WorkloadSubject, Code> = {
     const path = annotationPath(subject.templatePath, DIRECT_ACCESS_SERVICES);
     const key = DIRECT_ACCESS_SERVICES;
     const findings: RuleFinding<Code>[] = [];
-    const fixed = toTrimmedList(value);
-    const padded = list.value.padded[0];
-    if (padded) {
+    const { items, firstPadded, dropped } = list.value;
+    // Computed only for a finding that offers it: the value may be 256 KiB.
+    const fixed = firstPadded !== undefined || dropped > 0 ? toTrimmedList(value) : "";
+    const withFix = (message: string) => messageWithFix(message, fixed, "write the entries trimmed, without empty items");
+    if (firstPadded) {
       findings.push(
         error(
           "padded-entry",
-          `${key} entry ${quote(padded.text)} is padded: Kuma does not trim it, so it matches no service; write ${JSON.stringify(fixed)}`,
+          withFix(`${key} entry ${quote(firstPadded.text)} is padded: Kuma does not trim it, so it matches no service; `),
           path,
-          { entry: padded.text, fix: fixed },
+          {
+            entry: firstPadded.text,
+            fix: fixed,
+          },
         ),
       );
     }
-    for (const item of list.value.items) {
+    let wildcard = false;
+    for (const item of items) {
       const name = item.trim();
+      if (name === "*") wildcard = true;
       if (name === "" || name === "*" || TAG_VALUE.test(name)) continue;
       findings.push(
         error(
@@ -66,15 +73,12 @@ export const directAccess: Rule<WorkloadSubject, Code> = {
         ),
       );
     }
-    if (list.value.dropped > 0) {
+    if (dropped > 0) {
       findings.push(
-        advisory("empty-items", `${key} ${quote(value)} has empty items, which Kuma drops; write ${JSON.stringify(fixed)}`, path, {
-          value,
-          fix: fixed,
-        }),
+        advisory("empty-items", withFix(`${key} ${quote(value)} has empty items, which Kuma drops; `), path, { value, fix: fixed }),
       );
     }
-    if (list.value.items.some((item) => item.trim() === "*")) {
+    if (wildcard) {
       findings.push(
         advisory(
           "wildcard",

@@ -1,4 +1,5 @@
-import { annotationPath, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
+import { annotationPath, messageWithFix, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { parsePortsForUids } from "../kuma/parsers/ports-for-uids.js";
 import { error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
@@ -38,7 +39,7 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
     const result = parsePortsForUids(value);
     if ("error" in result) {
       return [
-        error("invalid", `${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path, {
+        error("invalid", fitMessage(`${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`), path, {
           value,
           reason: result.error,
         }),
@@ -51,11 +52,14 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
         .filter((entry) => entry.text !== "")
         .map((entry) => entry.text)
         .join(";");
+      const withFix = (message: string) =>
+        fixed ? messageWithFix(message, fixed, "remove the empty entries") : fitMessage(`${message}remove the annotation`);
       findings.push(
         error(
           "empty-entry",
-          `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; ` +
-            (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
+          withFix(
+            `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; `,
+          ),
           path,
           { value, fix: fixed },
         ),

@@ -1,4 +1,5 @@
-import { annotationPath, CONTAINER_PATCHES, quote } from "../kuma/annotations.js";
+import { annotationPath, CONTAINER_PATCHES, messageWithFix, quote } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
@@ -30,30 +31,31 @@ export const workloadPatchList: Rule<WorkloadSubject, Code> = {
     if (value === undefined) return [];
     const list = parseList(value);
     if ("error" in list) return [];
+    const { firstPadded, dropped } = list.value;
+    if (firstPadded === undefined && dropped === 0) return [];
     const path = annotationPath(subject.templatePath, CONTAINER_PATCHES);
     const fixed = toTrimmedList(value);
+    const withFix = (message: string) =>
+      fixed
+        ? messageWithFix(message, fixed, "write the names trimmed, without empty items")
+        : fitMessage(`${message}remove the annotation`);
     const findings: RuleFinding<Code>[] = [];
-    if (list.value.padded.length > 0) {
-      const name = list.value.padded[0]?.text ?? "";
+    if (firstPadded !== undefined) {
+      const name = firstPadded.text;
       findings.push(
         error(
           "padded-name",
-          `${CONTAINER_PATCHES} ${quote(value)}: Kuma does not trim names, so it looks up ${quote(name)} and injection fails; ` +
-            (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
+          withFix(`${CONTAINER_PATCHES} ${quote(value)}: Kuma does not trim names, so it looks up ${quote(name)} and injection fails; `),
           path,
           { name, fix: fixed },
         ),
       );
-    }
-    if (list.value.dropped > 0 && list.value.padded.length === 0) {
+    } else {
       findings.push(
-        advisory(
-          "empty-items",
-          `${CONTAINER_PATCHES} ${quote(value)} has empty items, which Kuma drops; ` +
-            (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
-          path,
-          { value, fix: fixed },
-        ),
+        advisory("empty-items", withFix(`${CONTAINER_PATCHES} ${quote(value)} has empty items, which Kuma drops; `), path, {
+          value,
+          fix: fixed,
+        }),
       );
     }
     return findings;

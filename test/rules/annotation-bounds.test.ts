@@ -1,0 +1,55 @@
+// Pathological annotation values (issue 17): whatever a value holds, up to the API server's
+// 256 KiB, every finding the list rules report stays a message a warning can carry, and the
+// rules read each item a bounded number of times.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { checkRule, deploymentWith } from "../support/context.js";
+import { MAX_MESSAGE } from "../../src/kuma/message.js";
+import { annotationValue } from "../../src/rules/annotation-value.js";
+import { directAccess } from "../../src/rules/direct-access.js";
+import { excludeIps } from "../../src/rules/exclude-ips.js";
+import { excludePortsForUidsLegacy } from "../../src/rules/exclude-ports-for-uids-legacy.js";
+import { excludePorts } from "../../src/rules/exclude-ports.js";
+import { excludePortsForUids } from "../../src/rules/exclude-ports-for-uids.js";
+import { workloadPatchList } from "../../src/rules/workload-patch-list.js";
+import type { Rule, WorkloadSubject } from "../../src/rules/types.js";
+
+const RULES: [string, Rule<WorkloadSubject>][] = [
+  ["kuma.io/direct-access-services", directAccess as Rule<WorkloadSubject>],
+  ["traffic.kuma.io/exclude-inbound-ports", excludePorts as Rule<WorkloadSubject>],
+  ["traffic.kuma.io/exclude-outbound-ports-for-uids", excludePortsForUids as Rule<WorkloadSubject>],
+  ["kuma.io/container-patches", workloadPatchList as Rule<WorkloadSubject>],
+  ["traffic.kuma.io/exclude-outbound-ips", excludeIps as Rule<WorkloadSubject>],
+  ["traffic.kuma.io/exclude-outbound-tcp-ports-for-uids", excludePortsForUidsLegacy as Rule<WorkloadSubject>],
+  ["kuma.io/sidecar-env-vars", annotationValue as Rule<WorkloadSubject>],
+  ["kuma.io/envoy-component-log-level", annotationValue as Rule<WorkloadSubject>],
+  ["kuma.io/sidecar-drain-time", annotationValue as Rule<WorkloadSubject>],
+];
+
+/** Items in the shapes these grammars read, with the separators and padding they trip on. */
+const item = fc.oneof(
+  fc.integer({ min: 0, max: 70_000 }).map(String),
+  fc.constantFrom("", " ", "\t", "*", "tcp", "udp", "a-b", "backend_shop_svc_8080", "p1"),
+  fc.string({ maxLength: 8 }),
+);
+const value = fc
+  .tuple(fc.array(fc.tuple(item, fc.constantFrom(",", ";", ":", ", ", "-")), { maxLength: 40 }), fc.integer({ min: 1, max: 400 }))
+  .map(([parts, times]) =>
+    parts
+      .map(([text, separator]) => text + separator)
+      .join("")
+      .repeat(times),
+  );
+
+for (const [key, rule] of RULES) {
+  test(`property: ${rule.id} keeps every message within MAX_MESSAGE, whatever ${key} holds`, () => {
+    fc.assert(
+      fc.property(value, (text) => {
+        for (const finding of checkRule(rule, deploymentWith({ [key]: text })))
+          assert.ok(finding.message.length <= MAX_MESSAGE, `${finding.code}: ${finding.message.length} characters`);
+      }),
+      { numRuns: 200 },
+    );
+  });
+}
