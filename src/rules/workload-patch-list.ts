@@ -1,8 +1,10 @@
 import { annotationPath, CONTAINER_PATCHES, messageWithFix, quote } from "../kuma/annotations.js";
 import { fitMessage } from "../kuma/message.js";
-import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
+import { hasEmptyItems, parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
+
+const WHITESPACE = /\s/;
 
 const CODES = {
   "padded-name": {
@@ -29,10 +31,11 @@ export const workloadPatchList: Rule<WorkloadSubject, Code> = {
   check(subject) {
     const value = subject.template.annotations[CONTAINER_PATCHES];
     if (value === undefined) return [];
-    const list = parseList(value);
-    if ("error" in list) return [];
-    const { firstPadded, dropped } = list.value;
-    if (firstPadded === undefined && dropped === 0) return [];
+    // Without whitespace no name is padded: only then is the list split, to find the first one.
+    const list = WHITESPACE.test(value) ? parseList(value) : undefined;
+    if (list !== undefined && "error" in list) return [];
+    const firstPadded = list?.value.firstPadded;
+    if (firstPadded === undefined && !hasEmptyItems(value)) return [];
     const path = annotationPath(subject.templatePath, CONTAINER_PATCHES);
     const fixed = toTrimmedList(value);
     const withFix = (message: string) =>

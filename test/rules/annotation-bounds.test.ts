@@ -53,3 +53,44 @@ for (const [key, rule] of RULES) {
     );
   });
 }
+
+// The rules answer clean values from one scan of the value; this is what item-by-item reading says.
+const listValue = fc
+  .array(fc.constantFrom("a_ns_svc_80", "b.c:1", "*", "", " x", "x ", "x/y", "\t"), { maxLength: 12 })
+  .map((items) => items.join(","));
+
+test("property: direct-access reports what reading each entry says", () => {
+  const tag = /^[a-zA-Z0-9.\-_:]+$/;
+  fc.assert(
+    fc.property(listValue, (text) => {
+      const items = text.split(",").filter((item) => item !== "");
+      const expected = new Set<string>();
+      if (text !== "") {
+        if (items.some((item) => item !== item.trim())) expected.add("padded-entry");
+        if (items.some((item) => !["", "*"].includes(item.trim()) && !tag.test(item.trim()))) expected.add("invalid-name");
+        if (items.length < text.split(",").length) expected.add("empty-items");
+        if (items.some((item) => item.trim() === "*")) expected.add("wildcard");
+      }
+      const found = checkRule(directAccess, deploymentWith({ "kuma.io/direct-access-services": text }));
+      assert.deepEqual(new Set(found.map((finding) => finding.code)), expected);
+    }),
+  );
+});
+
+test("property: workload-patch-list reports what reading each name says", () => {
+  fc.assert(
+    fc.property(listValue, (text) => {
+      const items = text.split(",").filter((item) => item !== "");
+      const expected = items.some((item) => item !== item.trim())
+        ? ["padded-name"]
+        : items.length < text.split(",").length
+          ? ["empty-items"]
+          : [];
+      const found = checkRule(workloadPatchList, deploymentWith({ "kuma.io/container-patches": text }));
+      assert.deepEqual(
+        found.map((finding) => finding.code),
+        expected,
+      );
+    }),
+  );
+});

@@ -41,6 +41,11 @@ export function parseList(value: string): Parsed<KumaList> {
   return parsed(firstPadded === undefined ? { items, dropped } : { items, dropped, firstPadded });
 }
 
+/** Whether GetList drops an empty item of `value` (`a,,b`, a leading or trailing `,`, or ""), without splitting it. */
+export function hasEmptyItems(value: string): boolean {
+  return value === "" || value.startsWith(",") || value.endsWith(",") || value.includes(",,");
+}
+
 /** The items a user meant: trimmed, empty ones removed. */
 export function trimmedItems(value: string): string[] {
   return value
