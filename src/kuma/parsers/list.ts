@@ -56,5 +56,8 @@ export function trimmedItems(value: string): string[] {
 
 /** The value Kuma would read as intended: items trimmed, empty ones removed. */
 export function toTrimmedList(value: string): string {
+  // Without whitespace nothing needs trimming: dropping empty items is collapsing commas, one
+  // scan instead of a string per item.
+  if (!/\s/.test(value)) return value.replace(/,{2,}/g, ",").replace(/^,|,$/g, "");
   return trimmedItems(value).join(",");
 }
