@@ -100,7 +100,8 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
   let generation = 0;
   const listed = new Set<string>();
   const closing = new AbortController();
-  const inFlight = new Map<string, Promise<boolean>>();
+  /** Lookups under way, by name, then namespace: a request's names are checked without building a key string for each. */
+  const inFlight = new Map<string, Map<string, Promise<boolean>>>();
   /** By namespace, then name: a request's names are checked without building a key string for each. */
   const remembered = new Map<string, Map<string, Remembered>>();
   const lookups: Record<LookupResult, number> = { found: 0, missing: 0, error: 0, skipped: 0 };
@@ -355,8 +356,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
 
   /** Joins a lookup of the same name already in flight (free), else starts one if `budget` allows. */
   const lookUp = (namespace: string, name: string, budget: { left: number }): Promise<boolean> => {
-    const key = `${namespace}/${name}`;
-    const pending = inFlight.get(key);
+    const pending = inFlight.get(name)?.get(namespace);
     if (pending) return pending;
     if (rememberedResult(namespace, name) !== undefined) return Promise.resolve(false);
     if (budget.left <= 0) {
@@ -364,8 +364,13 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       return Promise.resolve(false);
     }
     budget.left--;
-    const request = fetchOne(namespace, name).finally(() => inFlight.delete(key));
-    inFlight.set(key, request);
+    const byNamespace = inFlight.get(name) ?? new Map<string, Promise<boolean>>();
+    inFlight.set(name, byNamespace);
+    const request = fetchOne(namespace, name).finally(() => {
+      byNamespace.delete(namespace);
+      if (byNamespace.size === 0 && inFlight.get(name) === byNamespace) inFlight.delete(name);
+    });
+    byNamespace.set(namespace, request);
     return request;
   };
 
@@ -388,7 +393,7 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
         if (!isObjectName(name) || view.get(name) !== undefined) continue;
         // Once the budget is spent, a name costs a few map reads, not a promise: 37,000 names
         // in one annotation must not turn into 37,000 pending lookups.
-        if (budget.left <= 0 && (inFlight.size === 0 || !lookIn.some((namespace) => inFlight.has(`${namespace}/${name}`)))) {
+        if (budget.left <= 0 && !inFlight.has(name)) {
           if (!lookIn.every((namespace) => rememberedResult(namespace, name) !== undefined)) lookups.skipped++;
           continue;
         }
