@@ -1,7 +1,7 @@
 import { annotationPath, messageWithFix, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
 import { fitMessage } from "../kuma/message.js";
 import { parsePortsForUids } from "../kuma/parsers/ports-for-uids.js";
-import { error } from "./types.js";
+import { error, MAX_FINDINGS_PER_RULE } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs. An entry with no
@@ -65,17 +65,26 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
         ),
       );
     }
+    // The engine shows MAX_FINDINGS_PER_RULE findings and counts the rest: past that, one shared
+    // finding per entry keeps the count without a message each (30,000 entries fit in 256 KiB).
+    let beyondShown: RuleFinding<Code> | undefined;
     for (const entry of entries) {
       if (entry.text === "" || entry.uids !== undefined) continue;
-      findings.push(
-        error(
-          "no-uid",
-          `${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`,
-          path,
-          { entry: entry.text },
-        ),
-      );
+      if (findings.length >= MAX_FINDINGS_PER_RULE) {
+        findings.push((beyondShown ??= noUid(path, entry.text)));
+        continue;
+      }
+      findings.push(noUid(path, entry.text));
     }
     return findings;
   },
 };
+
+function noUid(path: string, entry: string): RuleFinding<Code> {
+  return error(
+    "no-uid",
+    `${KEY} entry ${quote(entry)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`,
+    path,
+    { entry },
+  );
+}

@@ -13,6 +13,7 @@ import { excludePortsForUidsLegacy } from "../../src/rules/exclude-ports-for-uid
 import { excludePorts } from "../../src/rules/exclude-ports.js";
 import { excludePortsForUids } from "../../src/rules/exclude-ports-for-uids.js";
 import { workloadPatchList } from "../../src/rules/workload-patch-list.js";
+import { MAX_FINDINGS_PER_RULE } from "../../src/rules/types.js";
 import type { Rule, WorkloadSubject } from "../../src/rules/types.js";
 
 const RULES: [string, Rule<WorkloadSubject>][] = [
@@ -93,4 +94,15 @@ test("property: workload-patch-list reports what reading each name says", () => 
       );
     }),
   );
+});
+
+test("30,000 entries without a uid or a valid name: messages are built for the findings shown, the rest only counted", () => {
+  for (const [rule, key, value] of [
+    [excludePortsForUids, "traffic.kuma.io/exclude-outbound-ports-for-uids", "tcp:80:;".repeat(30_000)],
+    [directAccess, "kuma.io/direct-access-services", "x/y,".repeat(30_000)],
+  ] as const) {
+    const findings = checkRule(rule as Rule<WorkloadSubject>, deploymentWith({ [key]: value }));
+    assert.ok(findings.length > 30_000, `${rule.id}: every entry still counts (${findings.length})`);
+    assert.ok(new Set(findings).size <= MAX_FINDINGS_PER_RULE + 2, `${rule.id}: ${new Set(findings).size} findings built`);
+  }
 });
