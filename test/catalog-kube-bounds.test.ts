@@ -95,3 +95,15 @@ test("property: no request makes more than MAX_LOOKUPS_PER_REQUEST GETs, whateve
     { numRuns: 40 },
   );
 });
+
+test("a name no ContainerPatch can have costs no GET and is missing for certain", async (t) => {
+  const { api, catalog } = await setUp(t);
+  // A 262 KB kuma.io/container-patches value without a comma is one name: its GET was refused
+  // (431, the URL is too long), remembered as a failure, and the name left unverified.
+  const impossible = ["tcp:0:0;".repeat(32_000), "Upper-Case", "p_1", "-lead", "a".repeat(254)];
+  await catalog.resolve(CP, impossible);
+  assert.equal(api.count("get"), 0);
+  const view = catalog.view(CP);
+  for (const name of impossible) assert.equal(isVerified(view, name), true, `${name.slice(0, 20)} is known to be missing`);
+  assert.equal(isVerified(view, "a".repeat(253)), false, "a valid name nobody asked about stays unverified");
+});

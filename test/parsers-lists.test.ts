@@ -100,3 +100,17 @@ test("printed GetList values parse back", () => {
     }),
   );
 });
+
+test("property: toTrimmedList is the items trimmed, empty ones dropped, whatever the value", () => {
+  const value = fc.array(fc.constantFrom("a", "b1", "", " ", " c ", "\t", "-"), { maxLength: 10 }).map((items) => items.join(","));
+  fc.assert(
+    fc.property(value, (text) => {
+      const expected = text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "")
+        .join(",");
+      assert.equal(toTrimmedList(text), expected);
+    }),
+  );
+});

@@ -5,6 +5,8 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 const histogram = monitorEventLoopDelay({ resolution: 5 });
 histogram.enable();
 let peakRss = 0;
+/** CPU time since the last reset: on a shared machine, steadier than wall-clock time. */
+let cpuSince = process.cpuUsage();
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
 sampler.unref();
 
@@ -12,8 +14,14 @@ process.on("message", (message: { command?: string }) => {
   if (message.command === "reset") {
     histogram.reset();
     peakRss = process.memoryUsage.rss();
+    cpuSince = process.cpuUsage();
   }
+  const cpu = process.cpuUsage(cpuSince);
   // Reset answers too, so the benchmark knows the reset happened before it sends the next request.
-  process.send?.({ maxMs: histogram.max / 1e6, rssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024 });
+  process.send?.({
+    maxMs: histogram.max / 1e6,
+    rssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+  });
 });
 process.channel?.unref();

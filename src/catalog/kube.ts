@@ -24,7 +24,7 @@ import type {
 } from "@kubernetes/client-node";
 import { isPlainObject, toStoredPatch } from "../manifests.js";
 import type { StoredContainerPatch } from "../kuma/model.js";
-import { viewOf } from "./types.js";
+import { isObjectName, viewOf } from "./types.js";
 import type { CatalogSource, LookupResult } from "./types.js";
 import type { Logger } from "./watch-files.js";
 
@@ -67,7 +67,7 @@ export const MAX_LOOKUPS_PER_REQUEST = 8;
 export const MAX_LOOKUPS_IN_FLIGHT = 8;
 /** Lookups waiting for a slot; beyond this they are skipped (unverified) rather than queued. */
 const MAX_LOOKUPS_QUEUED = 64;
-/** Misses and failures remembered (oldest forgotten first): bounded memory for made-up names. */
+/** Misses and failures remembered per namespace (oldest forgotten first): bounded memory for made-up names. */
 const MAX_REMEMBERED = 4096;
 
 type Remembered = { result: "missing" | "error"; until: number };
@@ -100,8 +100,10 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
   let generation = 0;
   const listed = new Set<string>();
   const closing = new AbortController();
-  const inFlight = new Map<string, Promise<boolean>>();
-  const remembered = new Map<string, Remembered>();
+  /** Lookups under way, by name, then namespace: a request's names are checked without building a key string for each. */
+  const inFlight = new Map<string, Map<string, Promise<boolean>>>();
+  /** By namespace, then name: a request's names are checked without building a key string for each. */
+  const remembered = new Map<string, Map<string, Remembered>>();
   const lookups: Record<LookupResult, number> = { found: 0, missing: 0, error: 0, skipped: 0 };
   let running = 0;
   const waiting: (() => void)[] = [];
@@ -287,18 +289,21 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
     };
   });
 
-  const rememberedResult = (key: string): Remembered["result"] | undefined => {
-    const entry = remembered.get(key);
+  const rememberedResult = (namespace: string, name: string): Remembered["result"] | undefined => {
+    const byName = remembered.get(namespace);
+    const entry = byName?.get(name);
     if (entry === undefined) return undefined;
     if (entry.until > Date.now()) return entry.result;
-    remembered.delete(key);
+    byName!.delete(name);
     return undefined;
   };
 
-  const remember = (key: string, result: Remembered["result"]): void => {
-    remembered.delete(key);
-    remembered.set(key, { result, until: Date.now() + missTtlMs });
-    if (remembered.size > MAX_REMEMBERED) remembered.delete(remembered.keys().next().value as string);
+  const remember = (namespace: string, name: string, result: Remembered["result"]): void => {
+    const byName = remembered.get(namespace) ?? new Map<string, Remembered>();
+    remembered.set(namespace, byName);
+    byName.delete(name);
+    byName.set(name, { result, until: Date.now() + missTtlMs });
+    if (byName.size > MAX_REMEMBERED) byName.delete(byName.keys().next().value as string);
   };
 
   /** Waits for one of the MAX_LOOKUPS_IN_FLIGHT slots; false when the queue is full. */
@@ -320,7 +325,6 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
 
   /** A live GET of one name; the result joins the cache unless the watch got there first. */
   const fetchOne = async (namespace: string, name: string): Promise<boolean> => {
-    const key = `${namespace}/${name}`;
     if (!(await acquire())) {
       lookups.skipped++;
       return false;
@@ -332,16 +336,16 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
       if (!index.get(namespace)?.has(name)) store(namespace, object);
       const found = index.get(namespace)?.has(name) ?? false;
       if (found) lookups.found++;
-      else remember(key, "missing"); // not a ContainerPatch we can use
+      else remember(namespace, name, "missing"); // not a ContainerPatch we can use
       return found;
     } catch (e) {
       if (statusCodeOf(e) === 404) {
         lookups.missing++;
-        remember(key, "missing");
+        remember(namespace, name, "missing");
         logger.debug({ namespace, name }, "ContainerPatch not found");
       } else if (!closing.signal.aborted) {
         lookups.error++;
-        remember(key, "error");
+        remember(namespace, name, "error");
         logger.warn({ err: e, namespace, name }, "live lookup of a ContainerPatch failed");
       }
       return false;
@@ -352,35 +356,45 @@ export async function createKubeCatalog(options: KubeCatalogOptions): Promise<Ca
 
   /** Joins a lookup of the same name already in flight (free), else starts one if `budget` allows. */
   const lookUp = (namespace: string, name: string, budget: { left: number }): Promise<boolean> => {
-    const key = `${namespace}/${name}`;
-    const pending = inFlight.get(key);
+    const pending = inFlight.get(name)?.get(namespace);
     if (pending) return pending;
-    if (rememberedResult(key) !== undefined) return Promise.resolve(false);
+    if (rememberedResult(namespace, name) !== undefined) return Promise.resolve(false);
     if (budget.left <= 0) {
       lookups.skipped++;
       return Promise.resolve(false);
     }
     budget.left--;
-    const request = fetchOne(namespace, name).finally(() => inFlight.delete(key));
-    inFlight.set(key, request);
+    const byNamespace = inFlight.get(name) ?? new Map<string, Promise<boolean>>();
+    inFlight.set(name, byNamespace);
+    const request = fetchOne(namespace, name).finally(() => {
+      byNamespace.delete(namespace);
+      if (byNamespace.size === 0 && inFlight.get(name) === byNamespace) inFlight.delete(name);
+    });
+    byNamespace.set(namespace, request);
     return request;
   };
 
   return {
     view: (controlPlaneNamespaces) =>
-      viewOf(index, controlPlaneNamespaces, true, (namespace, name) => rememberedResult(`${namespace}/${name}`) === "missing"),
+      viewOf(index, controlPlaneNamespaces, true, (namespace, name) => rememberedResult(namespace, name) === "missing"),
     synced: () => namespaces.every((namespace) => listed.has(namespace)),
     async resolve(lookIn, names) {
       if (closing.signal.aborted) return;
       const view = viewOf(index, lookIn);
       const budget = { left: MAX_LOOKUPS_PER_REQUEST };
-      const missing = [...new Set(names)].filter((name) => name !== "" && view.get(name) === undefined);
+      const seen = new Set<string>();
       const chains: Promise<void>[] = [];
-      for (const name of missing) {
+      // One pass over the names, each distinct name once: a 256 KiB annotation holds ~37,000.
+      for (const name of names) {
+        if (seen.has(name)) continue;
+        seen.add(name);
+        // A name no object can have (a 262 KB annotation without commas is one name) is missing
+        // for certain: asking would only send the API server a URL it refuses.
+        if (!isObjectName(name) || view.get(name) !== undefined) continue;
         // Once the budget is spent, a name costs a few map reads, not a promise: 37,000 names
         // in one annotation must not turn into 37,000 pending lookups.
-        if (budget.left <= 0 && !lookIn.some((namespace) => inFlight.has(`${namespace}/${name}`))) {
-          if (!lookIn.every((namespace) => rememberedResult(`${namespace}/${name}`) !== undefined)) lookups.skipped++;
+        if (budget.left <= 0 && !inFlight.has(name)) {
+          if (!lookIn.every((namespace) => rememberedResult(namespace, name) !== undefined)) lookups.skipped++;
           continue;
         }
         chains.push(

@@ -37,6 +37,19 @@ export interface VerifyingCatalogView extends CatalogView {
   verified(name: string): boolean;
 }
 
+/**
+ * Whether `name` can name a ContainerPatch at all: the API server validates custom resource
+ * names as DNS-1123 subdomains (at most 253 characters of [a-z0-9.-], alphanumeric at both
+ * ends of each dot-separated part). Any other name is missing for certain, without asking.
+ * Kubernetes: apiextensions-apiserver pkg/registry/customresource/validator.go (NameIsDNSSubdomain).
+ */
+export function isObjectName(name: string): boolean {
+  return name.length <= MAX_OBJECT_NAME && OBJECT_NAME.test(name);
+}
+
+const MAX_OBJECT_NAME = 253;
+const OBJECT_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
 /** Patches keyed by namespace, then name. */
 export type PatchIndex = ReadonlyMap<string, ReadonlyMap<string, StoredContainerPatch>>;
 
@@ -54,7 +67,7 @@ export function indexPatches(patches: Iterable<StoredContainerPatch>): PatchInde
 /**
  * A view over an index restricted to the control-plane namespaces, first namespace wins.
  * `knownMissing(namespace, name)` says a name absent from the index is confirmed missing there;
- * by default the index is the whole truth.
+ * by default the index is the whole truth. A name no object can have is always confirmed missing.
  */
 export function viewOf(
   index: PatchIndex,
@@ -73,7 +86,10 @@ export function viewOf(
     configured,
     get,
     verified: (name) =>
-      knownMissing === undefined || get(name) !== undefined || controlPlaneNamespaces.every((namespace) => knownMissing(namespace, name)),
+      knownMissing === undefined ||
+      get(name) !== undefined ||
+      !isObjectName(name) ||
+      controlPlaneNamespaces.every((namespace) => knownMissing(namespace, name)),
   };
 }
 

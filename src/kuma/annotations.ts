@@ -1,3 +1,5 @@
+import { fitMessage, MAX_MESSAGE } from "./message.js";
+
 // Every annotation and label key Kuma 2.14 reads on Pods (and Namespaces), as constants.
 // Kuma: pkg/plugins/runtime/k8s/metadata/annotations.go (v2.14.3), plus the keys read by
 // pkg/plugins/runtime/k8s/webhooks/injector/injector.go and controllers/pod_converter.go.
@@ -194,3 +196,16 @@ export function metadataPath(templatePath: string, map: "annotations" | "labels"
 
 /** A user's value as a message shows it (kuma/message.ts): annotation rules import it from here. */
 export { quote } from "./message.js";
+
+/**
+ * `message` ending in `<lead>"<fixed>"` (`write "…"`) when the whole fits in MAX_MESSAGE, else
+ * ending in `otherwise` (what to do instead) and shortened: a fix cut short would be wrong to
+ * copy, and the fixed value of a 256 KiB annotation is not quoted at all.
+ */
+export function messageWithFix(message: string, fixed: string, otherwise: string, lead = "write "): string {
+  if (message.length + lead.length + fixed.length + 2 <= MAX_MESSAGE) {
+    const whole = `${message}${lead}${JSON.stringify(fixed)}`;
+    if (whole.length <= MAX_MESSAGE) return whole;
+  }
+  return fitMessage(message + otherwise);
+}

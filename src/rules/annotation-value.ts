@@ -1,5 +1,6 @@
 import * as K from "../kuma/annotations.js";
 import { quote } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { asRecord } from "../kuma/model.js";
 import { BOOLEAN_WORDS, ENABLED_WORDS, parseBoolean, parseEnabled } from "../kuma/parsers/boolean.js";
 import { parseDuration } from "../kuma/parsers/duration.js";
@@ -153,11 +154,15 @@ export function checkAnnotationValues(subject: WorkloadSubject, kuma: KumaModel)
   const annotations = subject.template.annotations;
   const at = (key: string) => K.annotationPath(subject.templatePath, key);
   const findings: RuleFinding<Code>[] = [];
-  for (const key in annotations) {
+  // The keys listed once for the three passes below: 256 KiB of annotations holds ~27,000 keys,
+  // and each for-in over them built that list anew.
+  const keys = Object.keys(annotations);
+  for (const key of keys) {
     const kind = TYPED.get(key);
     if (kind === undefined || !kuma.annotationKeys.has(key)) continue;
     const problem = checkValue(key, annotations[key]!, kind);
-    if (problem) findings.push(error(problem.code, problem.message, at(key), { key, value: annotations[key]! }));
+    // Parsers quote what they could not read, which may be most of a 256 KiB value: cut to what a warning shows.
+    if (problem) findings.push(error(problem.code, fitMessage(problem.message), at(key), { key, value: annotations[key]! }));
   }
   findings.push(...checkGateway(annotations, at));
   findings.push(...checkTokenVolume(subject, at));
@@ -175,8 +180,8 @@ export function checkAnnotationValues(subject: WorkloadSubject, kuma: KumaModel)
       ),
     );
   }
-  findings.push(...checkMetricsAggregates(annotations, kuma, at));
-  findings.push(...checkDeprecations(subject, kuma, at));
+  findings.push(...checkMetricsAggregates(annotations, keys, kuma, at));
+  findings.push(...checkDeprecations(subject, keys, kuma, at));
   return findings;
 }
 
@@ -340,13 +345,22 @@ function checkTokenVolume(subject: WorkloadSubject, at: (key: string) => string)
   ];
 }
 
+/** The fixed start of prometheusAggregatePattern: a prefix test is cheaper than the pattern on every key. */
+const AGGREGATE_PREFIX = "prometheus.metrics.kuma.io/aggregate-";
+
 /** prometheus.metrics.kuma.io/aggregate-<name>-port|-path|-enabled as the pod controller reads them
  *  (controllers/pod_converter.go::MetricsAggregateFor, same in 2.11–2.14): `-enabled` with GetEnabled
  *  (default true), `-port` with GetUint32, an enabled aggregate without a port fails. Any failure
  *  means no Dataplane for the pod. An aggregate named only by `-address` is not one Kuma sees. */
-function checkMetricsAggregates(annotations: Labels, kuma: KumaModel, at: (key: string) => string): RuleFinding<Code>[] {
+function checkMetricsAggregates(
+  annotations: Labels,
+  keys: readonly string[],
+  kuma: KumaModel,
+  at: (key: string) => string,
+): RuleFinding<Code>[] {
   const names = new Map<string, string>(); // aggregate name → first key naming it
-  for (const key in annotations) {
+  for (const key of keys) {
+    if (!key.startsWith(AGGREGATE_PREFIX)) continue;
     const match = kuma.prometheusAggregatePattern.exec(key);
     if (match && !names.has(match[1]!)) names.set(match[1]!, key);
   }
@@ -401,11 +415,16 @@ function checkMetricsAggregates(annotations: Labels, kuma: KumaModel, at: (key: 
 /** Kuma's deprecation advisory with the replacement, for deprecated keys the user wrote: on an
  *  injected Pod the keys the injector wrote itself (kuma.io/virtual-probes…) are Kuma's, not the user's.
  *  Removed keys are annotation-unknown's and exclude-ports-for-uids-legacy's. */
-function checkDeprecations(subject: WorkloadSubject, kuma: KumaModel, at: (key: string) => string): RuleFinding<Code>[] {
+function checkDeprecations(
+  subject: WorkloadSubject,
+  keys: readonly string[],
+  kuma: KumaModel,
+  at: (key: string) => string,
+): RuleFinding<Code>[] {
   const annotations = subject.template.annotations;
   const injected = subject.kind === "Pod" && annotations[K.SIDECAR_INJECTED] === "true";
   const findings: RuleFinding<Code>[] = [];
-  for (const key in annotations) {
+  for (const key of keys) {
     const info = kuma.annotationKeys.get(key);
     if (info?.status !== "deprecated" || (injected && K.isInjectorOwned(key))) continue;
     const replacement = info.replacement && !info.message?.includes(info.replacement) ? `; use ${info.replacement}` : "";
@@ -416,9 +435,7 @@ function checkDeprecations(subject: WorkloadSubject, kuma: KumaModel, at: (key: 
       }),
     );
   }
-  const aggregateKey = kuma.aggregateDeprecation
-    ? Object.keys(annotations).find((key) => key.startsWith("prometheus.metrics.kuma.io/aggregate-"))
-    : undefined;
+  const aggregateKey = kuma.aggregateDeprecation ? keys.find((key) => key.startsWith(AGGREGATE_PREFIX)) : undefined;
   if (aggregateKey)
     findings.push(
       advisory("deprecated", `deprecated in Kuma ${kuma.version}: ${kuma.aggregateDeprecation}`, at(aggregateKey), {

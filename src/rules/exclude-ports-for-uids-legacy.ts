@@ -1,9 +1,11 @@
 import {
   annotationPath,
+  messageWithFix,
   TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS,
   TRAFFIC_EXCLUDE_OUTBOUND_TCP_PORTS_FOR_UIDS,
   TRAFFIC_EXCLUDE_OUTBOUND_UDP_PORTS_FOR_UIDS,
 } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { parseLegacyPortsForUids } from "../kuma/parsers/legacy-ports-for-uids.js";
 import type { Protocol } from "../kuma/parsers/ports-for-uids.js";
 import { advisory, error } from "./types.js";
@@ -47,11 +49,16 @@ export const excludePortsForUidsLegacy: Rule<WorkloadSubject, Code> = {
       const result = parseLegacyPortsForUids(value, protocol);
       if ("error" in result) {
         findings.push(
-          error("invalid", `${key}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`, path, {
-            key,
-            value,
-            reason: result.error,
-          }),
+          error(
+            "invalid",
+            fitMessage(`${key}: ${result.error}; the format is <ports>:<uid> entries separated by ";" (e.g. "443:1234")`),
+            path,
+            {
+              key,
+              value,
+              reason: result.error,
+            },
+          ),
         );
         continue;
       }
@@ -60,12 +67,19 @@ export const excludePortsForUidsLegacy: Rule<WorkloadSubject, Code> = {
     }
     if (present.length === 0) return findings;
     const existing = (annotations[TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS] ?? "").split(";").filter((entry) => entry !== "");
-    const replacement = [...existing, ...converted.filter((entry) => !existing.includes(entry))].join(";");
+    // A Set, not existing.includes: both values may hold thousands of entries.
+    const kept = new Set(existing);
+    const replacement = [...existing, ...converted.filter((entry) => !kept.has(entry))].join(";");
     for (const { key, path } of present) {
       findings.push(
         advisory(
           "ignored",
-          `${key} is ignored since Kuma 2.9 (nothing excluded); set ${TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS}: ${JSON.stringify(replacement)}`,
+          messageWithFix(
+            `${key} is ignored since Kuma 2.9 (nothing excluded); `,
+            replacement,
+            `set ${TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS} with each entry as tcp:<ports>:<uids> (or udp:)`,
+            `set ${TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS}: `,
+          ),
           path,
           { key, fix: replacement },
         ),

@@ -1,6 +1,7 @@
-import { annotationPath, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
+import { annotationPath, messageWithFix, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { parsePortsForUids } from "../kuma/parsers/ports-for-uids.js";
-import { error } from "./types.js";
+import { error, MAX_FINDINGS_PER_RULE } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs. An entry with no
@@ -38,7 +39,7 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
     const result = parsePortsForUids(value);
     if ("error" in result) {
       return [
-        error("invalid", `${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`, path, {
+        error("invalid", fitMessage(`${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`), path, {
           value,
           reason: result.error,
         }),
@@ -51,27 +52,39 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
         .filter((entry) => entry.text !== "")
         .map((entry) => entry.text)
         .join(";");
+      const withFix = (message: string) =>
+        fixed ? messageWithFix(message, fixed, "remove the empty entries") : fitMessage(`${message}remove the annotation`);
       findings.push(
         error(
           "empty-entry",
-          `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; ` +
-            (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
+          withFix(
+            `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; `,
+          ),
           path,
           { value, fix: fixed },
         ),
       );
     }
+    // The engine shows MAX_FINDINGS_PER_RULE findings and counts the rest: past that, one shared
+    // finding per entry keeps the count without a message each (30,000 entries fit in 256 KiB).
+    let beyondShown: RuleFinding<Code> | undefined;
     for (const entry of entries) {
       if (entry.text === "" || entry.uids !== undefined) continue;
-      findings.push(
-        error(
-          "no-uid",
-          `${KEY} entry ${quote(entry.text)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`,
-          path,
-          { entry: entry.text },
-        ),
-      );
+      if (findings.length >= MAX_FINDINGS_PER_RULE) {
+        findings.push((beyondShown ??= noUid(path, entry.text)));
+        continue;
+      }
+      findings.push(noUid(path, entry.text));
     }
     return findings;
   },
 };
+
+function noUid(path: string, entry: string): RuleFinding<Code> {
+  return error(
+    "no-uid",
+    `${KEY} entry ${quote(entry)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`,
+    path,
+    { entry },
+  );
+}

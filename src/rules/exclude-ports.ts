@@ -1,4 +1,11 @@
-import { annotationPath, quote, TRAFFIC_EXCLUDE_INBOUND_PORTS, TRAFFIC_EXCLUDE_OUTBOUND_PORTS } from "../kuma/annotations.js";
+import {
+  annotationPath,
+  messageWithFix,
+  quote,
+  TRAFFIC_EXCLUDE_INBOUND_PORTS,
+  TRAFFIC_EXCLUDE_OUTBOUND_PORTS,
+} from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
 import { parseExcludePorts } from "../kuma/parsers/ports.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
@@ -38,19 +45,26 @@ export const excludePorts: Rule<WorkloadSubject, Code> = {
         findings.push(
           error(
             "invalid",
-            `${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`,
+            fitMessage(
+              `${key} ${quote(value)}: ${result.error}; kuma-init fails. Use a comma list of ports 1-65535, no ranges (e.g. "80,443")`,
+            ),
             path,
             { key, value, reason: result.error },
           ),
         );
       } else if (result.value.padded.length > 0 || result.value.empty > 0) {
         const what = result.value.padded.length > 0 ? "spaces" : "empty items";
+        const fixed = result.value.ports.join(",");
         findings.push(
           advisory(
             "cni-format",
-            `${key} ${quote(value)} has ${what}, which Kuma CNI fails on; write ${JSON.stringify(result.value.ports.join(","))}`,
+            messageWithFix(
+              `${key} ${quote(value)} has ${what}, which Kuma CNI fails on; `,
+              fixed,
+              "write the ports without spaces or empty items",
+            ),
             path,
-            { key, value, fix: result.value.ports.join(",") },
+            { key, value, fix: fixed },
           ),
         );
       }

@@ -1,7 +1,7 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
 import { fitMessage, MAX_MESSAGE } from "../kuma/message.js";
 import { isVerified } from "../kuma/model.js";
-import { annotationPatchNames, isInjected } from "../kuma/patch-simulation.js";
+import { defaultPatchNames, isInjected } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
@@ -36,8 +36,10 @@ export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
     if (isInjected(subject)) return []; // Kuma found every name when it injected this pod
     const names = ctx.referencedNames;
     if (names.length === 0) return [];
-    const fromAnnotation = new Set(annotationPatchNames(subject.template.annotations));
-    const path = fromAnnotation.size > 0 ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
+    // referencedNames lists the default patches first, then the annotation's: the names are
+    // split once per review, however many the annotation holds.
+    const defaultCount = defaultPatchNames(ctx.settings).length;
+    const path = names.length > defaultCount ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
     if (!ctx.catalog.configured) {
       const shown = goQuotedWithin([...new Set(names)], MAX_MESSAGE);
       return [
@@ -53,17 +55,25 @@ export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
     const seen = new Set<string>();
     const missing: string[] = [];
     const unverified: string[] = [];
-    for (const name of names) {
+    let missingDefaults: string[] | undefined;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
       if (seen.has(name)) continue;
       seen.add(name);
       if (ctx.catalog.get(name) !== undefined) continue;
-      (isVerified(ctx.catalog, name) ? missing : unverified).push(name);
+      if (!isVerified(ctx.catalog, name)) unverified.push(name);
+      else {
+        missing.push(name);
+        if (i < defaultCount) (missingDefaults ??= []).push(name);
+      }
     }
     if (missing.length === 0 && unverified.length === 0) return [];
     const findings: RuleFinding<Code>[] = [];
     if (missing.length > 0) {
       const namespaces = ctx.settings.controlPlaneNamespaces.join(" or ") || "the control-plane namespace";
-      const defaults = missing.some((name) => !fromAnnotation.has(name)) ? " (some come from the control plane's default patches)" : "";
+      // A missing default patch the annotation names too is the annotation's as much: not worth the remark.
+      const fromDefaultsOnly = missingDefaults?.some((name) => names.indexOf(name, defaultCount) === -1) ?? false;
+      const defaults = fromDefaultsOnly ? " (some come from the control plane's default patches)" : "";
       const tail = `${defaults}; Kuma reads ContainerPatches only from ${namespaces}: create them there or fix the names`;
       const head = "it appears some expected container patches are missing: ";
       const shown = goQuotedWithin(missing, MAX_MESSAGE - head.length - tail.length);

@@ -1,7 +1,10 @@
-import { annotationPath, CONTAINER_PATCHES, quote } from "../kuma/annotations.js";
-import { parseList, toTrimmedList } from "../kuma/parsers/list.js";
+import { annotationPath, CONTAINER_PATCHES, messageWithFix, quote } from "../kuma/annotations.js";
+import { fitMessage } from "../kuma/message.js";
+import { hasEmptyItems, parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
+
+const WHITESPACE = /\s/;
 
 const CODES = {
   "padded-name": {
@@ -28,32 +31,34 @@ export const workloadPatchList: Rule<WorkloadSubject, Code> = {
   check(subject) {
     const value = subject.template.annotations[CONTAINER_PATCHES];
     if (value === undefined) return [];
-    const list = parseList(value);
-    if ("error" in list) return [];
+    // Without whitespace no name is padded: only then is the list split, to find the first one.
+    const list = WHITESPACE.test(value) ? parseList(value) : undefined;
+    if (list !== undefined && "error" in list) return [];
+    const firstPadded = list?.value.firstPadded;
+    if (firstPadded === undefined && !hasEmptyItems(value)) return [];
     const path = annotationPath(subject.templatePath, CONTAINER_PATCHES);
     const fixed = toTrimmedList(value);
+    const withFix = (message: string) =>
+      fixed
+        ? messageWithFix(message, fixed, "write the names trimmed, without empty items")
+        : fitMessage(`${message}remove the annotation`);
     const findings: RuleFinding<Code>[] = [];
-    if (list.value.padded.length > 0) {
-      const name = list.value.padded[0]?.text ?? "";
+    if (firstPadded !== undefined) {
+      const name = firstPadded.text;
       findings.push(
         error(
           "padded-name",
-          `${CONTAINER_PATCHES} ${quote(value)}: Kuma does not trim names, so it looks up ${quote(name)} and injection fails; ` +
-            (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
+          withFix(`${CONTAINER_PATCHES} ${quote(value)}: Kuma does not trim names, so it looks up ${quote(name)} and injection fails; `),
           path,
           { name, fix: fixed },
         ),
       );
-    }
-    if (list.value.dropped > 0 && list.value.padded.length === 0) {
+    } else {
       findings.push(
-        advisory(
-          "empty-items",
-          `${CONTAINER_PATCHES} ${quote(value)} has empty items, which Kuma drops; ` +
-            (fixed ? `write ${JSON.stringify(fixed)}` : "remove the annotation"),
-          path,
-          { value, fix: fixed },
-        ),
+        advisory("empty-items", withFix(`${CONTAINER_PATCHES} ${quote(value)} has empty items, which Kuma drops; `), path, {
+          value,
+          fix: fixed,
+        }),
       );
     }
     return findings;

@@ -100,8 +100,9 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
     const catalog = state.catalog.view(namespaces);
     if (subject?.target === "workload" && request.operation !== "DELETE" && catalog.configured) {
       // A patch and its first user are often applied together: fetch what the cache lacks, once.
-      const missing = referencedPatchNames(subject, state.policy.settings).filter((name) => catalog.get(name) === undefined);
-      if (missing.length > 0) await state.catalog.resolve(namespaces, missing);
+      // `some` stops at the first gap; resolve() sorts out which names (a bounded few) to ask for.
+      const names = referencedPatchNames(subject, state.policy.settings);
+      if (names.some((name) => catalog.get(name) === undefined)) await state.catalog.resolve(namespaces, names);
     }
     // Taken after the lookups: the patches they found are in the catalog's new generation.
     return review(

@@ -3,7 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { viewOf } from "../../src/catalog/types.js";
+import { indexPatches, viewOf } from "../../src/catalog/types.js";
 import { MAX_MESSAGE } from "../../src/kuma/message.js";
 import { goQuotedWithin, workloadMissingPatch as rule } from "../../src/rules/workload-missing-patch.js";
 import { checkRule, deploymentWith } from "../support/context.js";
@@ -50,4 +50,28 @@ test("goQuotedWithin shows the longest prefix that fits, as the quadratic search
       },
     ),
   );
+});
+
+test("property: the catalog is asked about each distinct name at most twice, whatever the annotation and defaults hold", () => {
+  const name = fc.constantFrom("a", "b", "c", "kept", " a", "");
+  fc.assert(
+    fc.property(fc.array(name, { maxLength: 60 }), fc.array(name, { maxLength: 4 }), (annotated, defaults) => {
+      const real = viewOf(indexPatches([{ name: "kept", namespace: "kuma-system", spec: {} }]), ["kuma-system"], true, () => false);
+      let asked = 0;
+      const catalog = { ...real, get: (n: string) => (asked++, real.get(n)), verified: (n: string) => (asked++, real.verified(n)) };
+      const settings = { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: defaults };
+      checkRule(rule, patches(annotated), { catalog, settings });
+      const distinct = new Set([...defaults, ...annotated].map((n) => n.trim()).filter((n) => n !== "")).size;
+      assert.ok(asked <= 2 * distinct, `${asked} lookups for ${distinct} names`);
+    }),
+  );
+});
+
+test("a missing default patch is said to come from the control plane, unless the annotation names it too", () => {
+  const settings = { controlPlaneNamespaces: ["kuma-system"], defaultContainerPatches: ["base"] };
+  const remark = /some come from the control plane's default patches/;
+  const [alone] = checkRule(rule, patches(["extra"]), { settings });
+  assert.match(alone?.message ?? "", remark);
+  const [named] = checkRule(rule, patches(["base"]), { settings });
+  assert.doesNotMatch(named?.message ?? "", remark);
 });

@@ -1,3 +1,4 @@
+import { clip } from "../message.js";
 import { isIP } from "node:net";
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
@@ -27,7 +28,7 @@ export function parseExcludeIps(value: string): Parsed<IpExclusion[]> {
     const ip = parseIpOrCidr(item);
     if (!ip)
       return failed(
-        `invalid IP address: '${item}'. Expected format: <ip> or <ip>/<cidr> (e.g., 10.0.0.1, 172.16.0.0/16, fe80::1, fe80::/10)`,
+        `invalid IP address: '${clip(item)}'. Expected format: <ip> or <ip>/<cidr> (e.g., 10.0.0.1, 172.16.0.0/16, fe80::1, fe80::/10)`,
       );
     out.push(ip);
   }

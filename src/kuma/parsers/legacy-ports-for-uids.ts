@@ -1,3 +1,4 @@
+import { clip } from "../message.js";
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
 import { parseUidExclusion } from "./ports-for-uids.js";
@@ -17,8 +18,8 @@ export function parseLegacyPortsForUids(value: string, protocol: Protocol): Pars
   const entries: UidExclusion[] = [];
   for (const text of value.split(";")) {
     const parts = text.split(":");
-    if (parts.length !== 2) return failed(`entry '${text}' is not <ports>:<uids>`);
-    if ((parts[1] as string).trim() === "") return failed(`entry '${text}' has no uids (it would exclude the ports for every user)`);
+    if (parts.length !== 2) return failed(`entry '${clip(text)}' is not <ports>:<uids>`);
+    if ((parts[1] as string).trim() === "") return failed(`entry '${clip(text)}' has no uids (it would exclude the ports for every user)`);
     const entry = parseUidExclusion(`${protocol}:${text}`);
     if ("error" in entry) return entry;
     entries.push(entry.value);

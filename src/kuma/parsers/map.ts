@@ -1,3 +1,4 @@
+import { shorten } from "../message.js";
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
 
@@ -11,10 +12,12 @@ export const MAP_FORMAT = "key1=value1;key2=value2";
  */
 export function parseMap(value: string): Parsed<Map<string, string>> {
   const map = new Map<string, string>();
+  // By index, not by splitting each pair: a 256 KiB value holds ~30,000 pairs.
   for (const pair of value.split(";")) {
-    const parts = pair.split("=");
-    if (parts.length !== 2) return failed(`pair ${JSON.stringify(pair)} is not key=value; the format is ${MAP_FORMAT}`);
-    map.set(parts[0] as string, parts[1] as string);
+    const equals = pair.indexOf("=");
+    if (equals === -1 || pair.includes("=", equals + 1))
+      return failed(`pair ${JSON.stringify(shorten(pair, 48))} is not key=value; the format is ${MAP_FORMAT}`);
+    map.set(pair.slice(0, equals), pair.slice(equals + 1));
   }
   return parsed(map);
 }

@@ -1,3 +1,4 @@
+import { clip } from "../message.js";
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
 
@@ -31,7 +32,7 @@ export function parseExcludePorts(value: string): Parsed<PortList> {
       continue;
     }
     const port = toPort(item);
-    if (port === undefined) return failed(`value '${item}' is not a valid port (uint16 in the range [1, 65535])`);
+    if (port === undefined) return failed(`value '${clip(item)}' is not a valid port (uint16 in the range [1, 65535])`);
     ports.push(port);
     if (PADDED.test(raw)) padded.push(raw);
   }
