@@ -1,4 +1,4 @@
-import { MAX_PATCH_BLOCKS } from "../limits.js";
+import { MAX_NESTING_DEPTH, MAX_PATCH_BLOCKS, textDeeperThan } from "../limits.js";
 import { validate as generatedValidator } from "./container-patch-schema-validator.js";
 import { parsePointer } from "./json-pointer.js";
 import { clip } from "./message.js";
@@ -129,7 +129,7 @@ export type OpCode = "not-a-block" | "missing-op" | "op-not-a-string" | "test-op
 /** The codes of checkPath's and checkFrom's findings (documented by patch-path and patch-from). */
 export type PointerCode = "missing" | "not-a-string" | "not-a-pointer" | "empty-segment";
 /** The codes of checkValue's findings (documented by the patch-value rule). */
-export type ValueCode = "ignored-value" | "missing" | "not-a-string" | "empty" | "invalid-json" | "unquoted-string";
+export type ValueCode = "ignored-value" | "missing" | "not-a-string" | "empty" | "too-deep" | "invalid-json" | "unquoted-string";
 
 /** patch-op: the block is an object and its op is one Kuma's CRD allows. */
 export function checkOp(block: PatchBlock): Problem<OpCode>[] {
@@ -275,6 +275,16 @@ export function checkValue(block: PatchBlock): Problem<ValueCode>[] {
         block: name,
         op: block.op,
       }),
+    ];
+  // Checked before parsing: the text may nest 100,000 levels, and every later step recurses.
+  if (textDeeperThan(block.value) !== undefined)
+    return [
+      err(
+        "too-deep",
+        `${where} nests deeper than ${MAX_NESTING_DEPTH} levels; no field of a Container is nearly that deep, and kuma-guard reads no JSON deeper`,
+        path,
+        { block: name, limit: MAX_NESTING_DEPTH },
+      ),
     ];
   const syntaxError = jsonSyntaxError(block.value);
   if (syntaxError === undefined) return [];

@@ -1,5 +1,6 @@
 import { checkValue } from "../kuma/container-patch.js";
 import type { ValueCode } from "../kuma/container-patch.js";
+import { MAX_NESTING_DEPTH } from "../limits.js";
 import type { Rule, RuleCodes, ContainerPatchSubject } from "./types.js";
 
 const CODES = {
@@ -16,6 +17,10 @@ const CODES = {
     params: { block: "the block (sidecarPatch[2])" },
   },
   empty: { when: "the value is an empty string: injection fails", params: { block: "the block (sidecarPatch[2])", op: "its op" } },
+  "too-deep": {
+    when: `the value's JSON nests deeper than kuma-guard reads (${MAX_NESTING_DEPTH} levels, far below any Container field)`,
+    params: { block: "the block (sidecarPatch[2])", limit: "the nesting limit" },
+  },
   "invalid-json": {
     when: "the value looks like a JSON object, list or string but does not parse: injection fails",
     params: { block: "the block (sidecarPatch[2])", reason: "JSON.parse's complaint" },

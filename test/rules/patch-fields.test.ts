@@ -124,6 +124,16 @@ run(patchValue, [
     expect: [{ code: "invalid-json", path: "spec.sidecarPatch[0].value", message: /not valid JSON/ }],
   },
   {
+    name: "JSON nested deeper than kuma-guard reads (checked before parsing)",
+    spec: { sidecarPatch: [add("/env/-", `${"[".repeat(100_000)}${"]".repeat(100_000)}`)] },
+    expect: [{ code: "too-deep", path: "spec.sidecarPatch[0].value", message: /nests deeper than 64 levels/ }],
+  },
+  {
+    name: "JSON as deep as kuma-guard reads",
+    spec: { sidecarPatch: [add("/securityContext/seLinuxOptions", `${'{"a":'.repeat(63)}1${"}".repeat(63)}`)] },
+    expect: [],
+  },
+  {
     name: "value on remove is ignored",
     spec: { sidecarPatch: [{ op: "remove", path: "/args", value: "1" }] },
     expect: [{ code: "ignored-value", path: "spec.sidecarPatch[0].value" }],
