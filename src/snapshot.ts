@@ -110,7 +110,10 @@ export function createReviewInputs(
     return read;
   };
 
-  const chain = (names: readonly string[]): SimulatedChain => {
+  const chain = (requested: readonly string[]): SimulatedChain => {
+    // Names the catalog lacks change nothing (the simulation skips them): keyed by the found
+    // ones, a pod naming thousands of missing patches shares the chain of the names it has.
+    const names = requested.filter((name) => patch(name) !== undefined);
     const key = names.join("\u0000");
     // A request-chosen list this long is no cluster's shared list: simulated, not kept.
     if (key.length > MAX_CACHED_CHAIN_KEY) return simulateCatalogChain({ templates, patch }, names);
