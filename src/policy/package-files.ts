@@ -9,7 +9,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 /** dist/policy → 2, .test-build/src/policy → 3; a little slack for other layouts. */
 const MAX_LEVELS_UP = 4;
 
-/** The absolute path of a file shipped with kuma-guard (`schemas/policy.schema.json`). */
+/** The absolute path of a file shipped with kuma-guard (`policies/default.yaml`). */
 export async function findPackageFile(relativePath: string): Promise<string> {
   let dir = HERE;
   for (let level = 0; level <= MAX_LEVELS_UP; level++) {

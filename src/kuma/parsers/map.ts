@@ -1,4 +1,4 @@
-import { shorten } from "../message.js";
+import { quote } from "../message.js";
 import { failed, parsed } from "../parse-result.js";
 import type { Parsed } from "../parse-result.js";
 
@@ -15,8 +15,7 @@ export function parseMap(value: string): Parsed<Map<string, string>> {
   // By index, not by splitting each pair: a 256 KiB value holds ~30,000 pairs.
   for (const pair of value.split(";")) {
     const equals = pair.indexOf("=");
-    if (equals === -1 || pair.includes("=", equals + 1))
-      return failed(`pair ${JSON.stringify(shorten(pair, 48))} is not key=value; the format is ${MAP_FORMAT}`);
+    if (equals === -1 || pair.includes("=", equals + 1)) return failed(`pair ${quote(pair)} is not key=value; the format is ${MAP_FORMAT}`);
     map.set(pair.slice(0, equals), pair.slice(equals + 1));
   }
   return parsed(map);
