@@ -97,7 +97,7 @@ export function createReferencesIndex(options: ReferencesOptions): ReferencesInd
     const subject = owned ? undefined : toSubject(resource.kind, item, namespace);
     if (subject?.target !== "workload" || NOT_INJECTED.has(subject.template.labels["kuma.io/sidecar-injection"] ?? ""))
       return { key, names: undefined };
-    const names = annotationPatchNames(subject.template.annotations).filter((n) => n !== "");
+    const { names } = annotationPatchNames(subject.template.annotations);
     return { key, names: names.length > 0 ? intern(names) : undefined };
   };
 

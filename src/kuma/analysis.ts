@@ -23,7 +23,7 @@ import type {
   WorkloadSubject,
 } from "./model.js";
 import { continueChain, isInjected, referencedPatchNames, simulateChain } from "./patch-simulation.js";
-import type { ChainEntry, ContainerOutcome, Simulation } from "./patch-simulation.js";
+import type { ChainEntry, ContainerOutcome, PatchNames, Simulation } from "./patch-simulation.js";
 
 /** One of Kuma's containers after a chain, with what is wrong with it. */
 export interface JudgedOutcome extends ContainerOutcome {
@@ -147,7 +147,7 @@ export function readCatalogPatch(name: string, spec: unknown): CatalogPatch {
  */
 export class ReviewAnalysis {
   #reading?: PatchSpecReading;
-  #referencedNames?: readonly string[];
+  #referenced?: PatchNames;
   #chain?: SimulatedChain;
   #chainSound?: boolean;
   #simulation?: JudgedSimulation;
@@ -206,7 +206,12 @@ export class ReviewAnalysis {
 
   /** The patch names Kuma applies, in order (see referencedPatchNames). */
   get referencedNames(): readonly string[] {
-    return (this.#referencedNames ??= referencedPatchNames(this.#patchedSubject(), this.settings));
+    return this.#referencedPatchNames().names;
+  }
+
+  /** The annotation names more patches than a review reads (MAX_PATCH_NAMES): the rest are not checked. */
+  get hasUnreadNames(): boolean {
+    return this.#referencedPatchNames().more;
   }
 
   /**
@@ -270,6 +275,10 @@ export class ReviewAnalysis {
     ];
     // A chain cut short by the work limit ends in an intermediate container: nothing to compare.
     return (this.#effects = effects.filter(({ after, before }) => !after.unverified && !before.unverified));
+  }
+
+  #referencedPatchNames(): PatchNames {
+    return (this.#referenced ??= referencedPatchNames(this.#patchedSubject(), this.settings));
   }
 
   #containerPatch(): ContainerPatchSubject {

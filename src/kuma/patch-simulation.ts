@@ -1,5 +1,5 @@
 import jsonpatch from "fast-json-patch";
-import { MAX_PATCH_BLOCKS } from "../limits.js";
+import { MAX_PATCH_BLOCKS, MAX_PATCH_NAMES } from "../limits.js";
 import type { Operation } from "fast-json-patch";
 import { CONTAINER_PATCHES, SIDECAR_INJECTED } from "./annotations.js";
 import { blocksOf, PATCH_LISTS } from "./container-patch.js";
@@ -58,10 +58,22 @@ export interface ChainEntry {
   reading: PatchSpecReading;
 }
 
-/** Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's finding). */
-export function annotationPatchNames(annotations: Readonly<Record<string, string>>): readonly string[] {
+/** Patch names a review reads, and whether the annotation holds more than it reads. */
+export interface PatchNames {
+  names: readonly string[];
+  /** The annotation lists more than MAX_PATCH_NAMES names: the rest were not read. */
+  more: boolean;
+}
+
+/**
+ * Names as Kuma's annotation parser yields them, trimmed (the padding is workload-patch-list's
+ * finding): the first MAX_PATCH_NAMES, so the work is bounded by the limit, not the annotation.
+ */
+export function annotationPatchNames(annotations: Readonly<Record<string, string>>): PatchNames {
   const value = annotations[CONTAINER_PATCHES];
-  return value === undefined ? [] : trimmedItems(value);
+  if (value === undefined) return { names: [], more: false };
+  const names = trimmedItems(value, MAX_PATCH_NAMES + 1);
+  return names.length > MAX_PATCH_NAMES ? { names: names.slice(0, MAX_PATCH_NAMES), more: true } : { names, more: false };
 }
 
 /** The default patches Kuma applies to every pod, trimmed, empty names dropped. */
@@ -69,11 +81,17 @@ export function defaultPatchNames(settings: KumaSettings): string[] {
   return settings.defaultContainerPatches.map((name) => name.trim()).filter((name) => name !== "");
 }
 
-/** The patch names Kuma applies, in order: the default patches, then (workloads) the annotation's or (ContainerPatch) the patch itself. */
-export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, settings: KumaSettings): string[] {
+/**
+ * The patch names Kuma applies, in order: the default patches, then (workloads) the annotation's
+ * (at most MAX_PATCH_NAMES of them) or (ContainerPatch) the patch itself.
+ */
+export function referencedPatchNames(subject: ContainerPatchSubject | WorkloadSubject, settings: KumaSettings): PatchNames {
   const defaults = defaultPatchNames(settings);
-  if (subject.target === "workload") return [...defaults, ...annotationPatchNames(subject.template.annotations)];
-  return [...defaults.filter((name) => name !== subject.meta.name), subject.meta.name];
+  if (subject.target === "workload") {
+    const annotated = annotationPatchNames(subject.template.annotations);
+    return { names: [...defaults, ...annotated.names], more: annotated.more };
+  }
+  return { names: [...defaults.filter((name) => name !== subject.meta.name), subject.meta.name], more: false };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { annotationPath, CONTAINER_PATCHES } from "../kuma/annotations.js";
 import { fitMessage, MAX_MESSAGE } from "../kuma/message.js";
 import { isVerified } from "../kuma/model.js";
+import { MAX_PATCH_NAMES } from "../limits.js";
 import { defaultPatchNames, isInjected } from "../kuma/patch-simulation.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
@@ -17,6 +18,9 @@ const CODES = {
   unverified: {
     when: "with --kube, a name the watch has not delivered and the live lookup did not confirm missing (over the per-request lookup cap, or the API server did not answer): a warning, never a denial",
     params: { names: "the names, as Go prints them (as many as the message shows)", count: "how many" },
+  },
+  "too-many-names": {
+    when: `kuma.io/container-patches lists more than ${MAX_PATCH_NAMES} names: kuma-guard reads that many (a bound on the work of one review), so it cannot check that the rest exist`,
   },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
@@ -37,12 +41,23 @@ export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
     const names = ctx.referencedNames;
     if (names.length === 0) return [];
     // referencedNames lists the default patches first, then the annotation's: the names are
-    // split once per review, however many the annotation holds.
+    // split once per review, and at most MAX_PATCH_NAMES of them.
     const defaultCount = defaultPatchNames(ctx.settings).length;
     const path = names.length > defaultCount ? annotationPath(subject.templatePath, CONTAINER_PATCHES) : undefined;
+    // Denied, as patch-apply/not-simulated: a missing name must not hide behind 1,000 good ones.
+    const findings: RuleFinding<Code>[] = ctx.hasUnreadNames
+      ? [
+          error(
+            "too-many-names",
+            `kuma.io/container-patches lists more than ${MAX_PATCH_NAMES} names; kuma-guard reads the first ${MAX_PATCH_NAMES} (a bound on the work of one review) and cannot check that the rest exist. A workload needs a few ContainerPatches: shorten the list`,
+            path,
+          ),
+        ]
+      : [];
     if (!ctx.catalog.configured) {
       const shown = goQuotedWithin([...new Set(names)], MAX_MESSAGE);
       return [
+        ...findings,
         advisory(
           "not-verified",
           fitMessage(`not verified: no ContainerPatch catalog (--patches or --kube); cannot check ${shown} exist`),
@@ -67,8 +82,6 @@ export const workloadMissingPatch: Rule<WorkloadSubject, Code> = {
         if (i < defaultCount) (missingDefaults ??= []).push(name);
       }
     }
-    if (missing.length === 0 && unverified.length === 0) return [];
-    const findings: RuleFinding<Code>[] = [];
     if (missing.length > 0) {
       const namespaces = ctx.settings.controlPlaneNamespaces.join(" or ") || "the control-plane namespace";
       // A missing default patch the annotation names too is the annotation's as much: not worth the remark.

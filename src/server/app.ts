@@ -101,7 +101,7 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
     if (subject?.target === "workload" && request.operation !== "DELETE" && catalog.configured) {
       // A patch and its first user are often applied together: fetch what the cache lacks, once.
       // `some` stops at the first gap; resolve() sorts out which names (a bounded few) to ask for.
-      const names = referencedPatchNames(subject, state.policy.settings);
+      const { names } = referencedPatchNames(subject, state.policy.settings);
       if (names.some((name) => catalog.get(name) === undefined)) await state.catalog.resolve(namespaces, names);
     }
     // Taken after the lookups: the patches they found are in the catalog's new generation.

@@ -156,6 +156,7 @@ test("ContainerPatch: a default patch of the same name is replaced by the versio
 const workloadInputs = (): TestInputs => ({
   catalog: catalogOf([
     stored("good", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true")] }),
+    stored("two-blocks", { sidecarPatch: [add("/securityContext/runAsNonRoot", "true"), add("/securityContext/runAsUser", "5678")] }),
     stored("bad-replace", { sidecarPatch: [{ op: "replace", path: "/securityContext/privileged", value: "true" }] }),
     stored("privileged", { sidecarPatch: [add("/securityContext/privileged", "true")] }),
     stored("broken", { sidecarPatch: [add("/a", "100m")] }),
@@ -186,12 +187,13 @@ const workloadRows: { name: string; annotation: string; codes: string[]; message
   { name: "a referenced patch with an invalid block is left to its own admission", annotation: "broken", codes: [] },
   { name: "as many blocks as one review simulates", annotation: Array(MAX_PATCH_BLOCKS).fill("good").join(","), codes: [] },
   {
+    // Fewer names than a review reads (workload-missing-patch/too-many-names), more blocks than it simulates.
     name: "a chain longer than one review simulates",
-    annotation: Array(MAX_PATCH_BLOCKS + 1)
-      .fill("good")
+    annotation: Array(MAX_PATCH_BLOCKS / 2 + 1)
+      .fill("two-blocks")
       .join(","),
     codes: ["patch-apply/not-simulated"],
-    message: /stopped before ContainerPatch "good" sidecarPatch\[0\]/,
+    message: /stopped before ContainerPatch "two-blocks" sidecarPatch\[0\]/,
   },
 ];
 for (const row of workloadRows) {

@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { indexPatches, viewOf } from "../../src/catalog/types.js";
 import { MAX_MESSAGE } from "../../src/kuma/message.js";
+import { trimmedItems } from "../../src/kuma/parsers/list.js";
+import { MAX_PATCH_NAMES } from "../../src/limits.js";
 import { goQuotedWithin, workloadMissingPatch as rule } from "../../src/rules/workload-missing-patch.js";
 import { checkRule, deploymentWith } from "../support/context.js";
 import { codes } from "../support/workload-rule.js";
@@ -19,8 +21,8 @@ test("a name the catalog knows is missing is denied; one it cannot verify only w
   assert.match(findings[1]?.message ?? "", /not verified: .*\["unchecked"\]/);
 });
 
-test("8,000 names: the message lists what fits and counts the rest", () => {
-  const names = Array.from({ length: 8000 }, (_, i) => `patch-${i}`);
+test("a thousand names: the message lists what fits and counts the rest", () => {
+  const names = Array.from({ length: MAX_PATCH_NAMES }, (_, i) => `patch-${i}`);
   const [finding] = checkRule(rule, patches(names));
   assert.ok((finding?.message.length ?? 0) <= MAX_MESSAGE);
   assert.match(finding?.message ?? "", /\["patch-0" "patch-1" .*\.\.\.\] \(\+\d+ more\)/);
@@ -74,4 +76,33 @@ test("a missing default patch is said to come from the control plane, unless the
   assert.match(alone?.message ?? "", remark);
   const [named] = checkRule(rule, patches(["base"]), { settings });
   assert.doesNotMatch(named?.message ?? "", remark);
+});
+
+test("past MAX_PATCH_NAMES names the rest are not read: too-many-names denies, and the catalog is asked about the first ones only", () => {
+  const real = viewOf(indexPatches([{ name: "kept", namespace: "kuma-system", spec: {} }]), ["kuma-system"], true, () => true);
+  let asked = 0;
+  const catalog = { ...real, get: (n: string) => (asked++, real.get(n)) };
+  const atLimit = Array.from({ length: MAX_PATCH_NAMES }, () => "kept");
+  assert.deepEqual(codes(checkRule(rule, patches(atLimit), { catalog })), []);
+  // 37,000 names, as many as a 256 KiB annotation holds; the one missing name comes last.
+  const over = [...Array.from({ length: 37_000 }, () => "kept"), "gone"];
+  asked = 0;
+  const findings = checkRule(rule, patches(over), { catalog });
+  assert.deepEqual(codes(findings), ["too-many-names"]);
+  assert.equal(findings[0]?.path, 'spec.template.metadata.annotations["kuma.io/container-patches"]');
+  assert.ok(asked <= MAX_PATCH_NAMES, `${asked} catalog lookups`);
+});
+
+test("trimmedItems with a limit reads the same items as a full split, only fewer", () => {
+  const value = fc.string({ unit: fc.constantFrom("a", "b", " ", ",", "\t"), maxLength: 40 });
+  fc.assert(
+    fc.property(value, fc.integer({ min: 0, max: 12 }), (text, limit) => {
+      const all = text
+        .split(",")
+        .map((item) => item.trim())
+        .filter((item) => item !== "");
+      assert.deepEqual(trimmedItems(text), all);
+      assert.deepEqual(trimmedItems(text, limit), all.slice(0, limit));
+    }),
+  );
 });

@@ -46,12 +46,17 @@ export function hasEmptyItems(value: string): boolean {
   return value === "" || value.startsWith(",") || value.endsWith(",") || value.includes(",,");
 }
 
-/** The items a user meant: trimmed, empty ones removed. */
-export function trimmedItems(value: string): string[] {
-  return value
-    .split(",")
-    .map((item) => item.trim())
-    .filter((item) => item !== "");
+/** The items a user meant: trimmed, empty ones removed; reading stops after `limit` of them. */
+export function trimmedItems(value: string, limit = Number.POSITIVE_INFINITY): string[] {
+  const items: string[] = [];
+  for (let start = 0; start <= value.length && items.length < limit; ) {
+    const comma = value.indexOf(",", start);
+    const end = comma === -1 ? value.length : comma;
+    const item = value.slice(start, end).trim();
+    if (item !== "") items.push(item);
+    start = end + 1;
+  }
+  return items;
 }
 
 /** The value Kuma would read as intended: items trimmed, empty ones removed. */
