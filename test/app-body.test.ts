@@ -83,6 +83,22 @@ test("a declared content-length over --max-body gets 413", async () => {
   }
 });
 
+test("a body nested deeper than 64 levels gets 400 before it is parsed, and the connection's next request is answered", async () => {
+  const testApp = createTestApp();
+  const { server, port } = await listen(testApp);
+  try {
+    // 200 KB of brackets, which JSON.parse takes ~40 ms over; a flat body of that size ~0.2 ms.
+    const deep = `{"request":{"object":{"spec":${"[".repeat(100_000)}${"]".repeat(100_000)}}}}`;
+    const res = await post(port, "/validate", [deep]);
+    assert.equal(res.status, 400);
+    assert.match(String(res.body.error), /nests deeper than 64 levels \(at position 90\)/);
+    assert.equal(await rejected(testApp, "malformed"), 1);
+    assert.equal((await post(port, "/validate", [REVIEW])).status, 200);
+  } finally {
+    server.close();
+  }
+});
+
 test("an empty body gets 400 as not JSON", async () => {
   const testApp = createTestApp();
   const { server, port } = await listen(testApp);

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { pathDeeperThan, textDeeperThan } from "../src/limits.js";
+import { jsonDeeperThan, pathDeeperThan, textDeeperThan } from "../src/limits.js";
 import { parsePolicy } from "../src/policy/load.js";
 import { PolicyLoadError } from "../src/policy/errors.js";
 
@@ -33,6 +33,27 @@ test("textDeeperThan never misses what pathDeeperThan finds, in JSON and in YAML
       assert.notEqual(textDeeperThan(JSON.stringify(wrapped), max), undefined, JSON.stringify(wrapped));
       assert.notEqual(textDeeperThan(JSON.stringify(wrapped, null, 2), max), undefined);
       assert.notEqual(textDeeperThan(stringify(wrapped), max), undefined, stringify(wrapped));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test("jsonDeeperThan agrees with pathDeeperThan on any JSON text, whatever its strings hold", () => {
+  const nesting = fc.letrec<{ node: unknown }>((tie) => ({
+    node: fc.oneof(
+      { depthSize: "small", withCrossShrink: true },
+      fc.constantFrom(1, null, true, '"', "\\", '\\"', "[{", "}]", '"]'),
+      fc.string(),
+      fc.array(tie("node"), { maxLength: 3 }),
+      fc.dictionary(fc.string({ maxLength: 4 }), tie("node"), { maxKeys: 3 }),
+    ),
+  })).node;
+  fc.assert(
+    fc.property(nesting, fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 8 }), (value, wrap, max) => {
+      const wrapped = deepValue(wrap, value);
+      const expected = pathDeeperThan(wrapped, max) !== undefined;
+      assert.equal(jsonDeeperThan(JSON.stringify(wrapped), max) !== undefined, expected, JSON.stringify(wrapped));
+      assert.equal(jsonDeeperThan(JSON.stringify(wrapped, null, 2), max) !== undefined, expected);
     }),
     { numRuns: 500 },
   );

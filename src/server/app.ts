@@ -14,6 +14,7 @@ import type { Policy } from "../policy/types.js";
 import { createSnapshotSource } from "../snapshot.js";
 import type { NamespaceLabels } from "../snapshot.js";
 import type { ControlPlaneFacts } from "../kuma/environment.js";
+import { jsonDeeperThan, MAX_NESTING_DEPTH } from "../limits.js";
 import { createBodyBudget, readBody } from "./body.js";
 
 /** What the server reads on each request; swapped atomically on policy reload. */
@@ -114,6 +115,15 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
 
   /** Answers one AdmissionReview body, decoded as UTF-8 ("" when the request had none). */
   const validate = async (req: IncomingMessage, res: ServerResponse, text: string) => {
+    const deep = jsonDeeperThan(text);
+    if (deep !== undefined)
+      return reject(
+        req,
+        res,
+        400,
+        "malformed",
+        `body nests deeper than ${MAX_NESTING_DEPTH} levels (at position ${deep}): no Kubernetes object does`,
+      );
     let json: unknown;
     try {
       json = JSON.parse(text);
