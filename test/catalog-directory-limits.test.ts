@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createDirectoryCatalog } from "../src/catalog/directory.js";
+import { INLINE_READ_BYTES } from "../src/catalog/file-reader.js";
 import { MAX_MANIFEST_FILE_BYTES } from "../src/limits.js";
 import { createMemoryLogger } from "./support/logger.js";
 
@@ -82,10 +83,18 @@ test("a file over MAX_MANIFEST_FILE_BYTES is skipped without being parsed", asyn
 
 test("a file the reader cannot finish in time is skipped as too_slow", async (t) => {
   const { dir, open } = await setUp(t, { deadlineMs: 1 });
-  await writeFile(join(dir, "a.json"), patch("a", "1"));
+  await writeFile(join(dir, "a.yaml"), `# ${"x".repeat(INLINE_READ_BYTES)}\n${patch("a", "1")}`);
   const catalog = await open();
   assert.equal(catalog.skippedFiles?.().too_slow, 1);
   assert.equal(catalog.synced(), true, "the directory itself was read");
+});
+
+test("a file of at most INLINE_READ_BYTES is read without the worker, so its deadline does not apply", async (t) => {
+  const { dir, open } = await setUp(t, { deadlineMs: 1 });
+  await writeFile(join(dir, "a.json"), patch("a", "1"));
+  const catalog = await open();
+  assert.equal(catalog.skippedFiles?.().too_slow, 0);
+  assert.equal(cpuOf(catalog, "a"), '"1"');
 });
 
 test("a file that needs more memory than the reader has is skipped as too_large", async (t) => {

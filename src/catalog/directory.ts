@@ -55,10 +55,11 @@ interface FileState {
 
 /**
  * Loads every .yaml/.yml/.json file under `dir` (recursively, multi-document, Lists expanded) and
- * keeps the kuma.io ContainerPatches. Files are read in a worker thread (file-reader.ts), and only
- * when they changed, so each problem is logged once per change of its file. A file that is too
- * large, too deep, too slow to read or does not parse is skipped (skippedFiles() by reason) and
- * keeps its last good patches when it had some; other documents are logged and skipped.
+ * keeps the kuma.io ContainerPatches. Files over a few KB are read in a worker thread
+ * (file-reader.ts), and only when they changed, so each problem is logged once per change of its
+ * file. A file that is too large, too deep, too slow to read or does not parse is skipped
+ * (skippedFiles() by reason) and keeps its last good patches when it had some; other documents
+ * are logged and skipped.
  * Patches in any namespace are kept, the view exposes only the control-plane namespaces, as Kuma
  * does. A directory that cannot be read leaves the last good catalog in place.
  */

@@ -2,7 +2,10 @@
 // takes time quadratic in a document's nesting and ~30 bytes of heap per byte of YAML, so a
 // file that fits the size limit could still stall the event loop for seconds or push the pod
 // over its memory limit. A file that overruns either is skipped; the next file gets a fresh worker.
+// A small file is read on the event loop instead (INLINE_READ_BYTES says why).
+import { readFile, stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
+import { catalogFileOf } from "./read-file.js";
 import type { FileReading } from "./read-file.js";
 
 /**
@@ -16,6 +19,13 @@ export const READ_DEADLINE_MS = 10_000;
  * only if the worker stays near this.
  */
 export const READ_HEAP_MB = 96;
+/**
+ * Files up to this size are read without the worker. The depth limit bounds the parser's
+ * quadratic cost, so one takes tens of ms at most here (~100 KB of heap); a worker costs ~10 MB of
+ * RSS (Node 24 keeps its heap pages for 8 s after it ends, malloc keeps the rest), which a
+ * catalog of ordinary 1 KB ContainerPatches would pay on every start and reload.
+ */
+export const INLINE_READ_BYTES = 4 * 1024;
 
 export interface FileReader {
   read(path: string, defaultNamespace: string): Promise<FileReading>;
@@ -56,23 +66,28 @@ export function createFileReader(options: { deadlineMs?: number; heapMb?: number
     return running;
   };
 
-  return {
-    read(path, defaultNamespace) {
-      const current = (worker ??= start());
-      const id = nextId++;
-      return new Promise<FileReading>((resolve) => {
-        const timer = setTimeout(() => {
-          current.pending.delete(id);
-          if (worker === current) worker = undefined;
-          void current.thread.terminate();
-          resolve({ skipped: "too_slow", message: `not read within ${deadlineMs} ms` });
-        }, deadlineMs);
-        current.pending.set(id, (reading) => {
-          clearTimeout(timer);
-          resolve(reading);
-        });
-        current.thread.postMessage({ id, path, defaultNamespace });
+  const inWorker = (path: string, defaultNamespace: string): Promise<FileReading> => {
+    const current = (worker ??= start());
+    const id = nextId++;
+    return new Promise<FileReading>((resolve) => {
+      const timer = setTimeout(() => {
+        current.pending.delete(id);
+        if (worker === current) worker = undefined;
+        void current.thread.terminate();
+        resolve({ skipped: "too_slow", message: `not read within ${deadlineMs} ms` });
+      }, deadlineMs);
+      current.pending.set(id, (reading) => {
+        clearTimeout(timer);
+        resolve(reading);
       });
+      current.thread.postMessage({ id, path, defaultNamespace });
+    });
+  };
+
+  return {
+    async read(path, defaultNamespace) {
+      const small = await smallFileText(path);
+      return small === undefined ? inWorker(path, defaultNamespace) : catalogFileOf(small, path, defaultNamespace);
     },
     async close() {
       const current = worker;
@@ -80,4 +95,15 @@ export function createFileReader(options: { deadlineMs?: number; heapMb?: number
       await current?.thread.terminate();
     },
   };
+}
+
+/** The text of a file of at most INLINE_READ_BYTES; anything else (and an error, to be reported by the worker) is undefined. */
+async function smallFileText(path: string): Promise<string | undefined> {
+  try {
+    if ((await stat(path)).size > INLINE_READ_BYTES) return undefined;
+    const bytes = await readFile(path);
+    return bytes.length > INLINE_READ_BYTES ? undefined : bytes.toString("utf8"); // it may have grown since
+  } catch {
+    return undefined;
+  }
 }

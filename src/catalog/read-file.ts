@@ -1,6 +1,7 @@
 // One catalog file → its ContainerPatches, or why it was skipped. Pure apart from reading the
 // file; runs inside the parse worker (parse-worker.ts) so that a pathological file costs the
-// worker time and memory, never the event loop that answers admission requests.
+// worker time and memory, never the event loop that answers admission requests (a file too
+// small to be pathological is read on the event loop: file-reader.ts).
 import { readFile, stat } from "node:fs/promises";
 import { readManifests, toStoredPatch } from "../manifests.js";
 import { MAX_MANIFEST_FILE_BYTES, MAX_NESTING_DEPTH, pathDeeperThan, textDeeperThan } from "../limits.js";
