@@ -53,9 +53,6 @@ export function bodyBudgetFor(maxBody: number): number {
   return 2 * maxBody;
 }
 
-/** Bodies longer than this (characters) yield to the event loop between parsing and review. */
-const YIELD_AFTER_PARSING_BYTES = 1024 * 1024;
-
 /** Which endpoints a listener serves: the webhook port, the metrics port, or one port for both. */
 export type Endpoints = "webhook" | "metrics" | "all";
 
@@ -136,9 +133,6 @@ export function createApp(deps: AppDeps, endpoints: Endpoints = "all"): RequestL
     const decoded = parseAdmissionReview(json);
     if (!isParsed(decoded)) return reject(req, res, 400, "malformed", `body is not an AdmissionReview: ${decoded.error}`);
     const { apiVersion, request } = decoded.value;
-    // Parsing a large body and reviewing it each take tens of ms: other requests (and the
-    // kubelet's probes) get a turn in between rather than wait for both.
-    if (text.length > YIELD_AFTER_PARSING_BYTES) await new Promise((resolve) => setImmediate(resolve));
 
     const started = performance.now();
     let verdict: Verdict;
