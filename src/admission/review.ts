@@ -55,7 +55,7 @@ const INJECTION_RULE = "sidecar-injection";
 
 /** The one rule that may deny a DELETE: of a ContainerPatch that workloads still reference. */
 const DENIES_DELETE = "patch-in-use";
-/** Its advisory says "could not check" (index not synced): never a deny on missing data, even with action deny. */
+/** Its advisories say what it could not check (index not synced, lists past its work bound): never a deny on missing data, even with action deny. */
 const couldNotCheck = (finding: Finding): boolean => finding.ruleId === DENIES_DELETE && finding.severity === "advisory";
 
 /** The references index as a review of `operation` sees it, when there is one. */

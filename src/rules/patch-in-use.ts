@@ -1,5 +1,7 @@
+import { blocksOf, PATCH_LISTS } from "../kuma/container-patch.js";
 import { defaultPatchNames, simulateChain } from "../kuma/patch-simulation.js";
 import type { ChainEntry, ContainerOutcome } from "../kuma/patch-simulation.js";
+import { MAX_PATCH_BLOCKS } from "../limits.js";
 import { advisory, error } from "./types.js";
 import type { ContainerPatchSubject, PatchUsers, Rule, RuleCodes, RuleContext, RuleFinding } from "./types.js";
 
@@ -14,6 +16,11 @@ import type { ContainerPatchSubject, PatchUsers, Rule, RuleCodes, RuleContext, R
 const SHOWN = 3;
 /** Distinct name lists simulated for an UPDATE; a cluster has a handful. */
 const MAX_CHAINS = 50;
+/**
+ * Blocks an UPDATE's check applies across those lists: a list of real patches needs tens, so
+ * 50 lists fit, while a 1,000-block patch named in 50 lists would cost ~0.5 s of event loop.
+ */
+const MAX_BLOCKS_CHECKED = 2 * MAX_PATCH_BLOCKS;
 
 const CODES = {
   "default-patch": {
@@ -31,6 +38,10 @@ const CODES = {
   "breaks-users": {
     when: "an UPDATE after which the patch no longer applies to the containers Kuma renders for workloads that name it",
     params: { name: "the patch", workloads: "how many workloads it breaks" },
+  },
+  "partly-checked": {
+    when: `an UPDATE of a patch named in more lists of patches than one review simulates (${MAX_CHAINS} lists, ${MAX_BLOCKS_CHECKED} blocks in all; the lists naming most workloads first): the workloads of the other lists were not checked (a warning, never a deny)`,
+    params: { name: "the patch", workloads: "how many workloads were not checked" },
   },
 } satisfies RuleCodes;
 type Code = keyof typeof CODES;
@@ -96,26 +107,65 @@ function updateFindings(subject: ContainerPatchSubject, ctx: RuleContext, users:
   let broken = 0;
   const examples: string[] = [];
   let reason = "";
-  for (const chain of users.chains.slice(0, MAX_CHAINS)) {
+  let checked = 0;
+  let blocks = 0;
+  let unchecked = 0;
+  for (const chain of [...users.chains].sort((a, b) => b.count - a.count)) {
     const names = [...defaultPatchNames(ctx.settings), ...chain.names];
+    const entries = checked < MAX_CHAINS ? entriesOf(names, ctx, name) : [];
+    const cost = blocksApplied(entries);
+    // The first list is always checked: alone it applies at most 2 × MAX_PATCH_BLOCKS.
+    if (checked >= MAX_CHAINS || (checked > 0 && blocks + cost > MAX_BLOCKS_CHECKED)) {
+      unchecked += chain.count;
+      continue;
+    }
+    checked++;
+    blocks += cost;
     const was = ctx.catalogChain(names).simulation; // what Kuma applies today
-    const now = simulateChain(ctx.templates, entriesOf(names, ctx, name));
+    const now = simulateChain(ctx.templates, entries);
     const failure = newFailure(was.sidecar, now.sidecar) ?? newFailure(was.init, now.init);
     if (!failure) continue;
     broken += chain.count;
     if (examples.length < SHOWN) examples.push(chain.example);
     reason ||= failure;
   }
-  if (broken === 0) return [];
-  return [
-    error(
-      "breaks-users",
-      `this change makes ContainerPatch ${subject.meta.namespace}/${name} fail for ${broken} workload${broken === 1 ? "" : "s"} that reference it (${examples.join(", ")}${broken > examples.length ? ", …" : ""}): ` +
-        `${reason}; their next pods would fail injection ("could not apply patches"). Fix the patch, or move those workloads to a new patch first. List them all: ${listCommand(name)}`,
-      undefined,
-      { name, workloads: broken },
-    ),
-  ];
+  const findings: RuleFinding<Code>[] = [];
+  if (broken > 0) findings.push(breaksUsers(subject, broken, examples, reason));
+  if (unchecked > 0) {
+    findings.push(
+      advisory(
+        "partly-checked",
+        `kuma-guard checked this change against ${checked} of the ${users.chains.length} lists of patches that name ContainerPatch ${subject.meta.namespace}/${name} ` +
+          `(at most ${MAX_CHAINS} lists and ${MAX_BLOCKS_CHECKED} blocks per review, the lists naming most workloads first); ` +
+          `${unchecked} workload${unchecked === 1 ? "" : "s"} were not checked. List them all: ${listCommand(name)}`,
+        undefined,
+        { name, workloads: unchecked },
+      ),
+    );
+  }
+  return findings;
+}
+
+/** Blocks simulating `entries` applies: per container, at most MAX_PATCH_BLOCKS. */
+function blocksApplied(entries: readonly ChainEntry[]): number {
+  let total = 0;
+  for (const list of PATCH_LISTS) {
+    let count = 0;
+    for (const entry of entries) count += blocksOf(entry.reading, list).length;
+    total += Math.min(count, MAX_PATCH_BLOCKS);
+  }
+  return total;
+}
+
+function breaksUsers(subject: ContainerPatchSubject, broken: number, examples: readonly string[], reason: string): RuleFinding<Code> {
+  const name = subject.meta.name;
+  return error(
+    "breaks-users",
+    `this change makes ContainerPatch ${subject.meta.namespace}/${name} fail for ${broken} workload${broken === 1 ? "" : "s"} that reference it (${examples.join(", ")}${broken > examples.length ? ", …" : ""}): ` +
+      `${reason}; their next pods would fail injection ("could not apply patches"). Fix the patch, or move those workloads to a new patch first. List them all: ${listCommand(name)}`,
+    undefined,
+    { name, workloads: broken },
+  );
 }
 
 /** The chain's catalog entries in Kuma's order, the reviewed patch's new spec in its place; missing names skipped as Kuma fails on them anyway. */

@@ -176,3 +176,39 @@ test("an index that is not synced never denies, even with the policy's action de
   assert.equal(verdict.allowed, true);
   assert.match(verdict.warnings[0]?.message ?? "", /^could not check/);
 });
+
+test("an UPDATE simulates a bounded number of blocks across the lists that name the patch, the most used lists first", () => {
+  // 1,000 blocks: one list alone applies them all; the second fits the 2,000-block bound, the third does not.
+  const big = { sidecarPatch: Array.from({ length: 1000 }, () => ({ op: "add", path: "/env/-", value: '{"name":"A","value":"b"}' })) };
+  const users: PatchUsers = {
+    total: 6,
+    first: ["Deployment shop/a", "Deployment shop/b", "Deployment shop/c"],
+    chains: [
+      { names: ["other", "sidecar-limits"], count: 1, example: "Deployment shop/c" },
+      { names: ["sidecar-limits"], count: 3, example: "Deployment shop/a" },
+      { names: ["sidecar-limits", "other"], count: 2, example: "Deployment shop/b" },
+    ],
+  };
+  const other = stored({ sidecarPatch: [{ op: "add", path: "/resources/limits", value: '{"cpu":"1"}' }] }, "other");
+  const inputs = { catalog: catalogOf([other, stored(LIMITS)]), references: references("UPDATE", users) };
+  const found = checkRule(rule, subjectOf(patchObject(big)) as ContainerPatchSubject, inputs);
+  assert.deepEqual(
+    found.map((f) => f.code),
+    ["partly-checked"],
+  );
+  assert.equal(found[0]!.params?.["workloads"], 1); // the least used list, shop/c's
+  assert.match(found[0]!.message, /checked this change against 2 of the 3 lists .*1 workload were not checked/);
+});
+
+test("an UPDATE checks at most 50 lists of small patches and counts the workloads of the rest", () => {
+  const chains = Array.from({ length: 60 }, (_, i) => ({ names: [`p${i}`, "sidecar-limits"], count: 1, example: `Deployment shop/w${i}` }));
+  const users: PatchUsers = { total: 60, first: [], chains };
+  const found = checkRule(rule, subjectOf(patchObject(MEMORY)) as ContainerPatchSubject, {
+    catalog,
+    references: references("UPDATE", users),
+  });
+  assert.deepEqual(
+    found.map((f) => [f.code, f.params?.["workloads"]]),
+    [["partly-checked", 10]],
+  );
+});
