@@ -72,7 +72,12 @@ export function toSubject(kind: string, object: unknown, defaultNamespace: strin
     target: "workload",
     kind: workloadKind,
     meta,
-    template: { labels: toLabels(templateMeta.labels), annotations: toLabels(templateMeta.annotations), spec: asRecord(template.spec) },
+    template: {
+      // A Pod is its own template: its maps were checked above (a 256 KiB annotation map: ~4 ms each time).
+      labels: templateMeta === metadata ? meta.labels : toLabels(templateMeta.labels),
+      annotations: templateMeta === metadata ? meta.annotations : toLabels(templateMeta.annotations),
+      spec: asRecord(template.spec),
+    },
     templatePath: path.join("."),
     ...(controller ? { controlledBy: typeof controller.kind === "string" ? controller.kind : "controller" } : {}),
   };

@@ -14,6 +14,7 @@ import { excludePorts } from "../../src/rules/exclude-ports.js";
 import { excludePortsForUids } from "../../src/rules/exclude-ports-for-uids.js";
 import { workloadPatchList } from "../../src/rules/workload-patch-list.js";
 import { MAX_FINDINGS_PER_RULE } from "../../src/rules/types.js";
+import { toSubject } from "../../src/admission/subjects.js";
 import type { Rule, WorkloadSubject } from "../../src/rules/types.js";
 
 const RULES: [string, Rule<WorkloadSubject>][] = [
@@ -105,4 +106,19 @@ test("30,000 entries without a uid or a valid name: messages are built for the f
     assert.ok(findings.length > 30_000, `${rule.id}: every entry still counts (${findings.length})`);
     assert.ok(new Set(findings).size <= MAX_FINDINGS_PER_RULE + 2, `${rule.id}: ${new Set(findings).size} findings built`);
   }
+});
+
+test("a Pod is its own template: its labels and annotations are checked once when its subject is built", () => {
+  let listed = 0;
+  const counted = (map: Record<string, string>) =>
+    new Proxy(map, {
+      ownKeys: (target) => {
+        listed++;
+        return Reflect.ownKeys(target);
+      },
+    });
+  const pod = { metadata: { name: "web", labels: counted({ app: "web" }), annotations: counted({ "kuma.io/mesh": "default" }) } };
+  const subject = toSubject("Pod", pod, "shop");
+  assert.equal(subject?.target, "workload");
+  assert.equal(listed, 2, "each map's keys listed once");
 });
