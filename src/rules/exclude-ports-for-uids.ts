@@ -1,6 +1,6 @@
 import { annotationPath, messageWithFix, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
 import { fitMessage } from "../kuma/message.js";
-import { parsePortsForUids } from "../kuma/parsers/ports-for-uids.js";
+import { forEachUidExclusion } from "../kuma/parsers/ports-for-uids.js";
 import { error, MAX_FINDINGS_PER_RULE } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
@@ -36,21 +36,34 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
     const value = subject.template.annotations[KEY];
     if (value === undefined) return [];
     const path = annotationPath(subject.templatePath, KEY);
-    const result = parsePortsForUids(value);
-    if ("error" in result) {
+    // One pass that keeps only what is reported: the first MAX_FINDINGS_PER_RULE entries without
+    // a uid, and counts (a 256 KiB value holds ~20,000 entries).
+    let empty = false;
+    const noUid: RuleFinding<Code>[] = [];
+    let beyondShown: RuleFinding<Code> | undefined;
+    const invalid = forEachUidExclusion(value, (entry) => {
+      if (entry.text === "") empty = true;
+      else if (entry.uids === undefined) {
+        // The engine shows MAX_FINDINGS_PER_RULE findings and counts the rest: past that, one
+        // shared finding per entry keeps the count without a message each.
+        noUid.push(
+          noUid.length < MAX_FINDINGS_PER_RULE ? noUidFinding(path, entry.text) : (beyondShown ??= noUidFinding(path, entry.text)),
+        );
+      }
+    });
+    if (invalid !== undefined) {
       return [
-        error("invalid", fitMessage(`${KEY}: ${result.error}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`), path, {
+        error("invalid", fitMessage(`${KEY}: ${invalid}; kuma-init fails. Format: [tcp|udp:][ports:]uid, ";" between entries`), path, {
           value,
-          reason: result.error,
+          reason: invalid,
         }),
       ];
     }
     const findings: RuleFinding<Code>[] = [];
-    const entries = result.value;
-    if (entries.some((entry) => entry.text === "")) {
-      const fixed = entries
-        .filter((entry) => entry.text !== "")
-        .map((entry) => entry.text)
+    if (empty) {
+      const fixed = value
+        .split(";")
+        .filter((text) => text !== "")
         .join(";");
       const withFix = (message: string) =>
         fixed ? messageWithFix(message, fixed, "remove the empty entries") : fitMessage(`${message}remove the annotation`);
@@ -65,22 +78,12 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
         ),
       );
     }
-    // The engine shows MAX_FINDINGS_PER_RULE findings and counts the rest: past that, one shared
-    // finding per entry keeps the count without a message each (30,000 entries fit in 256 KiB).
-    let beyondShown: RuleFinding<Code> | undefined;
-    for (const entry of entries) {
-      if (entry.text === "" || entry.uids !== undefined) continue;
-      if (findings.length >= MAX_FINDINGS_PER_RULE) {
-        findings.push((beyondShown ??= noUid(path, entry.text)));
-        continue;
-      }
-      findings.push(noUid(path, entry.text));
-    }
+    findings.push(...noUid);
     return findings;
   },
 };
 
-function noUid(path: string, entry: string): RuleFinding<Code> {
+function noUidFinding(path: string, entry: string): RuleFinding<Code> {
   return error(
     "no-uid",
     `${KEY} entry ${quote(entry)} has no uid: iptables then lets every process's traffic on those ports bypass the proxy; add the uid or range`,
