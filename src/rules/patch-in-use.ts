@@ -137,7 +137,7 @@ function updateFindings(subject: ContainerPatchSubject, ctx: RuleContext, users:
         "partly-checked",
         `kuma-guard checked this change against ${checked} of the ${users.chains.length} lists of patches that name ContainerPatch ${subject.meta.namespace}/${name} ` +
           `(at most ${MAX_CHAINS} lists and ${MAX_BLOCKS_CHECKED} blocks per review, the lists naming most workloads first); ` +
-          `${unchecked} workload${unchecked === 1 ? "" : "s"} were not checked. List them all: ${listCommand(name)}`,
+          `${unchecked} workload${unchecked === 1 ? " was" : "s were"} not checked. List them all: ${listCommand(name)}`,
         undefined,
         { name, workloads: unchecked },
       ),

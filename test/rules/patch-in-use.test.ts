@@ -197,7 +197,7 @@ test("an UPDATE simulates a bounded number of blocks across the lists that name 
     ["partly-checked"],
   );
   assert.equal(found[0]!.params?.["workloads"], 1); // the least used list, shop/c's
-  assert.match(found[0]!.message, /checked this change against 2 of the 3 lists .*1 workload were not checked/);
+  assert.match(found[0]!.message, /checked this change against 2 of the 3 lists .*1 workload was not checked/);
 });
 
 test("an UPDATE checks at most 50 lists of small patches and counts the workloads of the rest", () => {
