@@ -1,6 +1,6 @@
 import { annotationPath, DIRECT_ACCESS_SERVICES, messageWithFix, quote } from "../kuma/annotations.js";
 import { hasEmptyItems, parseList, toTrimmedList } from "../kuma/parsers/list.js";
-import { advisory, error, MAX_FINDINGS_PER_RULE } from "./types.js";
+import { advisory, error, pushItemFinding } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma reads kuma.io/direct-access-services with GetList (no trim, empty items dropped) and
@@ -76,15 +76,11 @@ export const directAccess: Rule<WorkloadSubject, Code> = {
       );
     }
     let wildcard = false;
-    // The engine shows MAX_FINDINGS_PER_RULE findings and counts the rest: past that, one shared
-    // finding per entry keeps the count without a message each (65,000 entries fit in 256 KiB).
-    let beyondShown: RuleFinding<Code> | undefined;
     for (const item of items) {
       const name = item.trim();
       if (name === "*") wildcard = true;
       if (name === "" || name === "*" || TAG_VALUE.test(name)) continue;
-      if (findings.length >= MAX_FINDINGS_PER_RULE) findings.push((beyondShown ??= invalidName(path, name)));
-      else findings.push(invalidName(path, name));
+      pushItemFinding(findings, () => invalidName(path, name));
     }
     if (dropped > 0) {
       findings.push(

@@ -1,7 +1,7 @@
 import { annotationPath, messageWithFix, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
 import { fitMessage } from "../kuma/message.js";
 import { forEachUidExclusion } from "../kuma/parsers/ports-for-uids.js";
-import { error, MAX_FINDINGS_PER_RULE } from "./types.js";
+import { error, pushItemFinding } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
 
 // Kuma: pkg/transparentproxy/config/utils.go::parseExcludePortsForUIDs. An entry with no
@@ -36,20 +36,13 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
     const value = subject.template.annotations[KEY];
     if (value === undefined) return [];
     const path = annotationPath(subject.templatePath, KEY);
-    // One pass that keeps only what is reported: the first MAX_FINDINGS_PER_RULE entries without
-    // a uid, and counts (a 256 KiB value holds ~20,000 entries).
+    // One pass that keeps only what is reported: the findings for entries without a uid (messages
+    // only for those shown), and whether an entry is empty (a 256 KiB value holds ~20,000 entries).
     let empty = false;
     const noUid: RuleFinding<Code>[] = [];
-    let beyondShown: RuleFinding<Code> | undefined;
     const invalid = forEachUidExclusion(value, (entry) => {
       if (entry.text === "") empty = true;
-      else if (entry.uids === undefined) {
-        // The engine shows MAX_FINDINGS_PER_RULE findings and counts the rest: past that, one
-        // shared finding per entry keeps the count without a message each.
-        noUid.push(
-          noUid.length < MAX_FINDINGS_PER_RULE ? noUidFinding(path, entry.text) : (beyondShown ??= noUidFinding(path, entry.text)),
-        );
-      }
+      else if (entry.uids === undefined) pushItemFinding(noUid, () => noUidFinding(path, entry.text));
     });
     if (invalid !== undefined) {
       return [

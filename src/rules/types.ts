@@ -56,6 +56,16 @@ export type RuleCodes<C extends string = string> = Readonly<Record<C, CodeDoc>>;
  */
 export const MAX_FINDINGS_PER_RULE = 10;
 
+/**
+ * Adds the finding for one more item of a list: built while the engine shows findings one by
+ * one, else the last one pushed again, which the engine only counts (`more-findings`). A 256 KiB
+ * annotation holds ~60,000 items: past the shown ones, an item costs no message. The items
+ * past the limit must have the severity of the last finding pushed.
+ */
+export function pushItemFinding<C extends string>(findings: RuleFinding<C>[], build: () => RuleFinding<C>): void {
+  findings.push(findings.length < MAX_FINDINGS_PER_RULE ? build() : findings[findings.length - 1]!);
+}
+
 /** The full, stable code of a finding: `exclude-ports-for-uids/empty-entry`. */
 export const findingCode = (ruleId: string, key: string): string => `${ruleId}/${key}`;
 
