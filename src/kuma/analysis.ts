@@ -90,8 +90,9 @@ function judge(simulation: Simulation): JudgedSimulation {
 function judgeOutcome(outcome: ContainerOutcome, change?: { base: JudgedOutcome; blocks: readonly PatchBlock[] }): JudgedOutcome {
   let judgement: ContainerJudgement | undefined;
   const judged = (): ContainerJudgement => {
+    if (judgement) return judgement;
     const changed = change ? changedFields(change.blocks) : undefined;
-    return (judgement ??= judgeContainer(
+    return (judgement = judgeContainer(
       outcome.container,
       change && changed ? { schemaProblems: change.base.schemaProblems, changed } : undefined,
     ));
