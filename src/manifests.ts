@@ -221,11 +221,14 @@ function resolvePlainScalar(text: string): { value: unknown } | undefined {
   return undefined;
 }
 
+let lenient: { load: (source: string) => unknown } | undefined;
+
 /**
- * js-yaml with go-yaml's plain scalars and `<<` merge keys. Loaded only for a document `yaml`
- * rejects: most runs of `check` never need it.
+ * js-yaml with go-yaml's plain scalars and `<<` merge keys, built once. Loaded only for a
+ * document `yaml` rejects: most runs of `check` never need it.
  */
 function lenientYaml(): { load: (source: string) => unknown } {
+  if (lenient) return lenient;
   const jsYaml = createRequire(import.meta.url)("js-yaml") as typeof import("js-yaml");
   const plainScalar = new jsYaml.Type("tag:yaml.org,2002:kuma-guard-yaml-1.1-plain", {
     kind: "scalar",
@@ -242,7 +245,7 @@ function lenientYaml(): { load: (source: string) => unknown } {
   });
   const schema = jsYaml.FAILSAFE_SCHEMA.extend({ implicit: [plainScalar, mergeKey] });
   // json: a later duplicate key wins instead of failing, as in go-yaml v2.
-  return { load: (source) => jsYaml.load(source, { schema, json: true }) };
+  return (lenient = { load: (source) => jsYaml.load(source, { schema, json: true }) });
 }
 
 /**
