@@ -167,22 +167,8 @@ export function isInjectorOwned(key: string): boolean {
 
 /** The `metadata.annotations["key"]` path under a template path ("" for a Pod). */
 export function annotationPath(templatePath: string, key: string): string {
-  // Rules ask for the same few paths on every request: a Pod's or a template's, per key.
-  let byKey = annotationPaths.get(templatePath);
-  if (!byKey) {
-    byKey = new Map();
-    annotationPaths.set(templatePath, byKey);
-  }
-  let path = byKey.get(key);
-  if (path === undefined) {
-    path = `${templatePath ? templatePath + "." : ""}metadata.annotations[${JSON.stringify(key)}]`;
-    if (byKey.size >= 512) byKey.clear(); // unknown keys are the user's: stay bounded
-    byKey.set(key, path);
-  }
-  return path;
+  return `${templatePath ? templatePath + "." : ""}metadata.annotations[${JSON.stringify(key)}]`;
 }
-
-const annotationPaths = new Map<string, Map<string, string>>();
 
 /** The `metadata.labels["key"]` path under a template path ("" for a Pod). */
 export function labelPath(templatePath: string, key: string): string {
