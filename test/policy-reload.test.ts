@@ -160,7 +160,7 @@ test("without a file: the bundled default policy", async (t) => {
     store.current().isExempt("patch-op", {
       target: "namespace",
       kind: "Namespace",
-      meta: { name: "kube-system", namespace: "", labels: {}, annotations: {} },
+      meta: { name: "kube-system", namespace: "", labels: {}, annotations: {}, annotationKeys: [] },
     }),
     true,
   );

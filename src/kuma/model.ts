@@ -35,7 +35,16 @@ export interface ObjectMeta {
   namespace: string;
   labels: Labels;
   annotations: Labels;
+  /** The keys of `annotations`, listed once: see AnnotationKeys. */
+  annotationKeys: AnnotationKeys;
 }
+
+/**
+ * The keys of an annotation map, listed once per object: rules iterate them instead of calling
+ * Object.keys. 256 KiB of annotations holds ~20,000 keys, and V8 lists the keys of an object
+ * that large in ~5 ms, each time.
+ */
+export type AnnotationKeys = readonly string[];
 
 /** A kuma.io/v1alpha1 ContainerPatch as admitted; `spec` is untrusted input. */
 export interface ContainerPatchSubject {
@@ -55,7 +64,7 @@ export interface WorkloadSubject {
   /** The object's own metadata (for a Deployment: the Deployment's, which Kuma never reads). */
   meta: ObjectMeta;
   /** The pod template (for a Pod: the pod itself). `spec` is an untrusted PodSpec. */
-  template: { labels: Labels; annotations: Labels; spec: Readonly<Record<string, unknown>> };
+  template: { labels: Labels; annotations: Labels; annotationKeys: AnnotationKeys; spec: Readonly<Record<string, unknown>> };
   /** Field path of the template inside the object: "" for a Pod, "spec.template" for a Deployment. */
   templatePath: string;
   /** Kind of the controller owning a Pod (ownerReferences[].controller), if any. */

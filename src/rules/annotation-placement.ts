@@ -31,8 +31,8 @@ export const annotationPlacement: Rule<WorkloadSubject, Code> = {
     if (subject.kind === "Pod") return [];
     const findings: RuleFinding<Code>[] = [];
     const target = metadataPath(subject.templatePath, "annotations");
-    for (const [key, value] of Object.entries(subject.meta.annotations)) {
-      if (!isKumaKey(key) || subject.template.annotations[key] === value) continue;
+    for (const key of subject.meta.annotationKeys) {
+      if (!isKumaKey(key) || subject.template.annotations[key] === subject.meta.annotations[key]) continue;
       findings.push(
         advisory(
           "controller-annotation",

@@ -39,7 +39,7 @@ export const annotationUnknown: Rule<WorkloadSubject, Code> = {
   check(subject) {
     const findings: RuleFinding<Code>[] = [];
     let more = 0;
-    for (const key of Object.keys(subject.template.annotations)) {
+    for (const key of subject.template.annotationKeys) {
       if (!isKumaKey(key) || isKnownAnnotation(key)) continue;
       if (findings.length >= MAX_UNKNOWN_KEY_FINDINGS) {
         more++;
