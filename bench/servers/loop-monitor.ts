@@ -7,6 +7,8 @@ histogram.enable();
 let peakRss = 0;
 /** CPU time since the last reset: on a shared machine, steadier than wall-clock time. */
 let cpuSince = process.cpuUsage();
+/** Minor page faults since the last reset: the memory a case mapped for the first time. */
+let faultsSince = process.resourceUsage().minorPageFault;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
 sampler.unref();
 
@@ -15,6 +17,7 @@ process.on("message", (message: { command?: string }) => {
     histogram.reset();
     peakRss = process.memoryUsage.rss();
     cpuSince = process.cpuUsage();
+    faultsSince = process.resourceUsage().minorPageFault;
   }
   const cpu = process.cpuUsage(cpuSince);
   // Reset answers too, so the benchmark knows the reset happened before it sends the next request.
@@ -22,6 +25,7 @@ process.on("message", (message: { command?: string }) => {
     maxMs: histogram.max / 1e6,
     rssMb: Math.max(peakRss, process.memoryUsage.rss()) / 1024 / 1024,
     cpuMs: (cpu.user + cpu.system) / 1000,
+    faults: process.resourceUsage().minorPageFault - faultsSince,
   });
 });
 process.channel?.unref();
