@@ -102,7 +102,8 @@ function toAnnotations(value: unknown): { annotations: Labels; annotationKeys: A
 
 function toStringMap(record: Record<string, unknown>): { map: Labels; keys: string[] } {
   const keys = Object.keys(record);
-  if (keys.every((key) => typeof record[key] === "string")) return { map: record as Labels, keys };
+  // An own "__proto__" key (JSON.parse makes one) is not a valid key: the copy drops it.
+  if (keys.every((key) => typeof record[key] === "string") && !Object.hasOwn(record, "__proto__")) return { map: record as Labels, keys };
   const map: Record<string, string> = {};
   for (const key of keys) {
     const item = record[key];

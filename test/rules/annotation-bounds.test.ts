@@ -15,6 +15,7 @@ import { excludePortsForUids } from "../../src/rules/exclude-ports-for-uids.js";
 import { workloadPatchList } from "../../src/rules/workload-patch-list.js";
 import { MAX_FINDINGS_PER_RULE } from "../../src/rules/types.js";
 import { review } from "../../src/admission/review.js";
+import { toSubject } from "../../src/admission/subjects.js";
 import type { AdmissionRequest } from "../../src/admission/types.js";
 import { createSnapshot } from "../../src/snapshot.js";
 import { admissionReview } from "../support/app.js";
@@ -146,4 +147,14 @@ test("a review lists the keys of each annotation map once, whatever rules read t
     );
   }
   assert.deepEqual(Object.fromEntries(listed), { pod: 1, deployment: 1, template: 1 });
+});
+
+test("an own __proto__ annotation key (which JSON.parse makes and the API server refuses) is dropped from the subject", () => {
+  const pod = JSON.parse('{"metadata":{"name":"web","annotations":{"__proto__":"x","kuma.io/mesh":"default"}}}') as unknown;
+  const subject = toSubject("Pod", pod, "shop");
+  assert.equal(subject?.target, "workload");
+  if (subject?.target !== "workload") return;
+  assert.deepEqual(subject.template.annotationKeys, ["kuma.io/mesh"]);
+  assert.equal(Object.hasOwn(subject.template.annotations, "__proto__"), false);
+  assert.equal(subject.template.annotations["kuma.io/mesh"], "default");
 });
