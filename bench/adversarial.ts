@@ -358,10 +358,10 @@ async function fileCases(options: Options, print: (row: Row) => void): Promise<R
 const FAULT_PROBE_MIB = 16;
 
 /**
- * The price of a minor page fault here: the time to touch fresh memory, per fault. About 0.1 µs
- * on a plain Linux host; sandboxes that trap each fault (gVisor) charge ~100 times more, and
- * then a review's first use of memory (a 3 MiB body, its string, its parsed objects) is much
- * of its time. The best of three probes.
+ * The price of a minor page fault here: the time to touch fresh memory, per fault. Well under
+ * 1 µs on a plain Linux host; a sandbox that traps each fault (gVisor) charges ~10 µs, and then
+ * a review's first use of memory (a 3 MiB body, its string, its parsed objects) is much of its
+ * time. The best of three probes.
  */
 function pageFaultCost(): { microseconds: number; faults: number } {
   let best = { microseconds: Infinity, faults: 0 };
