@@ -115,6 +115,7 @@ test("30,000 entries without a uid or a valid name: messages are built for the f
 
 test("a review lists the keys of each annotation map once, whatever rules read them", () => {
   // ~5 ms a listing for 256 KiB of annotations: four listings were most of such a review.
+  // A Pod is its own template: its labels are checked once too.
   const listed = new Map<string, number>();
   const counted = (name: string, map: Record<string, string>) =>
     new Proxy(map, {
@@ -131,7 +132,11 @@ test("a review lists the keys of each annotation map once, whatever rules read t
       "kuma.io/virtual-probes": "enabled",
       "prometheus.metrics.kuma.io/aggregate-app-port": "8080",
     });
-  const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "web", namespace: "shop", annotations: annotations("pod") } };
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web", namespace: "shop", labels: counted("pod labels", { app: "web" }), annotations: annotations("pod") },
+  };
   const deployment = {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -146,7 +151,7 @@ test("a review lists the keys of each annotation map once, whatever rules read t
       "the annotation rules ran",
     );
   }
-  assert.deepEqual(Object.fromEntries(listed), { pod: 1, deployment: 1, template: 1 });
+  assert.deepEqual(Object.fromEntries(listed), { "pod labels": 1, pod: 1, deployment: 1, template: 1 });
 });
 
 test("an own __proto__ annotation key (which JSON.parse makes and the API server refuses) is dropped from the subject", () => {
