@@ -51,11 +51,6 @@ export function forEachUidExclusion(value: string, visit: (entry: UidExclusion) 
   return undefined;
 }
 
-/** Shared answers for the protocol lists almost every entry has: a 256 KiB value holds ~30,000 entries. */
-const TCP: readonly Protocol[] = Object.freeze(["tcp"]);
-const UDP: readonly Protocol[] = Object.freeze(["udp"]);
-const BOTH: readonly Protocol[] = Object.freeze(["tcp", "udp"]);
-
 /** One `[<protocols>:][<ports>:]<uids>` entry. Split by index, not by arrays: it runs once per entry. */
 export function parseUidExclusion(text: string): Parsed<UidExclusion> {
   const first = text.indexOf(":");
@@ -85,9 +80,10 @@ export function parseUidExclusion(text: string): Parsed<UidExclusion> {
   return parsed({ text, protocols: protocols.value, ports, uids: uids.value });
 }
 
-const PARSED_TCP = parsed(TCP);
-const PARSED_UDP = parsed(UDP);
-const PARSED_BOTH = parsed(BOTH);
+/** Shared answers for the protocol lists almost every entry has: a 256 KiB value holds ~30,000 entries. */
+const PARSED_TCP = parsed<readonly Protocol[]>(Object.freeze(["tcp"]));
+const PARSED_UDP = parsed<readonly Protocol[]>(Object.freeze(["udp"]));
+const PARSED_BOTH = parsed<readonly Protocol[]>(Object.freeze(["tcp", "udp"]));
 
 /** Comma list of tcp/udp (trimmed, case-insensitive), `*` or empty for both. */
 function parseProtocols(text: string): Parsed<readonly Protocol[]> {
@@ -108,7 +104,7 @@ function parseProtocols(text: string): Parsed<readonly Protocol[]> {
 /** Comma list (not trimmed; blank items skipped as Kuma does) of values or `a-b` ranges, each uint16. */
 function parseRanges(text: string): Parsed<ValueRange[]> {
   const out: ValueRange[] = [];
-  for (const item of text.includes(",") ? text.split(",") : [text]) {
+  for (const item of text.split(",")) {
     if (BLANK.test(item)) continue;
     const range = parseRange(item);
     if ("error" in range) return range;
