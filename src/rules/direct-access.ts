@@ -41,37 +41,33 @@ export const directAccess: Rule<WorkloadSubject, Code> = {
     if (value === undefined || value === "") return [];
     const path = annotationPath(subject.templatePath, DIRECT_ACCESS_SERVICES);
     const key = DIRECT_ACCESS_SERVICES;
+    const emptyItems = (fixed: string, otherwise: string) =>
+      advisory("empty-items", messageWithFix(`${key} ${quote(value)} has empty items, which Kuma drops; `, fixed, otherwise), path, {
+        value,
+        fix: fixed,
+      });
     // The usual value holds only tag characters and commas: one scan of it answers for every
     // entry (none padded, none invalid, no wildcard), without splitting 256 KiB into items.
-    if (TAG_LIST.test(value)) {
-      if (!hasEmptyItems(value)) return [];
-      const fixed = toTrimmedList(value);
-      return [
-        advisory(
-          "empty-items",
-          messageWithFix(`${key} ${quote(value)} has empty items, which Kuma drops; `, fixed, "write the entries without empty items"),
-          path,
-          { value, fix: fixed },
-        ),
-      ];
-    }
+    if (TAG_LIST.test(value))
+      return hasEmptyItems(value) ? [emptyItems(toTrimmedList(value), "write the entries without empty items")] : [];
     const list = parseList(value);
     if ("error" in list) return [];
     const findings: RuleFinding<Code>[] = [];
     const { items, firstPadded, dropped } = list.value;
     // Computed only for a finding that offers it: the value may be 256 KiB.
     const fixed = firstPadded !== undefined || dropped > 0 ? toTrimmedList(value) : "";
-    const withFix = (message: string) => messageWithFix(message, fixed, "write the entries trimmed, without empty items");
+    const otherwise = "write the entries trimmed, without empty items";
     if (firstPadded) {
       findings.push(
         error(
           "padded-entry",
-          withFix(`${key} entry ${quote(firstPadded.text)} is padded: Kuma does not trim it, so it matches no service; `),
+          messageWithFix(
+            `${key} entry ${quote(firstPadded.text)} is padded: Kuma does not trim it, so it matches no service; `,
+            fixed,
+            otherwise,
+          ),
           path,
-          {
-            entry: firstPadded.text,
-            fix: fixed,
-          },
+          { entry: firstPadded.text, fix: fixed },
         ),
       );
     }
@@ -82,11 +78,7 @@ export const directAccess: Rule<WorkloadSubject, Code> = {
       if (name === "" || name === "*" || TAG_VALUE.test(name)) continue;
       pushItemFinding(findings, () => invalidName(path, name));
     }
-    if (dropped > 0) {
-      findings.push(
-        advisory("empty-items", withFix(`${key} ${quote(value)} has empty items, which Kuma drops; `), path, { value, fix: fixed }),
-      );
-    }
+    if (dropped > 0) findings.push(emptyItems(fixed, otherwise));
     if (wildcard) {
       findings.push(
         advisory(
