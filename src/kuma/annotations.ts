@@ -195,3 +195,8 @@ export function messageWithFix(message: string, fixed: string, otherwise: string
   }
   return fitMessage(message + otherwise);
 }
+
+/** messageWithFix, or "remove the annotation" when the fixed value is empty: nothing is left to write. */
+export function messageWithFixOrRemoval(message: string, fixed: string, otherwise: string): string {
+  return fixed ? messageWithFix(message, fixed, otherwise) : fitMessage(`${message}remove the annotation`);
+}

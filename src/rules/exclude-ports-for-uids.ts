@@ -1,4 +1,4 @@
-import { annotationPath, messageWithFix, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
+import { annotationPath, messageWithFixOrRemoval, quote, TRAFFIC_EXCLUDE_OUTBOUND_PORTS_FOR_UIDS } from "../kuma/annotations.js";
 import { fitMessage } from "../kuma/message.js";
 import { forEachUidExclusion } from "../kuma/parsers/ports-for-uids.js";
 import { error, pushItemFinding } from "./types.js";
@@ -58,13 +58,13 @@ export const excludePortsForUids: Rule<WorkloadSubject, Code> = {
         .split(";")
         .filter((text) => text !== "")
         .join(";");
-      const withFix = (message: string) =>
-        fixed ? messageWithFix(message, fixed, "remove the empty entries") : fitMessage(`${message}remove the annotation`);
       findings.push(
         error(
           "empty-entry",
-          withFix(
+          messageWithFixOrRemoval(
             `${KEY} ${quote(value)} has an empty entry (e.g. a trailing ;): iptables then lets ALL outbound traffic bypass the proxy; `,
+            fixed,
+            "remove the empty entries",
           ),
           path,
           { value, fix: fixed },

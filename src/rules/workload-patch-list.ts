@@ -1,5 +1,4 @@
-import { annotationPath, CONTAINER_PATCHES, messageWithFix, quote } from "../kuma/annotations.js";
-import { fitMessage } from "../kuma/message.js";
+import { annotationPath, CONTAINER_PATCHES, messageWithFixOrRemoval, quote } from "../kuma/annotations.js";
 import { hasEmptyItems, parseList, toTrimmedList } from "../kuma/parsers/list.js";
 import { advisory, error } from "./types.js";
 import type { Rule, RuleCodes, RuleFinding, WorkloadSubject } from "./types.js";
@@ -38,10 +37,7 @@ export const workloadPatchList: Rule<WorkloadSubject, Code> = {
     if (firstPadded === undefined && !hasEmptyItems(value)) return [];
     const path = annotationPath(subject.templatePath, CONTAINER_PATCHES);
     const fixed = toTrimmedList(value);
-    const withFix = (message: string) =>
-      fixed
-        ? messageWithFix(message, fixed, "write the names trimmed, without empty items")
-        : fitMessage(`${message}remove the annotation`);
+    const withFix = (message: string) => messageWithFixOrRemoval(message, fixed, "write the names trimmed, without empty items");
     const findings: RuleFinding<Code>[] = [];
     if (firstPadded !== undefined) {
       const name = firstPadded.text;
